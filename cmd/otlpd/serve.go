@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/otlpd/otlpd/internal/config"
+)
+
+const serveUsage = `Receive OTLP traces, metrics and logs (gRPC on --grpc-addr, HTTP on --http-addr), store them, and serve
+the UI and query APIs on --ui-addr. Everything listens on loopback by default; to accept telemetry from other
+hosts, listen on all interfaces, e.g. --grpc-addr 0.0.0.0:4317 --http-addr 0.0.0.0:4318.
+
+Examples:
+  otlpd serve
+  otlpd serve --data-dir /var/lib/otlpd --ui-addr 0.0.0.0:4320
+  otlpd serve --config otlpd.yaml`
+
+// serveFlags parses the serve flags into a configuration: defaults, then the --config file, then the flags
+// that were given explicitly.
+func serveFlags(args []string, stdout io.Writer) (config.Config, error) {
+	fs := newFlagSet("serve", serveUsage, stdout)
+	def := config.Default()
+	configPath := fs.String("config", "", "YAML file with settings beyond the flags (see docs/configuration.md)")
+	dataDir := fs.String("data-dir", def.DataDir, "directory where stored telemetry lives")
+	storageKind := fs.String("storage", def.Storage, "storage backend: memory or engine")
+	grpcAddr := fs.String("grpc-addr", def.GRPCAddr, "OTLP/gRPC listen address")
+	httpAddr := fs.String("http-addr", def.HTTPAddr, "OTLP/HTTP listen address")
+	uiAddr := fs.String("ui-addr", def.UIAddr, "UI and query API listen address")
+	if err := parseFlags(fs, args); err != nil {
+		return def, err
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "data-dir":
+			cfg.DataDir = *dataDir
+		case "storage":
+			cfg.Storage = *storageKind
+		case "grpc-addr":
+			cfg.GRPCAddr = *grpcAddr
+		case "http-addr":
+			cfg.HTTPAddr = *httpAddr
+		case "ui-addr":
+			cfg.UIAddr = *uiAddr
+		}
+	})
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := serveFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+	_ = cfg
+	// TODO: wire receivers, pipeline, storage and API once internal/ingest/otlp lands (issue 2).
+	return errors.New(fmt.Sprint("serve is not wired yet"))
+}

@@ -1,0 +1,148 @@
+// Package config is otlpd's configuration: one struct with defaults, loaded from an optional YAML file, then
+// overridden by the command-line flags that bootstrap the server (addresses, data directory, storage).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything `otlpd serve` can be told. YAML keys are the snake_case names below.
+type Config struct {
+	DataDir  string `yaml:"data_dir"`
+	Storage  string `yaml:"storage"`   // "memory" or "engine"
+	GRPCAddr string `yaml:"grpc_addr"` // OTLP/gRPC
+	HTTPAddr string `yaml:"http_addr"` // OTLP/HTTP
+	UIAddr   string `yaml:"ui_addr"`   // UI and query APIs
+
+	Ingest    Ingest    `yaml:"ingest"`
+	Retention Retention `yaml:"retention"`
+	Memory    Memory    `yaml:"memory"`
+}
+
+// Ingest limits what the OTLP receivers accept.
+type Ingest struct {
+	// MaxRequestBytes bounds an OTLP/HTTP body after decompression (413 above it) and an OTLP/gRPC message
+	// (RESOURCE_EXHAUSTED above it).
+	MaxRequestBytes int64 `yaml:"max_request_bytes"`
+	// MaxGRPCMessageBytes bounds one OTLP/gRPC message after decompression.
+	MaxGRPCMessageBytes int `yaml:"max_grpc_message_bytes"`
+	// MaxAttributeValueBytes bounds one string or bytes attribute value (and a log body); an item holding a
+	// larger one is rejected through partial success.
+	MaxAttributeValueBytes int `yaml:"max_attribute_value_bytes"`
+	// MaxInFlightBytes bounds the decoded batches being stored at once; above it exports are refused with a
+	// retryable overload code.
+	MaxInFlightBytes int64 `yaml:"max_in_flight_bytes"`
+	// CORSAllowedOrigins lists the origins browser SDKs may export from ("*" for any). None by default.
+	CORSAllowedOrigins []string `yaml:"cors_allowed_origins"`
+}
+
+// Retention bounds what is kept.
+type Retention struct {
+	MaxAge   Duration `yaml:"max_age"`   // 0: keep forever
+	MaxBytes int64    `yaml:"max_bytes"` // on disk; 0: no cap
+}
+
+// Memory bounds the in-memory backend; the oldest items are evicted first.
+type Memory struct {
+	MaxSpans  int `yaml:"max_spans"`
+	MaxLogs   int `yaml:"max_logs"`
+	MaxPoints int `yaml:"max_points"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		DataDir:  "./data",
+		Storage:  "memory",
+		GRPCAddr: "127.0.0.1:4317",
+		HTTPAddr: "127.0.0.1:4318",
+		UIAddr:   "127.0.0.1:4320",
+		Ingest: Ingest{
+			MaxRequestBytes:        20 << 20,
+			MaxGRPCMessageBytes:    4 << 20,
+			MaxAttributeValueBytes: 64 << 10,
+			MaxInFlightBytes:       256 << 20,
+		},
+		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
+		Memory:    Memory{MaxSpans: 1_000_000, MaxLogs: 1_000_000, MaxPoints: 1_000_000},
+	}
+}
+
+// Load returns Default overlaid with the YAML file at path (no file when path is ""). Unknown keys are errors,
+// so that a misspelt setting is not silently ignored.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("parse config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate names the first field that holds a value otlpd cannot use.
+func (c Config) Validate() error {
+	switch c.Storage {
+	case "memory", "engine":
+	default:
+		return fmt.Errorf("storage: %q is not a storage backend (want memory or engine)", c.Storage)
+	}
+	for _, a := range []struct{ name, addr string }{{"grpc_addr", c.GRPCAddr}, {"http_addr", c.HTTPAddr}, {"ui_addr", c.UIAddr}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			return fmt.Errorf("%s: %q is not host:port: %v", a.name, a.addr, err)
+		}
+	}
+	if c.Storage == "engine" && c.DataDir == "" {
+		return errors.New("data_dir: must be set for the engine storage")
+	}
+	if c.Ingest.MaxRequestBytes <= 0 {
+		return errors.New("ingest.max_request_bytes: must be positive")
+	}
+	if c.Ingest.MaxGRPCMessageBytes <= 0 {
+		return errors.New("ingest.max_grpc_message_bytes: must be positive")
+	}
+	if c.Ingest.MaxAttributeValueBytes <= 0 {
+		return errors.New("ingest.max_attribute_value_bytes: must be positive")
+	}
+	if c.Ingest.MaxInFlightBytes <= 0 {
+		return errors.New("ingest.max_in_flight_bytes: must be positive")
+	}
+	if c.Retention.MaxAge < 0 || c.Retention.MaxBytes < 0 {
+		return errors.New("retention: max_age and max_bytes must not be negative")
+	}
+	if c.Memory.MaxSpans <= 0 || c.Memory.MaxLogs <= 0 || c.Memory.MaxPoints <= 0 {
+		return errors.New("memory: max_spans, max_logs and max_points must be positive")
+	}
+	return nil
+}
+
+// Duration is a time.Duration written in YAML as "72h", "30m" or "1.5s".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 72h or 30m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a Go duration string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }

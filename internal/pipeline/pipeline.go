@@ -1,0 +1,173 @@
+// Package pipeline fans each accepted batch out to its consumers (storage, live tail, ...) with bounded memory.
+//
+// A receiver hands a decoded, validated batch to Pipeline.Traces, Logs or Metrics together with its size in
+// bytes. The pipeline admits the batch only if the bytes of all batches in flight stay under a budget;
+// otherwise it returns ErrOverloaded at once and the receiver answers with a retryable code (gRPC UNAVAILABLE
+// with RetryInfo, HTTP 503 with Retry-After). Admitted batches go to every consumer synchronously, so a nil
+// return means every durable consumer (storage) has stored the batch and the export may be acknowledged.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/storage"
+)
+
+// ErrOverloaded is returned when admitting a batch would exceed the in-flight memory budget. It is retryable.
+var ErrOverloaded = errors.New("otlpd is overloaded: too much data in flight, retry later")
+
+// TracesConsumer receives spans. The consumer must not modify td; it may keep it, read-only.
+type TracesConsumer interface {
+	ConsumeTraces(ctx context.Context, td ptrace.Traces) error
+}
+
+// LogsConsumer receives log records, with the rules of TracesConsumer.
+type LogsConsumer interface {
+	ConsumeLogs(ctx context.Context, ld plog.Logs) error
+}
+
+// MetricsConsumer receives metric points, with the rules of TracesConsumer.
+type MetricsConsumer interface {
+	ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error
+}
+
+// Options configures a Pipeline.
+type Options struct {
+	// MaxInFlightBytes bounds the encoded size of all batches being consumed at once. 0 means 256 MiB.
+	MaxInFlightBytes int64
+}
+
+// Consumer is one destination of the pipeline. Durable consumers (storage) are called in order and their
+// errors fail the batch; observers (live tail) are called after them, must not block, and their errors are
+// ignored.
+type Consumer struct {
+	Name     string
+	Traces   TracesConsumer  // may be nil
+	Logs     LogsConsumer    // may be nil
+	Metrics  MetricsConsumer // may be nil
+	Observer bool
+}
+
+// Pipeline fans batches out to consumers. Safe for concurrent use.
+type Pipeline struct {
+	budget    int64
+	mu        sync.Mutex
+	inFlight  int64
+	consumers []Consumer
+}
+
+// New returns a pipeline that feeds consumers.
+func New(opts Options, consumers ...Consumer) *Pipeline {
+	if opts.MaxInFlightBytes <= 0 {
+		opts.MaxInFlightBytes = 256 << 20
+	}
+	return &Pipeline{budget: opts.MaxInFlightBytes, consumers: consumers}
+}
+
+// InFlightBytes reports the bytes currently admitted and not yet consumed.
+func (p *Pipeline) InFlightBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inFlight
+}
+
+func (p *Pipeline) admit(size int64) error {
+	if size < 0 {
+		size = 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// A batch larger than the whole budget is still admitted when nothing else is in flight, so that one big
+	// request can never be refused forever.
+	if p.inFlight > 0 && p.inFlight+size > p.budget {
+		return ErrOverloaded
+	}
+	p.inFlight += size
+	return nil
+}
+
+func (p *Pipeline) release(size int64) {
+	if size < 0 {
+		size = 0
+	}
+	p.mu.Lock()
+	p.inFlight -= size
+	p.mu.Unlock()
+}
+
+// Traces consumes td, whose encoded size is size bytes.
+func (p *Pipeline) Traces(ctx context.Context, td ptrace.Traces, size int64) error {
+	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
+		if c.Traces == nil {
+			return false, nil
+		}
+		return true, c.Traces.ConsumeTraces(ctx, td)
+	})
+}
+
+// Logs consumes ld, whose encoded size is size bytes.
+func (p *Pipeline) Logs(ctx context.Context, ld plog.Logs, size int64) error {
+	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
+		if c.Logs == nil {
+			return false, nil
+		}
+		return true, c.Logs.ConsumeLogs(ctx, ld)
+	})
+}
+
+// Metrics consumes md, whose encoded size is size bytes.
+func (p *Pipeline) Metrics(ctx context.Context, md pmetric.Metrics, size int64) error {
+	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
+		if c.Metrics == nil {
+			return false, nil
+		}
+		return true, c.Metrics.ConsumeMetrics(ctx, md)
+	})
+}
+
+// fanOut admits a batch and calls each durable consumer, then each observer. The first durable error is
+// returned, wrapped with the consumer's name; errors that report rejected items are returned as they are so
+// that receivers can turn them into partial success.
+func fanOut(p *Pipeline, ctx context.Context, size int64, call func(Consumer) (bool, error)) error {
+	if err := p.admit(size); err != nil {
+		return err
+	}
+	defer p.release(size)
+	var first error
+	for _, c := range p.consumers {
+		if c.Observer {
+			continue
+		}
+		if _, err := call(c); err != nil && first == nil {
+			first = wrap(c.Name, err)
+		}
+	}
+	if first != nil && !isPartial(first) {
+		return first
+	}
+	for _, c := range p.consumers {
+		if c.Observer {
+			_, _ = call(c)
+		}
+	}
+	return first
+}
+
+func isPartial(err error) bool {
+	var r *storage.RejectedError
+	return errors.As(err, &r)
+}
+
+func wrap(name string, err error) error {
+	if isPartial(err) || errors.Is(err, ErrOverloaded) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}

@@ -1,0 +1,226 @@
+// Package storage holds the contracts that every otlpd storage backend satisfies: span, log and metric writers
+// and readers. Telemetry crosses these interfaces as pdata (go.opentelemetry.io/collector/pdata), the OTLP data
+// model in Go, so no field of OTLP is lost between the receivers and a backend.
+//
+// Two backends satisfy the contracts (the in-memory one in storage/memory and the embedded engine in
+// storage/engine) and both run the conformance suite in storage/storagetest.
+package storage
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// ErrNotFound is returned by readers when the thing asked for by ID (a trace) does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrClosed is returned by every method called after Close.
+var ErrClosed = errors.New("storage closed")
+
+// SpanWriter stores spans.
+type SpanWriter interface {
+	// WriteSpans stores every span of td. A nil return means the spans are stored as durably as the backend
+	// promises (the embedded engine: fsynced), so the receiver may acknowledge the export.
+	// The caller must not modify td after the call; the backend may keep references to it, read-only.
+	// Safe for concurrent use.
+	WriteSpans(ctx context.Context, td ptrace.Traces) error
+}
+
+// SpanReader finds spans and traces. Safe for concurrent use.
+type SpanReader interface {
+	// GetTrace yields the spans of one trace in pages of at most q.PageSize spans (0: backend default), in no
+	// guaranteed order. It yields ErrNotFound (once, as the error) when the trace has no span.
+	// Zero q.Start and q.End mean "any time": a backend must not need a time range to find a trace.
+	GetTrace(ctx context.Context, q TraceQuery) iter.Seq2[ptrace.Traces, error]
+
+	// FindTraceIDs returns the traces having at least one span that matches q, newest first (by the start of
+	// the newest matching span), at most q.Limit of them.
+	FindTraceIDs(ctx context.Context, q SpanQuery) ([]TraceRef, error)
+
+	// FindSpans yields the spans that match q in pages, newest first, at most q.Limit spans in total.
+	FindSpans(ctx context.Context, q SpanQuery) iter.Seq2[ptrace.Traces, error]
+
+	// Services returns the sorted names of every service (resource attribute service.name) seen.
+	Services(ctx context.Context) ([]string, error)
+
+	// Operations returns the span names seen for a service, with their kinds, sorted by name then kind.
+	// An empty q.Service means every service.
+	Operations(ctx context.Context, q OperationQuery) ([]Operation, error)
+}
+
+// LogWriter stores log records.
+type LogWriter interface {
+	// WriteLogs stores every record of ld, with the durability and ownership rules of SpanWriter.WriteSpans.
+	WriteLogs(ctx context.Context, ld plog.Logs) error
+}
+
+// LogReader finds log records. Safe for concurrent use.
+type LogReader interface {
+	// FindLogs yields the records that match q in pages, ordered by q.Order on the record's time (time, or the
+	// observed time when time is 0), at most q.Limit records in total.
+	FindLogs(ctx context.Context, q LogQuery) iter.Seq2[plog.Logs, error]
+}
+
+// MetricWriter stores metric points.
+type MetricWriter interface {
+	// WriteMetrics stores md with the durability and ownership rules of SpanWriter.WriteSpans. Points the
+	// backend refuses for a reason of its own (a cardinality limit, say) are reported by a *RejectedError;
+	// every other point of md is stored.
+	WriteMetrics(ctx context.Context, md pmetric.Metrics) error
+}
+
+// MetricReader reads metrics back in the OTLP model. (PromQL reads through the Prometheus storage interfaces
+// of the metrics package, not through this one.) Safe for concurrent use.
+type MetricReader interface {
+	// MetricNames returns the sorted OTLP names of every metric seen.
+	MetricNames(ctx context.Context) ([]string, error)
+
+	// FindMetrics yields the points of the metrics that match q in pages, oldest first.
+	FindMetrics(ctx context.Context, q MetricQuery) iter.Seq2[pmetric.Metrics, error]
+}
+
+// Backend is a complete store for the three signals.
+type Backend interface {
+	SpanWriter
+	SpanReader
+	LogWriter
+	LogReader
+	MetricWriter
+	MetricReader
+	// Close flushes what must be flushed and releases the backend. Calls after Close return ErrClosed.
+	Close() error
+}
+
+// RejectedError reports items a writer refused while storing the rest of a batch.
+type RejectedError struct {
+	Rejected int64  // number of spans, log records or data points refused
+	Reason   string // English text for the client
+}
+
+func (e *RejectedError) Error() string { return e.Reason }
+
+// TraceID is a 16-byte trace ID.
+type TraceID = pcommon.TraceID
+
+// TraceQuery asks for one trace.
+type TraceQuery struct {
+	TraceID TraceID
+	// Start and End, when not zero, are a hint: spans of the trace outside [Start, End] may be left out.
+	Start, End time.Time
+	PageSize   int
+}
+
+// TraceRef names a trace found by a search, with the time span of its matching spans.
+type TraceRef struct {
+	TraceID    TraceID
+	Start, End time.Time
+}
+
+// AttrScope says which attribute set a predicate looks at.
+type AttrScope uint8
+
+const (
+	AttrAny      AttrScope = iota // span (or log), then scope, then resource attributes
+	AttrSpan                      // the span's or log record's own attributes
+	AttrResource                  // resource attributes
+	AttrScopeSet                  // instrumentation scope attributes
+)
+
+// AttrOp is a comparison an attribute predicate makes.
+type AttrOp uint8
+
+const (
+	OpEqual        AttrOp = iota // the value's string form equals Value
+	OpNotEqual                   // the attribute is absent or its string form differs
+	OpContains                   // the string form contains Value
+	OpExists                     // the attribute is present
+	OpGreater                    // numeric: value > Number
+	OpGreaterEqual               // numeric: value >= Number
+	OpLess                       // numeric: value < Number
+	OpLessEqual                  // numeric: value <= Number
+)
+
+// AttrPredicate is one condition on an attribute. The string form of a value is pcommon.Value.AsString.
+type AttrPredicate struct {
+	Scope  AttrScope
+	Key    string
+	Op     AttrOp
+	Value  string
+	Number float64
+}
+
+// SpanMatcher is a condition evaluated on each candidate span, after a backend has pruned with the other
+// fields of SpanQuery. The filter language compiles to it. Implementations must be safe for concurrent use
+// and must not keep the arguments.
+type SpanMatcher interface {
+	MatchSpan(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool
+}
+
+// LogMatcher is SpanMatcher for log records.
+type LogMatcher interface {
+	MatchLog(res pcommon.Resource, scope pcommon.InstrumentationScope, rec plog.LogRecord) bool
+}
+
+// SpanQuery selects spans. Zero fields select everything; every set field must hold (they are ANDed).
+type SpanQuery struct {
+	Start, End  time.Time // span start time in [Start, End]; zero: unbounded on that side
+	Service     string
+	SpanName    string
+	Kind        ptrace.SpanKind // 0 (UNSPECIFIED): any kind
+	Status      ptrace.StatusCode
+	StatusSet   bool // Status applies only when StatusSet
+	MinDuration time.Duration
+	MaxDuration time.Duration // 0: no maximum
+	Attributes  []AttrPredicate
+	Match       SpanMatcher // optional, evaluated last
+	Limit       int         // 0: backend default
+}
+
+// Operation is a span name and kind seen for a service.
+type Operation struct {
+	Service string
+	Name    string
+	Kind    ptrace.SpanKind
+}
+
+// OperationQuery selects operations.
+type OperationQuery struct {
+	Service string
+	Kind    ptrace.SpanKind // 0: any
+}
+
+// Order is the order in which results are yielded.
+type Order uint8
+
+const (
+	NewestFirst Order = iota
+	OldestFirst
+)
+
+// LogQuery selects log records. Zero fields select everything; every set field must hold.
+type LogQuery struct {
+	Start, End   time.Time
+	MinSeverity  plog.SeverityNumber // 0: no minimum
+	MaxSeverity  plog.SeverityNumber // 0: no maximum
+	BodyContains string              // substring of the body's string form
+	Attributes   []AttrPredicate
+	TraceID      TraceID // zero: any
+	Service      string
+	Match        LogMatcher
+	Order        Order
+	Limit        int
+}
+
+// MetricQuery selects metric points.
+type MetricQuery struct {
+	Name       string // OTLP metric name; empty: every metric
+	Start, End time.Time
+	Limit      int // points; 0: backend default
+}
