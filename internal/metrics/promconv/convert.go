@@ -83,7 +83,9 @@ func NewConverter(opts Options) (*Converter, error) {
 		AllowUTF8:                       st.utf8(),
 		PromoteScopeMetadata:            true,
 		LabelNameUnderscoreSanitization: true,
-		LookbackDelta:                   opts.LookbackDelta,
+		// Keeps a leading "__" (reserved) instead of collapsing it into "_" and prefixing "key".
+		LabelNamePreserveMultipleUnderscores: true,
+		LookbackDelta:                        opts.LookbackDelta,
 	}
 	if len(opts.PromoteResourceAttributes) > 0 {
 		s.PromoteResourceAttributes = prometheusremotewrite.NewPromoteResourceAttributes(promoteConfig(opts.PromoteResourceAttributes))
