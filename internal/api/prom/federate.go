@@ -45,7 +45,7 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer q.Close()
-	hints := &storage.SelectHints{Start: mint, End: now, Func: "series"}
+	hints := &storage.SelectHints{Start: mint, End: now}
 	var ss []storage.SeriesSet
 	for _, ms := range sets {
 		ss = append(ss, q.Select(r.Context(), true, hints, ms...))
