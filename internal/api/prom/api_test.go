@@ -27,7 +27,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // base is the time of the fixture's first point; points follow every 15 s.
 var base = time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
 
-func at(i int) pcommon.Timestamp { return pcommon.NewTimestampFromTime(base.Add(time.Duration(i) * 15 * time.Second)) }
+func at(i int) pcommon.Timestamp {
+	return pcommon.NewTimestampFromTime(base.Add(time.Duration(i) * 15 * time.Second))
+}
 
 // fixture is 9 points (2 minutes) of a counter, a gauge, a classic histogram and an exponential histogram
 // with an exemplar, from two instances of one service.
