@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -218,4 +219,59 @@ func TestGolden(t *testing.T) {
 	f("error_range_resolution", "GET", "/api/v1/query_range", v("query", "1", "start", "0", "end", "1000000", "step", "1"), 400)
 	f("error_not_found", "GET", "/api/v1/alerts", nil, 404)
 	f("federate_text", "GET", "/federate", v("match[]", `{__name__=~"queue_depth|http_server_requests_total"}`), 200)
+}
+
+// queryAt runs an instant query and returns the raw result.
+func queryAt(base, query string, ts time.Time) (string, error) {
+	resp, err := http.PostForm(base+"/api/v1/query", url.Values{"query": {query}, "time": {fmt.Sprint(float64(ts.UnixMilli()) / 1000)}})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// FuzzQueryAPI sends arbitrary parameters to the query endpoints: the answer must be JSON in the envelope
+// with a status code that matches it.
+func FuzzQueryAPI(f *testing.F) {
+	f.Add("/api/v1/query", "sum(rate(http_server_requests_total[1m]))", "1767322920", "", "")
+	f.Add("/api/v1/query_range", "queue_depth", "1767322800", "1767322920", "15s")
+	f.Add("/api/v1/query_range", "1", "0", "1e9", "0.001")
+	f.Add("/api/v1/series", "{__name__=~\".+\"}", "-1e300", "NaN", "")
+	f.Add("/api/v1/labels", "up{", "2026-01-02T03:00:00Z", "", "")
+	f.Add("/api/v1/query_exemplars", "http_server_requests_total", "", "", "")
+	st, err := metrics.Open(metrics.Options{Dir: filepath.Join(f.TempDir(), "metrics")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = st.Close() })
+	if err := st.ConsumeMetrics(context.Background(), fixture()); err != nil {
+		f.Fatal(err)
+	}
+	api := prom.New(prom.Options{Queryable: st.Queryable(), Exemplars: st.ExemplarQueryable(), Metadata: st.Metadata,
+		Timeout: 2 * time.Second, MaxSamples: 1_000_000})
+	f.Fuzz(func(t *testing.T, path, query, start, end, step string) {
+		switch path {
+		case "/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels", "/api/v1/query_exemplars":
+		default:
+			path = "/api/v1/query"
+		}
+		form := url.Values{"query": {query}, "match[]": {query}, "time": {start}, "start": {start}, "end": {end}, "step": {step}}
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		var env struct {
+			Status    string `json:"status"`
+			ErrorType string `json:"errorType"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+			t.Fatalf("%d: body is not JSON: %q", rec.Code, rec.Body.String())
+		}
+		wantCode := map[string]int{"": 200, "bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}[env.ErrorType]
+		if (env.Status == "success") != (rec.Code == 200) || rec.Code != wantCode {
+			t.Fatalf("status %d with envelope %+v", rec.Code, env)
+		}
+	})
 }
