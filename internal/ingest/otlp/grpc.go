@@ -51,7 +51,6 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return nil
 }
 
-
 // grpcExporter is the handler type of the service descriptions below.
 type grpcExporter interface {
 	export(ctx context.Context, service string, body []byte) ([]byte, error)
