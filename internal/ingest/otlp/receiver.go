@@ -86,8 +86,8 @@ func (r *Receiver) consumeResult(ctx context.Context, signal string, err error, 
 		return nil
 	case errors.Is(err, pipeline.ErrOverloaded):
 		return pipeline.ErrOverloaded
-	case ctx.Err() != nil:
-		return ctx.Err()
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
 	default:
 		r.log.ErrorContext(ctx, "store export", "signal", signal, "err", err)
 		return errInternal
