@@ -45,47 +45,61 @@ func isDecodeError(err error) bool {
 	return errors.As(err, &d)
 }
 
-// decodeTraces decodes an ExportTraceServiceRequest. The result does not refer to body.
-func decodeTraces(body []byte, f format) (ptrace.Traces, error) {
-	req := ptraceotlp.NewExportRequest()
-	var err error
-	if f == formatJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		return ptrace.Traces{}, &decodeError{signal: "traces", format: f, err: err}
-	}
-	return req.Traces(), nil
+// unmarshaler is the part of pdata's ExportRequest types the decoder uses.
+type unmarshaler interface {
+	UnmarshalProto([]byte) error
+	UnmarshalJSON([]byte) error
 }
 
-// decodeLogs decodes an ExportLogsServiceRequest. The result does not refer to body.
-func decodeLogs(body []byte, f format) (plog.Logs, error) {
-	req := plogotlp.NewExportRequest()
-	var err error
+func unmarshal(req unmarshaler, body []byte, f format) error {
 	if f == formatJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
+		return req.UnmarshalJSON(body)
 	}
-	if err != nil {
-		return plog.Logs{}, &decodeError{signal: "logs", format: f, err: err}
-	}
-	return req.Logs(), nil
+	return req.UnmarshalProto(body)
 }
 
-// decodeMetrics decodes an ExportMetricsServiceRequest. The result does not refer to body.
-func decodeMetrics(body []byte, f format) (pmetric.Metrics, error) {
-	req := pmetricotlp.NewExportRequest()
-	var err error
-	if f == formatJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
+// decode unmarshals body into a fresh request from newReq. When that fails, it tries once more without the
+// items whose IDs are malformed (salvage.go) and reports them; otherwise the original error is returned.
+func decode[R unmarshaler](newReq func() R, body []byte, f format, signal string) (R, rejections, error) {
+	req := newReq()
+	err := unmarshal(req, body, f)
+	if err == nil {
+		return req, rejections{}, nil
 	}
+	fixed, rej, serr := salvage(body, f, signal)
+	if serr == nil {
+		req = newReq()
+		if unmarshal(req, fixed, f) == nil {
+			return req, rej, nil
+		}
+	}
+	return req, rejections{}, &decodeError{signal: signal, format: f, err: err}
+}
+
+// decodeTraces decodes an ExportTraceServiceRequest. The result does not refer to body. The rejections are
+// items left out for malformed IDs.
+func decodeTraces(body []byte, f format) (ptrace.Traces, rejections, error) {
+	req, rej, err := decode(ptraceotlp.NewExportRequest, body, f, "traces")
 	if err != nil {
-		return pmetric.Metrics{}, &decodeError{signal: "metrics", format: f, err: err}
+		return ptrace.Traces{}, rej, err
 	}
-	return req.Metrics(), nil
+	return req.Traces(), rej, nil
+}
+
+// decodeLogs is decodeTraces for logs.
+func decodeLogs(body []byte, f format) (plog.Logs, rejections, error) {
+	req, rej, err := decode(plogotlp.NewExportRequest, body, f, "logs")
+	if err != nil {
+		return plog.Logs{}, rej, err
+	}
+	return req.Logs(), rej, nil
+}
+
+// decodeMetrics is decodeTraces for metrics.
+func decodeMetrics(body []byte, f format) (pmetric.Metrics, rejections, error) {
+	req, rej, err := decode(pmetricotlp.NewExportRequest, body, f, "metrics")
+	if err != nil {
+		return pmetric.Metrics{}, rej, err
+	}
+	return req.Metrics(), rej, nil
 }

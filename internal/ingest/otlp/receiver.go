@@ -98,12 +98,12 @@ func (r *Receiver) consumeResult(ctx context.Context, signal string, err error, 
 // consumeResult, or nil with the partial success (if any) in the response.
 func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, error) {
 	resp := ptraceotlp.NewExportResponse()
-	td, err := decodeTraces(body, f)
+	td, rej, err := decodeTraces(body, f)
 	if err != nil {
 		return resp, err
 	}
-	total := int64(td.SpanCount())
-	rej := validateTraces(td, r.opts.MaxAttributeValueBytes)
+	total := int64(td.SpanCount()) + rej.count
+	rej.mergeFrom(validateTraces(td, r.opts.MaxAttributeValueBytes))
 	if td.ResourceSpans().Len() > 0 {
 		if err := r.consumeResult(ctx, "traces", r.next.Traces(ctx, td, int64(len(body))), &rej); err != nil {
 			return resp, err
@@ -119,12 +119,12 @@ func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptr
 // exportLogs is exportTraces for logs.
 func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogotlp.ExportResponse, error) {
 	resp := plogotlp.NewExportResponse()
-	ld, err := decodeLogs(body, f)
+	ld, rej, err := decodeLogs(body, f)
 	if err != nil {
 		return resp, err
 	}
-	total := int64(ld.LogRecordCount())
-	rej := validateLogs(ld, r.opts.MaxAttributeValueBytes)
+	total := int64(ld.LogRecordCount()) + rej.count
+	rej.mergeFrom(validateLogs(ld, r.opts.MaxAttributeValueBytes))
 	if ld.ResourceLogs().Len() > 0 {
 		if err := r.consumeResult(ctx, "logs", r.next.Logs(ctx, ld, int64(len(body))), &rej); err != nil {
 			return resp, err
@@ -140,12 +140,12 @@ func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogo
 // exportMetrics is exportTraces for metrics.
 func (r *Receiver) exportMetrics(ctx context.Context, body []byte, f format) (pmetricotlp.ExportResponse, error) {
 	resp := pmetricotlp.NewExportResponse()
-	md, err := decodeMetrics(body, f)
+	md, rej, err := decodeMetrics(body, f)
 	if err != nil {
 		return resp, err
 	}
-	total := int64(metricPointCount(md))
-	rej := validateMetrics(md, r.opts.MaxAttributeValueBytes)
+	total := int64(metricPointCount(md)) + rej.count
+	rej.mergeFrom(validateMetrics(md, r.opts.MaxAttributeValueBytes))
 	if md.ResourceMetrics().Len() > 0 {
 		if err := r.consumeResult(ctx, "metrics", r.next.Metrics(ctx, md, int64(len(body))), &rej); err != nil {
 			return resp, err

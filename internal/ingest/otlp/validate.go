@@ -23,8 +23,8 @@ import (
 //   - every string or bytes attribute value, at any depth, on the item, its events, links, exemplars, scope
 //     and resource, and a string or bytes log body: at most maxAttrBytes bytes.
 //
-// Wrong-length IDs never reach these checks in a form pdata can hold: the decoder refuses the whole request
-// (400 / INVALID_ARGUMENT). Empty and all-zero IDs decode, and are rejected here item by item.
+// IDs of the wrong length (or, in JSON, not hex) cannot be held by pdata; the decoder leaves those items out
+// and reports them (salvage.go). Empty and all-zero IDs decode, and are checked here.
 //
 // A bad resource or scope attribute rejects every item under it. A metric that fails a metric-level rule
 // rejects all its points; a metric without a type counts as one rejected point, so that the client is told.
@@ -68,6 +68,19 @@ func (r *rejections) merge(n int64, reason string) {
 		reason = reason[:maxProblemLength] + "..."
 	}
 	r.problems = append(r.problems, reason)
+}
+
+// mergeFrom adds o to r.
+func (r *rejections) mergeFrom(o rejections) {
+	r.count += o.count
+	for _, p := range o.problems {
+		if len(r.problems) == maxProblems {
+			r.more++
+			continue
+		}
+		r.problems = append(r.problems, p)
+	}
+	r.more += o.more
 }
 
 // message is the English text of a partial success: "rejected 2 of 7 spans: <problem>; <problem> (and 3 more
