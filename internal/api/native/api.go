@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/otlpd/otlpd/internal/storage"
 )
@@ -38,6 +39,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix+"services", a.getServices)
 	mux.HandleFunc("GET "+Prefix+"logs", a.getLogs)
 	mux.HandleFunc("GET "+Prefix+"metrics", a.getMetrics)
+	mux.HandleFunc("GET "+Prefix+"metrics/{name}", a.getMetricPoints)
 }
 
 // errorBody is the JSON body of every error response.
@@ -65,4 +67,19 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 func (a *API) internalError(w http.ResponseWriter, r *http.Request, op string, err error) {
 	a.log.ErrorContext(r.Context(), "api query failed", "op", op, "err", err)
 	writeError(w, http.StatusInternalServerError, op+" failed; see the server log")
+}
+
+// parseLimit reads the limit query parameter (def when absent); on a bad value it writes a 400 and returns
+// false.
+func parseLimit(w http.ResponseWriter, r *http.Request, def, max int) (int, bool) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		writeError(w, http.StatusBadRequest, "limit must be an integer from 1 to "+strconv.Itoa(max))
+		return 0, false
+	}
+	return n, true
 }

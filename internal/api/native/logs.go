@@ -2,7 +2,6 @@ package native
 
 import (
 	"net/http"
-	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -19,14 +18,9 @@ const (
 // JSON LogsData.
 func (a *API) getLogs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := defaultLogLimit
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxLogLimit {
-			writeError(w, http.StatusBadRequest, "limit must be an integer from 1 to "+strconv.Itoa(maxLogLimit))
-			return
-		}
-		limit = n
+	limit, ok := parseLimit(w, r, defaultLogLimit, maxLogLimit)
+	if !ok {
+		return
 	}
 	all := plog.NewLogs()
 	query := storage.LogQuery{Service: q.Get("service"), Order: storage.NewestFirst, Limit: limit}
