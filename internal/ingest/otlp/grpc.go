@@ -103,17 +103,17 @@ func (g grpcReceiver) export(ctx context.Context, service string, body []byte) (
 	case traceService:
 		resp, e := g.r.exportTraces(ctx, body, formatProto)
 		if err = e; err == nil {
-			out, err = resp.MarshalProto()
+			out, err = encodeResponse(resp, resp.PartialSuccess().ErrorMessage() != "", formatProto)
 		}
 	case metricsService:
 		resp, e := g.r.exportMetrics(ctx, body, formatProto)
 		if err = e; err == nil {
-			out, err = resp.MarshalProto()
+			out, err = encodeResponse(resp, resp.PartialSuccess().ErrorMessage() != "", formatProto)
 		}
 	case logsService:
 		resp, e := g.r.exportLogs(ctx, body, formatProto)
 		if err = e; err == nil {
-			out, err = resp.MarshalProto()
+			out, err = encodeResponse(resp, resp.PartialSuccess().ErrorMessage() != "", formatProto)
 		}
 	default:
 		return nil, status.Errorf(codes.Unimplemented, "unknown service %s", service)

@@ -45,14 +45,17 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // with CORS for the configured origins.
 func (r *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(TracesPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, error) {
-		return r.exportTraces(ctx, body, f)
+	mux.Handle(TracesPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
+		resp, err := r.exportTraces(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", err
 	}))
-	mux.Handle(MetricsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, error) {
-		return r.exportMetrics(ctx, body, f)
+	mux.Handle(MetricsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
+		resp, err := r.exportMetrics(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", err
 	}))
-	mux.Handle(LogsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, error) {
-		return r.exportLogs(ctx, body, f)
+	mux.Handle(LogsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
+		resp, err := r.exportLogs(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", err
 	}))
 	return mux
 }
@@ -63,7 +66,22 @@ type marshaler interface {
 	MarshalJSON() ([]byte, error)
 }
 
-func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (marshaler, error)) http.Handler {
+// encodeResponse encodes an export response. A full success is the empty message ("{}" in JSON): OTLP says
+// partial_success is then left unset, and pdata would write it empty.
+func encodeResponse(resp marshaler, partial bool, f format) ([]byte, error) {
+	switch {
+	case !partial && f == formatJSON:
+		return []byte("{}"), nil
+	case !partial:
+		return []byte{}, nil
+	case f == formatJSON:
+		return resp.MarshalJSON()
+	default:
+		return resp.MarshalProto()
+	}
+}
+
+func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (marshaler, bool, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		origin := req.Header.Get("Origin")
 		allowed := origin != "" && r.originAllowed(origin)
@@ -115,17 +133,12 @@ func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (m
 			return
 		}
 
-		resp, err := export(req.Context(), buf.Bytes(), f)
+		resp, partial, err := export(req.Context(), buf.Bytes(), f)
 		if err != nil {
 			r.writeExportError(w, f, err)
 			return
 		}
-		var out []byte
-		if f == formatJSON {
-			out, err = resp.MarshalJSON()
-		} else {
-			out, err = resp.MarshalProto()
-		}
+		out, err := encodeResponse(resp, partial, f)
 		if err != nil {
 			r.log.Error("encode export response", "err", err)
 			r.writeStatus(w, f, http.StatusInternalServerError, codes.Internal, errInternal.Error(), nil)
