@@ -1,31 +1,23 @@
-// Package metricstest runs a metrics store behind OTLP/gRPC and OTLP/HTTP endpoints and the Prometheus API on
-// loopback, for end-to-end tests that export with the OpenTelemetry SDK and query with PromQL.
+// Package metricstest runs a whole otlpd on loopback for end-to-end tests of its metrics: export with the
+// OpenTelemetry SDK (or write to the store), then query with PromQL through the Prometheus HTTP API.
 package metricstest
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
-	"google.golang.org/grpc"
-
-	"github.com/otlpd/otlpd/internal/api/prom"
+	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/metrics"
-	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/server"
 )
 
-// Harness is a running store with its endpoints.
+// Harness is a running otlpd with its endpoints and its metrics store.
 type Harness struct {
 	Store    *metrics.Store
 	GRPCAddr string // OTLP/gRPC host:port
@@ -33,82 +25,46 @@ type Harness struct {
 	APIURL   string // base URL of /api/v1 and /federate
 }
 
-type grpcServer struct {
-	pmetricotlp.UnimplementedGRPCServer
-	st *metrics.Store
-}
-
-func (s *grpcServer) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	resp := pmetricotlp.NewExportResponse()
-	err := s.st.ConsumeMetrics(ctx, req.Metrics())
-	var rej *storage.RejectedError
-	if errors.As(err, &rej) {
-		resp.PartialSuccess().SetRejectedDataPoints(rej.Rejected)
-		resp.PartialSuccess().SetErrorMessage(rej.Reason)
-		return resp, nil
-	}
-	return resp, err
-}
-
-// Start opens a store in a temporary directory and serves it until the test ends.
+// Start runs a whole otlpd (memory storage, metrics TSDB in a temporary directory) on loopback ports until
+// the test ends.
 func Start(t testing.TB) *Harness {
 	t.Helper()
-	st, err := metrics.Open(metrics.Options{Dir: filepath.Join(t.TempDir(), "metrics")})
+	cfg := config.Default()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	srv, err := server.New(cfg, nil, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{Store: st}
-
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	pmetricotlp.RegisterGRPCServer(gs, &grpcServer{st: st})
-	go func() { _ = gs.Serve(lis) }()
-	h.GRPCAddr = lis.Addr().String()
-
-	otlpHTTP := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		req := pmetricotlp.NewExportRequest()
-		if err := req.UnmarshalProto(body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		resp := pmetricotlp.NewExportResponse()
-		err = st.ConsumeMetrics(r.Context(), req.Metrics())
-		var rej *storage.RejectedError
-		if errors.As(err, &rej) {
-			resp.PartialSuccess().SetRejectedDataPoints(rej.Rejected)
-			resp.PartialSuccess().SetErrorMessage(rej.Reason)
-		} else if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		out, _ := resp.MarshalProto()
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		_, _ = w.Write(out)
-	}))
-	h.HTTPAddr = otlpHTTP.Listener.Addr().String()
-
-	api := httptest.NewServer(prom.New(prom.Options{
-		Queryable: st.Queryable(),
-		Exemplars: st.ExemplarQueryable(),
-		Metadata:  st.Metadata,
-		Appender:  st.Appender,
-	}))
-	h.APIURL = api.URL
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
-		api.Close()
-		otlpHTTP.Close()
-		gs.Stop()
-		_ = st.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("otlpd stopped with %v", err)
+		}
 	})
-	return h
+	h := &Harness{
+		Store:    srv.Metrics(),
+		GRPCAddr: srv.GRPCAddr().String(),
+		HTTPAddr: srv.HTTPAddr().String(),
+		APIURL:   "http://" + srv.UIAddr().String(),
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(h.APIURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return h
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("otlpd not ready after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // QueryResult is the data of an instant query.
