@@ -30,7 +30,7 @@ import (
 type Options struct {
 	// Dir is the TSDB directory (otlpd uses <data-dir>/metrics).
 	Dir string
-	// Retention drops blocks older than this; 0: 15 days.
+	// Retention drops blocks older than this; 0: keep forever (as otlpd's retention.max_age).
 	Retention time.Duration
 	// MaxBytes caps the TSDB's size on disk (oldest blocks go first); 0: no cap.
 	MaxBytes int64
@@ -69,8 +69,8 @@ func Open(opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Retention <= 0 {
-		opts.Retention = 15 * 24 * time.Hour
+	if opts.Retention < 0 {
+		opts.Retention = 0
 	}
 	if opts.OutOfOrderWindow <= 0 {
 		opts.OutOfOrderWindow = 30 * time.Minute
