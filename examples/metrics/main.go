@@ -68,7 +68,9 @@ func run(ctx context.Context, cfg config) (err error) {
 		return fmt.Errorf("trace exporter: %w", err)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(texp))
-	defer func() { err = errors.Join(err, tp.Shutdown(context.WithoutCancel(ctx)), mp.Shutdown(context.WithoutCancel(ctx))) }()
+	defer func() {
+		err = errors.Join(err, tp.Shutdown(context.WithoutCancel(ctx)), mp.Shutdown(context.WithoutCancel(ctx)))
+	}()
 
 	s, err := newShop(mp.Meter("examples/metrics"))
 	if err != nil {
