@@ -2,7 +2,10 @@ module github.com/otlpd/otlpd
 
 go 1.26.8
 
-require go.opentelemetry.io/collector/pdata v1.71.0
+require (
+	go.opentelemetry.io/collector/pdata v1.71.0
+	go.opentelemetry.io/contrib/bridges/otelslog v0.21.0
+)
 
 require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
