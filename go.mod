@@ -3,6 +3,8 @@ module github.com/otlpd/otlpd
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
+	github.com/otlpd/otlpd/instrument/websocket v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/collector/pdata v1.71.0
 	go.opentelemetry.io/contrib/bridges/otelslog v0.21.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
