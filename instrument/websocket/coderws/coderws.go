@@ -75,7 +75,7 @@ func msgType(t websocket.MessageType) wsotel.MessageType {
 
 // Write sends a message in a ws.send span whose parent is ctx's span (or the connection's).
 func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) error {
-	_, m := c.tel.StartSend(ctx, msgType(typ), len(p))
+	m := c.tel.Send(ctx, msgType(typ), len(p))
 	err := c.ws.Write(ctx, typ, p)
 	m.End(err)
 	return err

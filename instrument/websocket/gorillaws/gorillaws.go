@@ -96,7 +96,7 @@ func msgType(t int) wsotel.MessageType {
 // WriteMessage sends a message (websocket.TextMessage or BinaryMessage) in a ws.send span whose parent is
 // ctx's span (or the connection's). ctx's deadline, if any, becomes the write deadline.
 func (c *Conn) WriteMessage(ctx context.Context, typ int, data []byte) error {
-	_, m := c.tel.StartSend(ctx, msgType(typ), len(data))
+	m := c.tel.Send(ctx, msgType(typ), len(data))
 	err := c.write(ctx, typ, data)
 	m.End(err)
 	return err

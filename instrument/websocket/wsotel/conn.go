@@ -143,7 +143,7 @@ func (h *Handshake) Accepted(info PeerInfo) *Conn {
 		c.span.SetAttributes(extra...)
 	}
 	c.sc = c.span.SpanContext()
-	h.in.active.Add(context.Background(), 1, h.in.roles[c.role].role)
+	h.in.active.Add(context.Background(), 1, h.in.roles[c.role].roleAdd...)
 	return c
 }
 
@@ -178,16 +178,33 @@ type Message struct {
 	size int
 }
 
+// Send starts a ws.send for a message whose trace context is not needed afterwards (no envelope): like
+// StartSend, but a sampled-out message costs no context allocation.
+func (c *Conn) Send(ctx context.Context, typ MessageType, size int) Message {
+	if !c.in.sampleMessage() {
+		return Message{c: c, typ: typ, size: size}
+	}
+	_, m := c.startSendSpan(ctx, typ, size)
+	return m
+}
+
 // StartSend starts a ws.send span for a message of size bytes. Its parent is ctx's span, or the connection's
 // span when ctx has none; the returned context holds the new span (or that parent when the message is sampled
 // out), ready for injecting into an envelope.
 func (c *Conn) StartSend(ctx context.Context, typ MessageType, size int) (context.Context, Message) {
+	if !c.in.sampleMessage() {
+		if !trace.SpanContextFromContext(ctx).IsValid() {
+			ctx = trace.ContextWithSpan(ctx, c.span)
+		}
+		return ctx, Message{c: c, typ: typ, size: size}
+	}
+	return c.startSendSpan(ctx, typ, size)
+}
+
+func (c *Conn) startSendSpan(ctx context.Context, typ MessageType, size int) (context.Context, Message) {
 	parent := trace.SpanContextFromContext(ctx)
 	if !parent.IsValid() {
 		ctx = trace.ContextWithSpan(ctx, c.span)
-	}
-	if !c.in.sampleMessage() {
-		return ctx, Message{c: c, typ: typ, size: size}
 	}
 	opts := []trace.SpanStartOption{
 		trace.WithSpanKind(trace.SpanKindProducer),
@@ -207,8 +224,8 @@ func (m Message) End(err error) {
 	ro := &m.c.in.roles[m.c.role]
 	if err == nil {
 		bg := context.Background()
-		m.c.in.sent.Add(bg, 1, ro.sent[m.typ])
-		m.c.in.size.Record(bg, int64(m.size), ro.sizeOut[m.typ])
+		m.c.in.sent.Add(bg, 1, ro.sent[m.typ]...)
+		m.c.in.size.Record(bg, int64(m.size), ro.sizeOut[m.typ]...)
 	}
 	if m.span != nil {
 		if err != nil {
@@ -230,8 +247,8 @@ func (m Message) End(err error) {
 func (c *Conn) Received(ctx context.Context, start time.Time, typ MessageType, size int, carrier propagation.TextMapCarrier, decodeErr error) context.Context {
 	ro := &c.in.roles[c.role]
 	bg := context.Background()
-	c.in.received.Add(bg, 1, ro.received[typ])
-	c.in.size.Record(bg, int64(size), ro.sizeIn[typ])
+	c.in.received.Add(bg, 1, ro.received[typ]...)
+	c.in.size.Record(bg, int64(size), ro.sizeIn[typ]...)
 
 	ctx = trace.ContextWithSpan(ctx, c.span)
 	remote := false
@@ -271,7 +288,7 @@ func (c *Conn) Ping(rtt time.Duration, err error) {
 		c.span.AddEvent("ws.ping.failed", trace.WithAttributes(attrErrorType.String(errorType(0, err))))
 		return
 	}
-	c.in.pingRTT.Record(context.Background(), rtt.Seconds(), c.in.roles[c.role].role)
+	c.in.pingRTT.Record(context.Background(), rtt.Seconds(), c.in.roles[c.role].roleRec...)
 }
 
 // LocalClose notes that this side is closing with code and reason, so the connection's end is attributed to
@@ -322,9 +339,9 @@ func (c *Conn) End(code int, reason string, err error) {
 		c.span.SetStatus(codes.Error, "close "+strconv.Itoa(code)+" "+reason)
 	}
 	c.span.End()
-	ro := c.in.roles[c.role].role
-	c.in.active.Add(context.Background(), -1, ro)
-	c.in.connDur.Record(context.Background(), time.Since(c.opened).Seconds(), ro)
+	ro := &c.in.roles[c.role]
+	c.in.active.Add(context.Background(), -1, ro.roleAdd...)
+	c.in.connDur.Record(context.Background(), time.Since(c.opened).Seconds(), ro.roleRec...)
 }
 
 // closeIsError reports whether a close status means failure: the RFC 6455 protocol and server error codes.

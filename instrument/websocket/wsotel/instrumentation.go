@@ -57,13 +57,15 @@ type Instrumentation struct {
 	roles [2]roleOpts // indexed by Role
 }
 
-// roleOpts are measurement options computed once, so recording a message allocates nothing.
+// roleOpts are measurement option lists computed once: passing a prebuilt slice to Add/Record keeps the
+// variadic argument from being allocated per message.
 type roleOpts struct {
-	role     metric.MeasurementOption
-	sent     [2]metric.MeasurementOption // by MessageType
-	received [2]metric.MeasurementOption
-	sizeOut  [2]metric.MeasurementOption
-	sizeIn   [2]metric.MeasurementOption
+	roleAdd  []metric.AddOption
+	roleRec  []metric.RecordOption
+	sent     [2][]metric.AddOption // by MessageType
+	received [2][]metric.AddOption
+	sizeOut  [2][]metric.RecordOption
+	sizeIn   [2][]metric.RecordOption
 }
 
 // New creates an Instrumentation. It fails only when the meter rejects an instrument; the returned error
@@ -132,13 +134,14 @@ func New(opts Options) (*Instrumentation, error) {
 	for _, r := range []Role{Client, Server} {
 		ra := AttrRole.String(r.String())
 		ro := &in.roles[r]
-		ro.role = metric.WithAttributeSet(attribute.NewSet(ra))
+		role := metric.WithAttributeSet(attribute.NewSet(ra))
+		ro.roleAdd, ro.roleRec = []metric.AddOption{role}, []metric.RecordOption{role}
 		for _, t := range []MessageType{Text, Binary} {
 			ta := AttrMessageType.String(t.String())
-			ro.sent[t] = metric.WithAttributeSet(attribute.NewSet(ra, ta))
+			ro.sent[t] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(ra, ta))}
 			ro.received[t] = ro.sent[t]
-			ro.sizeOut[t] = metric.WithAttributeSet(attribute.NewSet(ra, ta, attrIODirection.String("transmit")))
-			ro.sizeIn[t] = metric.WithAttributeSet(attribute.NewSet(ra, ta, attrIODirection.String("receive")))
+			ro.sizeOut[t] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(ra, ta, attrIODirection.String("transmit")))}
+			ro.sizeIn[t] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(ra, ta, attrIODirection.String("receive")))}
 		}
 	}
 	return in, nil
