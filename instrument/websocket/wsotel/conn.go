@@ -36,10 +36,14 @@ type Handshake struct {
 	attrs []attribute.KeyValue // shared by the connection's message spans
 }
 
-// StartServerHandshake starts the server's ws.handshake span for an upgrade request. Its parent is the trace
-// context in the request headers (the client's ws.handshake), or else the span already in r.Context().
+// StartServerHandshake starts the server's ws.handshake span for an upgrade request. Its parent is the span
+// already in r.Context() (e.g. from otelhttp middleware, which extracted the headers itself), or else the trace
+// context in the request headers (the client's ws.handshake).
 func (in *Instrumentation) StartServerHandshake(r *http.Request) *Handshake {
-	ctx := in.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx := r.Context()
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		ctx = in.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
 	u := ServerURL(r)
 	common := urlAttrs(u)
 	attrs := append(make([]attribute.KeyValue, 0, len(common)+8), common...)
