@@ -1,10 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // observed is a span as either backend reports it, reduced to what expectations look at.
@@ -46,8 +47,9 @@ func (e expectation) String() string {
 
 // checkoutExpectations is what 5 checkouts, the last declined, must produce.
 var checkoutExpectations = []expectation{
-	{Name: "POST /checkout", Service: "checkout", Attrs: map[string]string{"http.response.status_code": "200", "http.route": "/checkout"}, AtLeast: 4},
-	{Name: "POST /checkout", Service: "checkout", Attrs: map[string]string{"http.response.status_code": "402"}},
+	{Name: "place order", Service: "checkout", AtLeast: 5},
+	{Name: "POST /checkout", Service: "checkout", Parent: "place order", Attrs: map[string]string{"http.response.status_code": "200", "http.route": "/checkout"}, AtLeast: 4},
+	{Name: "POST /checkout", Service: "checkout", Parent: "place order", Attrs: map[string]string{"http.response.status_code": "402"}},
 	{Name: "reserve stock", Service: "checkout", Parent: "POST /checkout", AtLeast: 5},
 	{Name: "charge card", Service: "checkout", Parent: "POST /checkout", Attrs: map[string]string{"payment.provider": "acmepay"}, AtLeast: 5},
 	{Name: "charge card", Service: "checkout", Parent: "POST /checkout", Error: true},
@@ -88,57 +90,27 @@ func missing(spans []observed, want []expectation) []string {
 	return out
 }
 
-// jaegerResponse is the part of otlpd's Jaeger-compatible GET /api/traces answer that the check reads.
-type jaegerResponse struct {
-	Data []struct {
-		TraceID string `json:"traceID"`
-		Spans   []struct {
-			TraceID       string `json:"traceID"`
-			SpanID        string `json:"spanID"`
-			OperationName string `json:"operationName"`
-			ProcessID     string `json:"processID"`
-			References    []struct {
-				RefType string `json:"refType"`
-				SpanID  string `json:"spanID"`
-			} `json:"references"`
-			Tags []struct {
-				Key   string `json:"key"`
-				Value any    `json:"value"`
-			} `json:"tags"`
-		} `json:"spans"`
-		Processes map[string]struct {
-			ServiceName string `json:"serviceName"`
-		} `json:"processes"`
-	} `json:"data"`
-}
-
-// parseJaeger converts a Jaeger API trace search answer. Jaeger marks error spans with the tag error=true.
-func parseJaeger(body []byte) ([]observed, error) {
-	var r jaegerResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("decode Jaeger API response (%d bytes): %w", len(body), err)
+// parseTracesJSON converts otlpd's GET /api/otlpd/traces/{id} answer, an OTLP JSON TracesData.
+func parseTracesJSON(body []byte) ([]observed, error) {
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(body)
+	if err != nil {
+		return nil, fmt.Errorf("decode OTLP JSON traces (%d bytes): %w", len(body), err)
 	}
 	var out []observed
-	for _, tr := range r.Data {
-		for _, s := range tr.Spans {
-			o := observed{TraceID: s.TraceID, SpanID: s.SpanID, Name: s.OperationName,
-				Service: tr.Processes[s.ProcessID].ServiceName, Attrs: map[string]string{}}
-			for _, ref := range s.References {
-				if ref.RefType == "CHILD_OF" {
-					o.ParentID = ref.SpanID
+	for _, rs := range td.ResourceSpans().All() {
+		service, _ := rs.Resource().Attributes().Get("service.name")
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, s := range ss.Spans().All() {
+				o := observed{TraceID: s.TraceID().String(), SpanID: s.SpanID().String(), Name: s.Name(),
+					Service: service.AsString(), Attrs: map[string]string{}, Error: s.Status().Code() == ptrace.StatusCodeError}
+				if !s.ParentSpanID().IsEmpty() {
+					o.ParentID = s.ParentSpanID().String()
 				}
+				for k, v := range s.Attributes().All() {
+					o.Attrs[k] = v.AsString()
+				}
+				out = append(out, o)
 			}
-			for _, t := range s.Tags {
-				v := fmt.Sprint(t.Value)
-				if f, ok := t.Value.(float64); ok && f == float64(int64(f)) {
-					v = fmt.Sprint(int64(f)) // JSON numbers: 200, not 200.0
-				}
-				o.Attrs[t.Key] = v
-				if t.Key == "error" && v == "true" {
-					o.Error = true
-				}
-			}
-			out = append(out, o)
 		}
 	}
 	return out, nil

@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -35,17 +36,20 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *requests, nil); err != nil {
+	traceIDs, err := run(ctx, *requests, nil)
+	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println(strings.Join(traceIDs, "\n"))
 }
 
-// run performs n checkouts (the last one with a declined card) and flushes the telemetry. opts configure the
-// exporter; with none it follows the OTEL_EXPORTER_OTLP_* environment variables.
-func run(ctx context.Context, n int, opts []otlptracegrpc.Option) (err error) {
+// run performs n checkouts (the last one with a declined card), flushes the telemetry and returns the
+// checkouts' trace IDs. opts configure the exporter; with none it follows the OTEL_EXPORTER_OTLP_* environment
+// variables.
+func run(ctx context.Context, n int, opts []otlptracegrpc.Option) (traceIDs []string, err error) {
 	exp, err := otlptracegrpc.New(ctx, opts...)
 	if err != nil {
-		return fmt.Errorf("trace exporter: %w", err)
+		return nil, fmt.Errorf("trace exporter: %w", err)
 	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "checkout"))),
@@ -70,9 +74,13 @@ func run(ctx context.Context, n int, opts []otlptracegrpc.Option) (err error) {
 	})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: otelhttp.NewHandler(mux, "checkout", otelhttp.WithTracerProvider(tp)), ReadHeaderTimeout: 5 * time.Second}
+	prop := propagation.TraceContext{}
+	srv := &http.Server{
+		Handler:           otelhttp.NewHandler(mux, "checkout", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(prop)),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Close()
 
@@ -81,12 +89,18 @@ func run(ctx context.Context, n int, opts []otlptracegrpc.Option) (err error) {
 		if i == n-1 {
 			card = "4000000000000002"
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+lis.Addr().String()+"/checkout", strings.NewReader(card))
+		// The caller's span roots the trace; its ID is what the integration test looks up in otlpd.
+		cctx, span := tracer.Start(ctx, "place order", trace.WithSpanKind(trace.SpanKindClient))
+		req, _ := http.NewRequestWithContext(cctx, http.MethodPost, "http://"+lis.Addr().String()+"/checkout", strings.NewReader(card))
+		prop.Inject(cctx, propagation.HeaderCarrier(req.Header))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return fmt.Errorf("checkout %d: %w", i, err)
+			span.End()
+			return nil, fmt.Errorf("checkout %d: %w", i, err)
 		}
 		resp.Body.Close()
+		span.End()
+		traceIDs = append(traceIDs, span.SpanContext().TraceID().String())
 	}
-	return nil
+	return traceIDs, nil
 }

@@ -70,7 +70,7 @@ func checkCommands(t *testing.T, what string, script string) {
 			t.Errorf("%s does not set %s", what, env)
 		}
 	}
-	if !strings.Contains(script, "/api/services") {
+	if !strings.Contains(script, "/readyz") {
 		t.Errorf("%s does not wait for otlpd to answer", what)
 	}
 }

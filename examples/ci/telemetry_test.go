@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,22 +13,24 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 
 	"github.com/otlpd/otlpd/otlptest"
 )
 
 // TestCheckoutTelemetry is the integration test the CI pipelines run. With OTLPD_QUERY_URL set (the pipelines
-// set it, and OTEL_EXPORTER_OTLP_ENDPOINT), the app exports to that otlpd and the test polls otlpd's
-// Jaeger-compatible API until every expected span is there, failing with the list of what is missing. Without
-// it, otlptest stands in for otlpd so the same expectations run in a plain `go test`.
+// set it, and OTEL_EXPORTER_OTLP_ENDPOINT), the app exports to that otlpd and the test reads each checkout's
+// trace back from otlpd's query API until every expected span is there, failing with the list of what is
+// missing. Without it, otlptest stands in for otlpd so the same expectations run in a plain `go test`.
 func TestCheckoutTelemetry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	queryURL := os.Getenv("OTLPD_QUERY_URL")
 	if queryURL == "" {
 		srv := otlptest.NewServer(t)
-		if err := run(ctx, 5, []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(srv.GRPCAddr()), otlptracegrpc.WithInsecure()}); err != nil {
+		if _, err := run(ctx, 5, []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(srv.GRPCAddr()), otlptracegrpc.WithInsecure()}); err != nil {
 			t.Fatal(err)
 		}
 		if m := missing(fromOTLPTest(srv.Spans()), checkoutExpectations); len(m) > 0 {
@@ -35,7 +38,8 @@ func TestCheckoutTelemetry(t *testing.T) {
 		}
 		return
 	}
-	if err := run(ctx, 5, nil); err != nil {
+	traceIDs, err := run(ctx, 5, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	wait := 30 * time.Second
@@ -46,9 +50,10 @@ func TestCheckoutTelemetry(t *testing.T) {
 		}
 		wait = d
 	}
-	if m, err := waitForTraces(ctx, queryURL, "checkout", checkoutExpectations, wait); err != nil || len(m) > 0 {
-		t.Fatalf("telemetry missing in otlpd at %s after %s (err %v):\n  %s", queryURL, wait, err, strings.Join(m, "\n  "))
+	if m, err := waitForTraces(ctx, queryURL, traceIDs, checkoutExpectations, wait); err != nil || len(m) > 0 {
+		t.Fatalf("telemetry missing in otlpd at %s after %s (last error: %v):\n  %s", queryURL, wait, err, strings.Join(m, "\n  "))
 	}
+	t.Logf("all %d expectations met by %d traces in otlpd", len(checkoutExpectations), len(traceIDs))
 }
 
 func fromOTLPTest(spans otlptest.Spans) []observed {
@@ -64,85 +69,125 @@ func fromOTLPTest(spans otlptest.Spans) []observed {
 	return out
 }
 
-// waitForTraces polls GET {base}/api/traces?service=… until want is met or wait passes; it returns what is
-// still missing.
-func waitForTraces(ctx context.Context, base, service string, want []expectation, wait time.Duration) ([]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	q := url.Values{"service": {service}, "limit": {"100"}, "lookback": {"1h"}}
-	u := strings.TrimSuffix(base, "/") + "/api/traces?" + q.Encode()
-	m := []string{"no answer from " + u}
-	var lastErr error
+// waitForTraces reads GET {base}/api/otlpd/traces/{id} for every trace ID until want is met or wait passes
+// (a trace not yet stored answers 404); it returns what is still missing and the last error seen.
+// Each round of requests completes (bounded by ctx only), so the answer reflects a full read.
+func waitForTraces(ctx context.Context, base string, traceIDs []string, want []expectation, wait time.Duration) ([]string, error) {
+	deadline := time.After(wait)
+	var m []string
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			body, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			switch {
-			case rerr != nil:
-				lastErr = rerr
-			case resp.StatusCode != http.StatusOK:
-				lastErr = fmt.Errorf("GET %s: status %d: %.200s", u, resp.StatusCode, body)
-			default:
-				spans, perr := parseJaeger(body)
-				if lastErr = perr; perr == nil {
-					if m = missing(spans, want); len(m) == 0 {
-						return nil, nil
-					}
-				}
+		var spans []observed
+		var lastErr error
+		for _, id := range traceIDs {
+			got, err := fetchTrace(ctx, base, id)
+			if err != nil {
+				lastErr = err
+				continue
 			}
-		} else {
-			lastErr = err
+			spans = append(spans, got...)
+		}
+		if m = missing(spans, want); len(m) == 0 {
+			return nil, nil
 		}
 		select {
 		case <-ctx.Done():
+			return m, ctx.Err()
+		case <-deadline:
 			return m, lastErr
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
 
-// jaegerTrace renders one checkout trace in the Jaeger API's shape.
-func jaegerTrace(tid string, status int, chargeError bool) string {
-	errTag := ""
-	if chargeError {
-		errTag = `,{"key":"error","type":"bool","value":true}`
+func fetchTrace(ctx context.Context, base, traceID string) ([]observed, error) {
+	u := strings.TrimSuffix(base, "/") + "/api/otlpd/traces/" + url.PathEscape(traceID)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Sprintf(`{"traceID":%[1]q,"processes":{"p1":{"serviceName":"checkout"}},"spans":[
-		{"traceID":%[1]q,"spanID":"a1","operationName":"POST /checkout","processID":"p1","references":[],
-		 "tags":[{"key":"http.response.status_code","type":"int64","value":%[2]d},{"key":"http.route","type":"string","value":"/checkout"}]},
-		{"traceID":%[1]q,"spanID":"a2","operationName":"reserve stock","processID":"p1","references":[{"refType":"CHILD_OF","traceID":%[1]q,"spanID":"a1"}],"tags":[]},
-		{"traceID":%[1]q,"spanID":"a3","operationName":"charge card","processID":"p1","references":[{"refType":"CHILD_OF","traceID":%[1]q,"spanID":"a1"}],
-		 "tags":[{"key":"payment.provider","type":"string","value":"acmepay"}%[3]s]}]}`, tid, status, errTag)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: status %d: %.200s", u, resp.StatusCode, body)
+	}
+	return parseTracesJSON(body)
 }
 
-// The CI path against a stand-in for otlpd's Jaeger API: complete data passes, and data without the declined
-// charge fails with that expectation named.
-func TestWaitForTracesAgainstJaegerAPI(t *testing.T) {
-	complete := []string{jaegerTrace("t1", 200, false), jaegerTrace("t2", 200, false), jaegerTrace("t3", 200, false),
-		jaegerTrace("t4", 200, false), jaegerTrace("t5", 402, true)}
-	serve := func(traces []string) string {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/api/traces" || r.URL.Query().Get("service") != "checkout" {
-				http.NotFound(w, r)
-				return
+// fakeOTLPD answers /api/otlpd/traces/{id} like otlpd, from spans received by an otlptest server.
+func fakeOTLPD(t *testing.T, spans otlptest.Spans) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := strings.CutPrefix(r.URL.Path, "/api/otlpd/traces/")
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", "checkout")
+		ss := rs.ScopeSpans().AppendEmpty()
+		for _, s := range spans {
+			if s.TraceID != id {
+				continue
 			}
-			fmt.Fprintf(w, `{"data":[%s],"total":%d,"limit":0,"offset":0,"errors":null}`, strings.Join(traces, ","), len(traces))
-		}))
-		t.Cleanup(srv.Close)
-		return srv.URL
+			sp := ss.Spans().AppendEmpty()
+			sp.SetName(s.Name)
+			var tid pcommon.TraceID
+			var sid, pid pcommon.SpanID
+			_, _ = hex.Decode(tid[:], []byte(s.TraceID))
+			_, _ = hex.Decode(sid[:], []byte(s.SpanID))
+			_, _ = hex.Decode(pid[:], []byte(s.ParentSpanID))
+			sp.SetTraceID(tid)
+			sp.SetSpanID(sid)
+			sp.SetParentSpanID(pid)
+			if s.StatusCode == "Error" {
+				sp.Status().SetCode(ptrace.StatusCodeError)
+			}
+			_ = sp.Attributes().FromRaw(s.Attributes)
+		}
+		if ss.Spans().Len() == 0 {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"error":"trace %s not found"}`, id)
+			return
+		}
+		b, _ := (&ptrace.JSONMarshaler{}).MarshalTraces(td)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// The CI path against a stand-in for otlpd's query API: complete traces pass; traces without the declined
+// charge's error fail with that expectation named; a wrong URL fails.
+func TestWaitForTracesAgainstQueryAPI(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	otlp := otlptest.NewServer(t)
+	traceIDs, err := run(ctx, 5, []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(otlp.GRPCAddr()), otlptracegrpc.WithInsecure()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if m, err := waitForTraces(ctx, serve(complete), "checkout", checkoutExpectations, 2*time.Second); err != nil || len(m) > 0 {
+	spans := otlp.Spans()
+	if m, err := waitForTraces(ctx, fakeOTLPD(t, spans), traceIDs, checkoutExpectations, 5*time.Second); err != nil || len(m) > 0 {
 		t.Fatalf("complete data: missing %v, err %v", m, err)
 	}
-	incomplete := append(append([]string{}, complete[:4]...), jaegerTrace("t5", 402, false))
-	m, _ := waitForTraces(ctx, serve(incomplete), "checkout", checkoutExpectations, time.Second)
+	// The same traces, except that the declined charge lost its error status.
+	unmarked := append(otlptest.Spans(nil), spans...)
+	for i := range unmarked {
+		if unmarked[i].Name == "charge card" {
+			unmarked[i].StatusCode = "Unset"
+		}
+	}
+	noError := fakeOTLPD(t, unmarked)
+	m, _ := waitForTraces(ctx, noError, traceIDs, checkoutExpectations, time.Second)
 	if len(m) != 1 || !strings.Contains(m[0], `"charge card"`) || !strings.Contains(m[0], "error status") {
 		t.Fatalf("missing error span not reported: %q", m)
 	}
-	m, err := waitForTraces(ctx, serve(nil)+"/nope", "checkout", checkoutExpectations, time.Second)
+	m, err = waitForTraces(ctx, fakeOTLPD(t, spans)+"/nope", traceIDs, checkoutExpectations, time.Second)
 	if err == nil || len(m) == 0 {
 		t.Fatalf("a wrong query URL must fail: %v %v", m, err)
 	}
