@@ -44,6 +44,49 @@ func Run(t *testing.T, d Driver) {
 	t.Run("HandshakeRejected", func(t *testing.T) { handshakeRejected(t, d) })
 	t.Run("MessageSampling", func(t *testing.T) { sampling(t, d) })
 	t.Run("MalformedEnvelope", func(t *testing.T) { malformed(t, d) })
+	t.Run("WriteAfterCloseIsRecorded", func(t *testing.T) { writeAfterClose(t, d) })
+}
+
+// writeAfterClose: a failed write is an error on its ws.send span and is not counted as sent.
+func writeAfterClose(t *testing.T, d Driver) {
+	e := NewEnv(t, wsotel.Options{})
+	ctx := ctxTimeout(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := d.Upgrade(w, r, e.In)
+		if err != nil {
+			return
+		}
+		for {
+			if _, _, _, err := c.Read(r.Context()); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, _, err := d.Dial(ctx, wsURL(srv, "/"), e.In)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(1000, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, false, []byte("late")); err == nil {
+		t.Fatal("write after close succeeded")
+	}
+	send := e.One(t, "ws.send", trace.SpanKindProducer, nil)
+	if send.Status().Code.String() != "Error" {
+		t.Errorf("failed write: ws.send status %v, want Error", send.Status())
+	}
+	recorded := false
+	for _, ev := range send.Events() {
+		recorded = recorded || ev.Name == "exception"
+	}
+	if !recorded {
+		t.Errorf("failed write: no exception event on ws.send: %v", send.Events())
+	}
+	if v, ok := Sum(e.Collect(t), "ws.message.sent", map[string]string{"ws.role": "client"}); ok && v != 0 {
+		t.Errorf("a failed write counted as sent: %d", v)
+	}
 }
 
 func ctxTimeout(t *testing.T) context.Context {
