@@ -35,6 +35,8 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write logs: %w", err)
 	}
+	entries := make([]logEntry, ld.LogRecordCount()) // one allocation for the batch
+	next := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -62,13 +64,24 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 					t = int64(rec.ObservedTimestamp())
 				}
 				s.seq++
-				s.logs.push(&logEntry{scope: scope, rec: rec, seq: s.seq, t: t})
+				e := &entries[next]
+				next++
+				*e = logEntry{scope: scope, rec: rec, seq: s.seq, t: t}
+				s.logs.push(e)
+				s.logServices.add(res.service, e)
+				if id := rec.TraceID(); !id.IsEmpty() {
+					s.logTraces.add(storage.TraceID(id), e)
+				}
 			}
 		}
 	}
 	for s.logs.len() > s.opts.MaxLogs {
 		s.noteEviction(sigLogs, s.opts.MaxLogs)
-		s.logs.pop()
+		e := s.logs.pop()
+		s.logServices.evict(e.scope.res.service, e)
+		if id := e.rec.TraceID(); !id.IsEmpty() {
+			s.logTraces.evict(storage.TraceID(id), e)
+		}
 	}
 	return nil
 }
@@ -118,14 +131,24 @@ func (s *Store) matchLogs(ctx context.Context, q *storage.LogQuery) ([]*logEntry
 	if s.closed {
 		return nil, storage.ErrClosed
 	}
+	// Scan the smallest list that holds every candidate.
+	from := &s.logs
+	if !q.TraceID.IsEmpty() {
+		from = s.logTraces[q.TraceID]
+	} else if q.Service != "" {
+		from = s.logServices[q.Service]
+	}
+	if from == nil {
+		return nil, nil
+	}
 	var out []*logEntry
-	for i := range s.logs.len() {
+	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
 				return nil, err
 			}
 		}
-		e := s.logs.at(i)
+		e := from.at(i)
 		if logMatches(e, q, start, end) {
 			out = append(out, e)
 		}

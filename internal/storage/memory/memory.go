@@ -38,14 +38,17 @@ type Store struct {
 	closed bool
 	seq    uint64 // arrival number of the last stored item, all signals
 
-	spans    fifo[*spanEntry]
-	traces   map[storage.TraceID]*traceEntry
-	services map[string]*serviceEntry
+	spans        fifo[*spanEntry]
+	traces       index[storage.TraceID, *spanEntry]
+	spanServices index[string, *spanEntry] // by service.name ("" for none)
+	operations   map[string]map[opKey]int  // service -> operation -> stored spans
 
-	logs fifo[*logEntry]
+	logs        fifo[*logEntry]
+	logTraces   index[storage.TraceID, *logEntry] // records with a trace ID
+	logServices index[string, *logEntry]
 
 	points  fifo[*pointEntry]
-	metrics map[string]int // metric name -> stored points
+	metrics index[string, *pointEntry] // by metric name
 
 	evicting [3]bool // a signal has started evicting (logged once)
 }
@@ -67,11 +70,14 @@ func New(opts Options) *Store {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Store{
-		opts:     opts,
-		log:      opts.Logger,
-		traces:   make(map[storage.TraceID]*traceEntry),
-		services: make(map[string]*serviceEntry),
-		metrics:  make(map[string]int),
+		opts:         opts,
+		log:          opts.Logger,
+		traces:       make(index[storage.TraceID, *spanEntry]),
+		spanServices: make(index[string, *spanEntry]),
+		operations:   make(map[string]map[opKey]int),
+		logTraces:    make(index[storage.TraceID, *logEntry]),
+		logServices:  make(index[string, *logEntry]),
+		metrics:      make(index[string, *pointEntry]),
 	}
 }
 
@@ -83,12 +89,9 @@ func (s *Store) Close() error {
 		return storage.ErrClosed
 	}
 	s.closed = true
-	s.spans = fifo[*spanEntry]{}
-	s.traces = nil
-	s.services = nil
-	s.logs = fifo[*logEntry]{}
-	s.points = fifo[*pointEntry]{}
-	s.metrics = nil
+	s.spans, s.traces, s.spanServices, s.operations = fifo[*spanEntry]{}, nil, nil, nil
+	s.logs, s.logTraces, s.logServices = fifo[*logEntry]{}, nil, nil
+	s.points, s.metrics = fifo[*pointEntry]{}, nil
 	return nil
 }
 
@@ -169,4 +172,42 @@ func ctxErr(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// index lists the stored items of each key in arrival order. Since eviction follows arrival order, the item
+// evicted is always the first of its key.
+type index[K comparable, E comparable] map[K]*fifo[E]
+
+func (ix index[K, E]) add(k K, e E) {
+	q := ix[k]
+	if q == nil {
+		q = &fifo[E]{}
+		ix[k] = q
+	}
+	q.push(e)
+}
+
+// evict removes e, the oldest item of k.
+func (ix index[K, E]) evict(k K, e E) {
+	q := ix[k]
+	if q == nil || q.len() == 0 || q.at(0) != e {
+		panic("BUG: evicted item is not the oldest of its index key")
+	}
+	q.pop()
+	if q.len() == 0 {
+		delete(ix, k)
+	}
+}
+
+// items returns the items of k, oldest first.
+func (ix index[K, E]) items(k K) []E {
+	q := ix[k]
+	if q == nil {
+		return nil
+	}
+	out := make([]E, q.len())
+	for i := range out {
+		out[i] = q.at(i)
+	}
+	return out
 }

@@ -41,6 +41,8 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
+	entries := make([]pointEntry, md.DataPointCount()) // one allocation for the batch
+	next := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -64,19 +66,19 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 				g := &metricGroup{scope: scope, m: m}
 				for p := range n {
 					s.seq++
-					s.points.push(&pointEntry{metric: g, idx: p, seq: s.seq, t: pointTime(m, p)})
+					e := &entries[next]
+					next++
+					*e = pointEntry{metric: g, idx: p, seq: s.seq, t: pointTime(m, p)}
+					s.points.push(e)
+					s.metrics.add(m.Name(), e)
 				}
-				s.metrics[m.Name()] += n
 			}
 		}
 	}
 	for s.points.len() > s.opts.MaxPoints {
 		s.noteEviction(sigPoints, s.opts.MaxPoints)
 		e := s.points.pop()
-		name := e.metric.m.Name()
-		if s.metrics[name]--; s.metrics[name] <= 0 {
-			delete(s.metrics, name)
-		}
+		s.metrics.evict(e.metric.m.Name(), e)
 	}
 	return nil
 }
@@ -140,18 +142,22 @@ func (s *Store) matchPoints(ctx context.Context, q *storage.MetricQuery) ([]*poi
 	if s.closed {
 		return nil, storage.ErrClosed
 	}
-	if q.Name != "" && s.metrics[q.Name] == 0 {
-		return nil, nil
+	from := &s.points
+	if q.Name != "" {
+		// Only the points of the metric.
+		if from = s.metrics[q.Name]; from == nil {
+			return nil, nil
+		}
 	}
 	var out []*pointEntry
-	for i := range s.points.len() {
+	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
 				return nil, err
 			}
 		}
-		e := s.points.at(i)
-		if (q.Name == "" || e.metric.m.Name() == q.Name) && inRange(e.t, start, end) {
+		e := from.at(i)
+		if inRange(e.t, start, end) {
 			out = append(out, e)
 		}
 	}

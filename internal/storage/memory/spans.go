@@ -34,20 +34,9 @@ type spanEntry struct {
 	start, end int64 // unix ns
 }
 
-// traceEntry lists the stored spans of one trace in arrival order.
-type traceEntry struct {
-	spans []*spanEntry
-}
-
 type opKey struct {
 	name string
 	kind ptrace.SpanKind
-}
-
-// serviceEntry counts the stored spans of a service by operation.
-type serviceEntry struct {
-	spans int
-	ops   map[opKey]int
 }
 
 // WriteSpans stores every span of td, keeping references to it.
@@ -55,6 +44,8 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
+	entries := make([]spanEntry, td.SpanCount()) // one allocation for the batch
+	n := 0
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -78,13 +69,9 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 			for k := range spans.Len() {
 				sp := spans.At(k)
 				s.seq++
-				e := &spanEntry{
-					scope: scope,
-					span:  sp,
-					seq:   s.seq,
-					start: int64(sp.StartTimestamp()),
-					end:   int64(sp.EndTimestamp()),
-				}
+				e := &entries[n]
+				n++
+				*e = spanEntry{scope: scope, span: sp, seq: s.seq, start: int64(sp.StartTimestamp()), end: int64(sp.EndTimestamp())}
 				s.addSpan(e)
 			}
 		}
@@ -98,48 +85,29 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 
 func (s *Store) addSpan(e *spanEntry) {
 	s.spans.push(e)
-	id := storage.TraceID(e.span.TraceID())
-	t := s.traces[id]
-	if t == nil {
-		t = &traceEntry{}
-		s.traces[id] = t
+	s.traces.add(storage.TraceID(e.span.TraceID()), e)
+	svc := e.scope.res.service
+	s.spanServices.add(svc, e)
+	ops := s.operations[svc]
+	if ops == nil {
+		ops = make(map[opKey]int)
+		s.operations[svc] = ops
 	}
-	t.spans = append(t.spans, e)
-	svc := s.services[e.scope.res.service]
-	if svc == nil {
-		svc = &serviceEntry{ops: make(map[opKey]int)}
-		s.services[e.scope.res.service] = svc
-	}
-	svc.spans++
-	svc.ops[opKey{e.span.Name(), e.span.Kind()}]++
+	ops[opKey{e.span.Name(), e.span.Kind()}]++
 }
 
 func (s *Store) evictSpan() {
 	e := s.spans.pop()
-	id := storage.TraceID(e.span.TraceID())
-	if t := s.traces[id]; t != nil {
-		// Eviction follows arrival order, so the evicted span is the first of its trace.
-		if t.spans[0] == e {
-			t.spans[0] = nil
-			t.spans = t.spans[1:]
-		} else if i := slices.Index(t.spans, e); i >= 0 {
-			t.spans[i] = nil
-			t.spans = slices.Delete(t.spans, i, i+1)
-		}
-		if len(t.spans) == 0 {
-			delete(s.traces, id)
-		}
-	}
-	svc := s.services[e.scope.res.service]
-	if svc == nil {
-		return
-	}
+	s.traces.evict(storage.TraceID(e.span.TraceID()), e)
+	svc := e.scope.res.service
+	s.spanServices.evict(svc, e)
+	ops := s.operations[svc]
 	k := opKey{e.span.Name(), e.span.Kind()}
-	if svc.ops[k]--; svc.ops[k] <= 0 {
-		delete(svc.ops, k)
-	}
-	if svc.spans--; svc.spans <= 0 {
-		delete(s.services, e.scope.res.service)
+	if ops[k]--; ops[k] <= 0 {
+		delete(ops, k)
+		if len(ops) == 0 {
+			delete(s.operations, svc)
+		}
 	}
 }
 
@@ -152,10 +120,7 @@ func (s *Store) GetTrace(ctx context.Context, q storage.TraceQuery) iter.Seq2[pt
 			yield(ptrace.NewTraces(), storage.ErrClosed)
 			return
 		}
-		var entries []*spanEntry
-		if t := s.traces[q.TraceID]; t != nil {
-			entries = slices.Clone(t.spans)
-		}
+		entries := s.traces.items(q.TraceID)
 		s.mu.RUnlock()
 		if len(entries) == 0 {
 			yield(ptrace.NewTraces(), storage.ErrNotFound)
@@ -251,17 +216,21 @@ func (s *Store) matchSpans(ctx context.Context, q storage.SpanQuery) ([]*spanEnt
 	if s.closed {
 		return nil, storage.ErrClosed
 	}
-	if q.Service != "" && s.services[q.Service] == nil {
-		return nil, nil
+	from := &s.spans
+	if q.Service != "" {
+		// Only the spans of the service.
+		if from = s.spanServices[q.Service]; from == nil {
+			return nil, nil
+		}
 	}
 	var out []*spanEntry
-	for i := range s.spans.len() {
+	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
 				return nil, err
 			}
 		}
-		e := s.spans.at(i)
+		e := from.at(i)
 		if spanMatches(e, &q, start, end) {
 			out = append(out, e)
 		}
@@ -307,8 +276,8 @@ func (s *Store) Services(ctx context.Context) ([]string, error) {
 	if s.closed {
 		return nil, storage.ErrClosed
 	}
-	out := make([]string, 0, len(s.services))
-	for name := range s.services {
+	out := make([]string, 0, len(s.operations))
+	for name := range s.operations {
 		if name != "" {
 			out = append(out, name)
 		}
@@ -329,20 +298,20 @@ func (s *Store) Operations(ctx context.Context, q storage.OperationQuery) ([]sto
 		return nil, storage.ErrClosed
 	}
 	var out []storage.Operation
-	add := func(service string, svc *serviceEntry) {
-		for k := range svc.ops {
+	add := func(service string, ops map[opKey]int) {
+		for k := range ops {
 			if q.Kind == ptrace.SpanKindUnspecified || k.kind == q.Kind {
 				out = append(out, storage.Operation{Service: service, Name: k.name, Kind: k.kind})
 			}
 		}
 	}
 	if q.Service != "" {
-		if svc := s.services[q.Service]; svc != nil {
-			add(q.Service, svc)
+		if ops := s.operations[q.Service]; ops != nil {
+			add(q.Service, ops)
 		}
 	} else {
-		for name, svc := range s.services {
-			add(name, svc)
+		for name, ops := range s.operations {
+			add(name, ops)
 		}
 	}
 	slices.SortFunc(out, func(a, b storage.Operation) int {
