@@ -278,10 +278,12 @@ func testRandomSpans(t *testing.T, f Factory) {
 		if err != nil {
 			t.Fatalf("FindTraceIDs: %v", err)
 		}
-		if !slices.EqualFunc(gotRefs, refs, func(a, b storage.TraceRef) bool {
-			return a.TraceID == b.TraceID && a.Start.Equal(b.Start) && a.End.Equal(b.End)
-		}) {
-			t.Errorf("query %d FindTraceIDs(%s) =\n%s\nwant\n%s", qi, describeSpanQuery(q), refsString(gotRefs), refsString(refs))
+		switch {
+		case !slices.EqualFunc(gotRefs, refs, func(a, b storage.TraceRef) bool { return a.TraceID == b.TraceID }):
+			t.Errorf("query %d FindTraceIDs(%s): wrong traces or order:\n%s\nwant\n%s", qi, describeSpanQuery(q), refsString(gotRefs), refsString(refs))
+		case !slices.EqualFunc(gotRefs, refs, func(a, b storage.TraceRef) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }):
+			t.Errorf("query %d FindTraceIDs(%s): right traces, but Start..End must span every matching span of the trace:\n%s\nwant\n%s",
+				qi, describeSpanQuery(q), refsString(gotRefs), refsString(refs))
 		}
 	}
 }
