@@ -39,6 +39,8 @@ func Run(t *testing.T, f Factory) {
 	t.Run("ManyItemsPagesAndOrder", func(t *testing.T) { testMany(t, f) })
 	t.Run("RandomSpanQueries", func(t *testing.T) { testRandomSpans(t, f) })
 	t.Run("RandomLogQueries", func(t *testing.T) { testRandomLogs(t, f) })
+	t.Run("RandomMetricQueries", func(t *testing.T) { testRandomMetrics(t, f) })
+	t.Run("EmptyWrites", func(t *testing.T) { testEmptyWrites(t, f) })
 	t.Run("ResultsAreCopies", func(t *testing.T) { testResultsAreCopies(t, f) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, f) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, f) })

@@ -502,3 +502,36 @@ func testClosed(t *testing.T, f Factory) {
 	check("MetricNames", err)
 	check("Close", b.Close())
 }
+
+// testEmptyWrites writes batches with nothing in them, or resources and scopes without items: no error, and
+// nothing to read back.
+func testEmptyWrites(t *testing.T, f Factory) {
+	h := open(t, f)
+	h.writeSpans(ptrace.NewTraces())
+	h.writeLogs(plog.NewLogs())
+	h.writeMetrics(pmetric.NewMetrics())
+	td := ptrace.NewTraces()
+	td.ResourceSpans().AppendEmpty().Resource().Attributes().PutStr("service.name", "empty")
+	td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Scope().SetName("no spans")
+	h.writeSpans(td)
+	ld := plog.NewLogs()
+	ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	h.writeLogs(ld)
+	md := pmetric.NewMetrics()
+	md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+	h.writeMetrics(md)
+
+	if n := h.findSpans(storage.SpanQuery{}).SpanCount(); n != 0 {
+		t.Errorf("FindSpans after empty writes: %d spans", n)
+	}
+	if n := h.findLogs(storage.LogQuery{}).LogRecordCount(); n != 0 {
+		t.Errorf("FindLogs after empty writes: %d records", n)
+	}
+	if n := h.findMetrics(storage.MetricQuery{}).DataPointCount(); n != 0 {
+		t.Errorf("FindMetrics after empty writes: %d points", n)
+	}
+	refs, err := h.b.FindTraceIDs(context.Background(), storage.SpanQuery{})
+	if err != nil || len(refs) != 0 {
+		t.Errorf("FindTraceIDs after empty writes = %v, %v", refs, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/storage"
@@ -509,4 +510,158 @@ func logMatchesRef(l randLog, q *storage.LogQuery) bool {
 		return false
 	}
 	return q.Match == nil || q.Match.MatchLog(l.res, l.scope, r)
+}
+
+func testRandomMetrics(t *testing.T, f Factory) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 3))
+	h := open(t, f)
+	names := []string{"m.gauge", "m.sum", "m.hist", "m.exp", "m.summary"}
+
+	// Point i has time BaseTime + times[i]*10ms and carries its index as attribute "item".
+	times := rng.Perm(randomItems)
+	type point struct {
+		name string
+		t    time.Time
+		item int
+	}
+	var all []point
+	for written := 0; written < randomItems; {
+		md := pmetric.NewMetrics()
+		sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+		for range 1 + rng.IntN(4) {
+			name := names[rng.IntN(len(names))]
+			m := sm.Metrics().AppendEmpty()
+			m.SetName(name)
+			var attrs func() pcommon.Map
+			var setTime func(pcommon.Timestamp)
+			switch name {
+			case "m.gauge":
+				g := m.SetEmptyGauge()
+				attrs = func() pcommon.Map {
+					p := g.DataPoints().AppendEmpty()
+					p.SetDoubleValue(rng.Float64())
+					setTime = p.SetTimestamp
+					return p.Attributes()
+				}
+			case "m.sum":
+				s := m.SetEmptySum()
+				s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				attrs = func() pcommon.Map {
+					p := s.DataPoints().AppendEmpty()
+					p.SetIntValue(rng.Int64N(1000))
+					setTime = p.SetTimestamp
+					return p.Attributes()
+				}
+			case "m.hist":
+				hh := m.SetEmptyHistogram()
+				hh.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+				attrs = func() pcommon.Map {
+					p := hh.DataPoints().AppendEmpty()
+					p.SetCount(1)
+					setTime = p.SetTimestamp
+					return p.Attributes()
+				}
+			case "m.exp":
+				e := m.SetEmptyExponentialHistogram()
+				e.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+				attrs = func() pcommon.Map {
+					p := e.DataPoints().AppendEmpty()
+					p.SetZeroCount(1)
+					p.SetCount(1)
+					setTime = p.SetTimestamp
+					return p.Attributes()
+				}
+			default:
+				s := m.SetEmptySummary()
+				attrs = func() pcommon.Map {
+					p := s.DataPoints().AppendEmpty()
+					p.SetCount(2)
+					setTime = p.SetTimestamp
+					return p.Attributes()
+				}
+			}
+			for range 1 + rng.IntN(10) {
+				if written == randomItems {
+					break
+				}
+				a := attrs()
+				a.PutInt("item", int64(written))
+				at := BaseTime.Add(time.Duration(times[written]) * 10 * time.Millisecond)
+				setTime(pcommon.NewTimestampFromTime(at))
+				all = append(all, point{name, at, written})
+				written++
+			}
+		}
+		h.writeMetrics(md)
+	}
+
+	for qi := range randomQueries / 3 {
+		q := storage.MetricQuery{Limit: 10_000}
+		q.Start, q.End = randTime(rng)
+		if rng.IntN(2) == 0 {
+			q.Name = names[rng.IntN(len(names))]
+		}
+		if rng.IntN(2) == 0 {
+			q.Limit = 1 + rng.IntN(100)
+		}
+		var match []point
+		for _, p := range all {
+			if (q.Name == "" || p.name == q.Name) && (q.Start.IsZero() || !p.t.Before(q.Start)) && (q.End.IsZero() || !p.t.After(q.End)) {
+				match = append(match, p)
+			}
+		}
+		slices.SortFunc(match, func(a, b point) int { return a.t.Compare(b.t) })
+		if len(match) > q.Limit {
+			match = match[:q.Limit]
+		}
+		want := []int{}
+		for _, p := range match {
+			want = append(want, p.item)
+		}
+		slices.Sort(want)
+		got := []int{}
+		md := h.findMetrics(q)
+		for _, rm := range md.ResourceMetrics().All() {
+			for _, sm := range rm.ScopeMetrics().All() {
+				for _, m := range sm.Metrics().All() {
+					forEachPointAttrs(m, func(a pcommon.Map) {
+						v, _ := a.Get("item")
+						got = append(got, int(v.Int()))
+					})
+				}
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("query %d FindMetrics(name=%q start=%v end=%v limit=%d): got %d points, want %d\n got %v\nwant %v",
+				qi, q.Name, q.Start, q.End, q.Limit, len(got), len(want), got, want)
+		}
+	}
+}
+
+func forEachPointAttrs(m pmetric.Metric, f func(pcommon.Map)) {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		for _, p := range m.Gauge().DataPoints().All() {
+			f(p.Attributes())
+		}
+	case pmetric.MetricTypeSum:
+		for _, p := range m.Sum().DataPoints().All() {
+			f(p.Attributes())
+		}
+	case pmetric.MetricTypeHistogram:
+		for _, p := range m.Histogram().DataPoints().All() {
+			f(p.Attributes())
+		}
+	case pmetric.MetricTypeExponentialHistogram:
+		for _, p := range m.ExponentialHistogram().DataPoints().All() {
+			f(p.Attributes())
+		}
+	case pmetric.MetricTypeSummary:
+		for _, p := range m.Summary().DataPoints().All() {
+			f(p.Attributes())
+		}
+	}
 }
