@@ -1,11 +1,9 @@
 package memory
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
-	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -89,24 +87,20 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 // FindLogs yields the records matching q in q.Order on their time (ties: by arrival).
 func (s *Store) FindLogs(ctx context.Context, q storage.LogQuery) iter.Seq2[plog.Logs, error] {
 	return func(yield func(plog.Logs, error) bool) {
-		matches, err := s.matchLogs(ctx, &q)
-		if err != nil {
+		before := func(a, b *logEntry) bool { // newest first
+			return a.t > b.t || (a.t == b.t && a.seq > b.seq)
+		}
+		if q.Order == storage.OldestFirst {
+			before = func(a, b *logEntry) bool {
+				return a.t < b.t || (a.t == b.t && a.seq < b.seq)
+			}
+		}
+		top := newTopK(orDefault(q.Limit, DefaultLogLimit), before)
+		if err := s.matchLogs(ctx, &q, top.offer); err != nil {
 			yield(plog.NewLogs(), fmt.Errorf("find logs: %w", err))
 			return
 		}
-		sign := -1 // newest first
-		if q.Order == storage.OldestFirst {
-			sign = 1
-		}
-		slices.SortFunc(matches, func(a, b *logEntry) int {
-			if c := cmp.Compare(a.t, b.t); c != 0 {
-				return sign * c
-			}
-			return sign * cmp.Compare(a.seq, b.seq)
-		})
-		if limit := orDefault(q.Limit, DefaultLogLimit); len(matches) > limit {
-			matches = matches[:limit]
-		}
+		matches := top.sorted()
 		for len(matches) > 0 {
 			if err := ctxErr(ctx); err != nil {
 				yield(plog.NewLogs(), err)
@@ -121,15 +115,16 @@ func (s *Store) FindLogs(ctx context.Context, q storage.LogQuery) iter.Seq2[plog
 	}
 }
 
-func (s *Store) matchLogs(ctx context.Context, q *storage.LogQuery) ([]*logEntry, error) {
+// matchLogs calls match with each stored record matching q, in arrival order, under the read lock.
+func (s *Store) matchLogs(ctx context.Context, q *storage.LogQuery, match func(*logEntry)) error {
 	if err := ctxErr(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	start, end := unixNano(q.Start), unixNano(q.End)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, storage.ErrClosed
+		return storage.ErrClosed
 	}
 	// Scan the smallest list that holds every candidate.
 	from := &s.logs
@@ -139,21 +134,19 @@ func (s *Store) matchLogs(ctx context.Context, q *storage.LogQuery) ([]*logEntry
 		from = s.logServices[q.Service]
 	}
 	if from == nil {
-		return nil, nil
+		return nil
 	}
-	var out []*logEntry
 	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		e := from.at(i)
-		if logMatches(e, q, start, end) {
-			out = append(out, e)
+		if e := from.at(i); logMatches(e, q, start, end) {
+			match(e)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func logMatches(e *logEntry, q *storage.LogQuery, start, end int64) bool {

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/otlpd/otlpd/internal/storage"
@@ -209,5 +210,76 @@ func (ix index[K, E]) items(k K) []E {
 	for i := range out {
 		out[i] = q.at(i)
 	}
+	return out
+}
+
+// topK keeps the first k items offered in the order given by before (before(a, b): a comes first). It is a
+// heap whose root is the last item kept, so a scan costs O(n log k) and keeps k items, not every match.
+type topK[T any] struct {
+	k      int
+	before func(a, b T) bool
+	h      []T
+}
+
+func newTopK[T any](k int, before func(a, b T) bool) *topK[T] {
+	return &topK[T]{k: k, before: before}
+}
+
+func (t *topK[T]) offer(x T) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, x)
+		t.up(len(t.h) - 1)
+		return
+	}
+	if t.k > 0 && t.before(x, t.h[0]) {
+		t.h[0] = x
+		t.down(0)
+	}
+}
+
+// after reports whether h[i] should sit above h[j]: it comes later in the output.
+func (t *topK[T]) after(i, j int) bool { return t.before(t.h[j], t.h[i]) }
+
+func (t *topK[T]) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.after(i, p) {
+			return
+		}
+		t.h[i], t.h[p] = t.h[p], t.h[i]
+		i = p
+	}
+}
+
+func (t *topK[T]) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(t.h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(t.h) && t.after(r, l) {
+			m = r
+		}
+		if !t.after(m, i) {
+			return
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
+}
+
+// sorted returns the kept items in output order.
+func (t *topK[T]) sorted() []T {
+	out := t.h
+	slices.SortFunc(out, func(a, b T) int {
+		switch {
+		case t.before(a, b):
+			return -1
+		case t.before(b, a):
+			return 1
+		}
+		return 0
+	})
 	return out
 }

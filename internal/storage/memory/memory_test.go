@@ -497,3 +497,23 @@ func BenchmarkFindSpans(b *testing.B) {
 	}
 	b.ReportMetric(float64(102400*b.N)/b.Elapsed().Seconds(), "spans-scanned/s")
 }
+
+func BenchmarkFindSpansNewest(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := memory.New(memory.Options{})
+	defer s.Close()
+	ctx := context.Background()
+	for range 200 {
+		if err := s.WriteSpans(ctx, workloadBatch(rng, 512)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		td, err := storagetest.CollectTraces(s.FindSpans(ctx, storage.SpanQuery{Limit: 20}))
+		if err != nil || td.SpanCount() != 20 {
+			b.Fatal(err, td.SpanCount())
+		}
+	}
+	b.ReportMetric(float64(102400*b.N)/b.Elapsed().Seconds(), "spans-scanned/s")
+}

@@ -1,11 +1,9 @@
 package memory
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
-	"slices"
 	"sort"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -104,20 +102,14 @@ func (s *Store) MetricNames(ctx context.Context) ([]string, error) {
 // FindMetrics yields the points matching q, oldest first by point time (ties: by arrival).
 func (s *Store) FindMetrics(ctx context.Context, q storage.MetricQuery) iter.Seq2[pmetric.Metrics, error] {
 	return func(yield func(pmetric.Metrics, error) bool) {
-		matches, err := s.matchPoints(ctx, &q)
-		if err != nil {
+		top := newTopK(orDefault(q.Limit, DefaultPointLimit), func(a, b *pointEntry) bool { // oldest first
+			return a.t < b.t || (a.t == b.t && a.seq < b.seq)
+		})
+		if err := s.matchPoints(ctx, &q, top.offer); err != nil {
 			yield(pmetric.NewMetrics(), fmt.Errorf("find metrics: %w", err))
 			return
 		}
-		slices.SortFunc(matches, func(a, b *pointEntry) int {
-			if c := cmp.Compare(a.t, b.t); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.seq, b.seq)
-		})
-		if limit := orDefault(q.Limit, DefaultPointLimit); len(matches) > limit {
-			matches = matches[:limit]
-		}
+		matches := top.sorted()
 		for len(matches) > 0 {
 			if err := ctxErr(ctx); err != nil {
 				yield(pmetric.NewMetrics(), err)
@@ -132,36 +124,35 @@ func (s *Store) FindMetrics(ctx context.Context, q storage.MetricQuery) iter.Seq
 	}
 }
 
-func (s *Store) matchPoints(ctx context.Context, q *storage.MetricQuery) ([]*pointEntry, error) {
+// matchPoints calls match with each stored point matching q, in arrival order, under the read lock.
+func (s *Store) matchPoints(ctx context.Context, q *storage.MetricQuery, match func(*pointEntry)) error {
 	if err := ctxErr(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	start, end := unixNano(q.Start), unixNano(q.End)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, storage.ErrClosed
+		return storage.ErrClosed
 	}
 	from := &s.points
 	if q.Name != "" {
 		// Only the points of the metric.
 		if from = s.metrics[q.Name]; from == nil {
-			return nil, nil
+			return nil
 		}
 	}
-	var out []*pointEntry
 	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		e := from.at(i)
-		if inRange(e.t, start, end) {
-			out = append(out, e)
+		if e := from.at(i); inRange(e.t, start, end) {
+			match(e)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func pointCount(m pmetric.Metric) int {

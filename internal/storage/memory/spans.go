@@ -133,8 +133,8 @@ func (s *Store) GetTrace(ctx context.Context, q storage.TraceQuery) iter.Seq2[pt
 // FindTraceIDs returns the traces with a span matching q, newest first by the start of their newest matching
 // span.
 func (s *Store) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]storage.TraceRef, error) {
-	matches, err := s.matchSpans(ctx, q)
-	if err != nil {
+	var matches []*spanEntry
+	if err := s.matchSpans(ctx, q, func(e *spanEntry) { matches = append(matches, e) }); err != nil {
 		return nil, fmt.Errorf("find trace ids: %w", err)
 	}
 	type found struct {
@@ -183,59 +183,49 @@ func (s *Store) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]storag
 // FindSpans yields the spans matching q, newest first by start time (then by arrival, latest first).
 func (s *Store) FindSpans(ctx context.Context, q storage.SpanQuery) iter.Seq2[ptrace.Traces, error] {
 	return func(yield func(ptrace.Traces, error) bool) {
-		matches, err := s.matchSpans(ctx, q)
-		if err != nil {
+		top := newTopK(orDefault(q.Limit, DefaultSpanLimit), newerSpan)
+		if err := s.matchSpans(ctx, q, top.offer); err != nil {
 			yield(ptrace.NewTraces(), fmt.Errorf("find spans: %w", err))
 			return
 		}
-		sortNewestFirst(matches)
-		if limit := orDefault(q.Limit, DefaultSpanLimit); len(matches) > limit {
-			matches = matches[:limit]
-		}
-		yieldSpanPages(ctx, matches, DefaultPageSize, yield)
+		yieldSpanPages(ctx, top.sorted(), DefaultPageSize, yield)
 	}
 }
 
-func sortNewestFirst(es []*spanEntry) {
-	slices.SortFunc(es, func(a, b *spanEntry) int {
-		if c := cmp.Compare(b.start, a.start); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.seq, a.seq)
-	})
+// newerSpan orders spans newest first by start time, then by arrival, latest first.
+func newerSpan(a, b *spanEntry) bool {
+	return a.start > b.start || (a.start == b.start && a.seq > b.seq)
 }
 
-// matchSpans returns the stored spans matching q, in arrival order.
-func (s *Store) matchSpans(ctx context.Context, q storage.SpanQuery) ([]*spanEntry, error) {
+// matchSpans calls match with each stored span matching q, in arrival order, under the read lock.
+func (s *Store) matchSpans(ctx context.Context, q storage.SpanQuery, match func(*spanEntry)) error {
 	if err := ctxErr(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	start, end := unixNano(q.Start), unixNano(q.End)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, storage.ErrClosed
+		return storage.ErrClosed
 	}
 	from := &s.spans
 	if q.Service != "" {
 		// Only the spans of the service.
 		if from = s.spanServices[q.Service]; from == nil {
-			return nil, nil
+			return nil
 		}
 	}
-	var out []*spanEntry
 	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		e := from.at(i)
-		if spanMatches(e, &q, start, end) {
-			out = append(out, e)
+		if e := from.at(i); spanMatches(e, &q, start, end) {
+			match(e)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func spanMatches(e *spanEntry, q *storage.SpanQuery, start, end int64) bool {
