@@ -186,6 +186,28 @@ func testRoundTrip(t *testing.T, f Factory) {
 			check("after reopen")
 		}
 	})
+	t.Run("LargeItems", func(t *testing.T) {
+		h := open(t, f)
+		h.writeSpans(LargeTraces())
+		h.writeLogs(LargeLogs())
+		h.writeMetrics(LargeMetrics())
+		check := func(stage string) {
+			t.Helper()
+			if !EqualTraces(t, LargeTraces(), h.getTrace(TraceID(200))) {
+				t.Logf("(GetTrace %s)", stage)
+			}
+			if !EqualLogs(t, LargeLogs(), h.findLogs(storage.LogQuery{Limit: 10})) {
+				t.Logf("(FindLogs %s)", stage)
+			}
+			if !EqualMetrics(t, LargeMetrics(), h.findMetrics(storage.MetricQuery{Limit: 10})) {
+				t.Logf("(FindMetrics %s)", stage)
+			}
+		}
+		check("after write")
+		if h.reopen() {
+			check("after reopen")
+		}
+	})
 	t.Run("SplitBatches", func(t *testing.T) {
 		// The spans of one trace, written one per batch, read back as one trace.
 		h := open(t, f)
