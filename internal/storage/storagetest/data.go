@@ -460,7 +460,7 @@ func AllFieldsMetrics() pmetric.Metrics {
 }
 
 // LargeTraces returns one trace whose spans carry large values: a 100 KiB string and bytes attribute, 500
-// attributes on one span, 300 events and 100 links, deep nesting, and 2,000 small spans; each call returns a new,
+// attributes on one span, 300 events and 100 links, nesting 16 levels deep (as deep as OTLP protobuf decoding allows, with room), and 2,000 small spans; each call returns a new,
 // identical value.
 func LargeTraces() ptrace.Traces {
 	td := ptrace.NewTraces()
@@ -486,7 +486,7 @@ func LargeTraces() ptrace.Traces {
 		a.PutInt(fmt.Sprintf("attr.%03d", i), int64(i)*1_000_003)
 	}
 	deep := a.PutEmptyMap("deep")
-	for i := range 32 {
+	for i := range 16 {
 		if i%2 == 0 {
 			deep = deep.PutEmptyMap(fmt.Sprintf("level%d", i))
 		} else {
