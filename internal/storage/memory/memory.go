@@ -51,7 +51,24 @@ type Store struct {
 	points  fifo[*pointEntry]
 	metrics index[string, *pointEntry] // by metric name
 
-	evicting [3]bool // a signal has started evicting (logged once)
+	evicted  [3]int64 // items evicted, by signal
+	evicting [3]bool  // a signal has started evicting (logged once)
+}
+
+// Stats counts what a Store holds and what it has evicted.
+type Stats struct {
+	Spans, Logs, Points                      int
+	EvictedSpans, EvictedLogs, EvictedPoints int64
+}
+
+// Stats returns the current counts. Safe for concurrent use; valid after Close (all zero but the evictions).
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Stats{
+		Spans: s.spans.len(), Logs: s.logs.len(), Points: s.points.len(),
+		EvictedSpans: s.evicted[sigSpans], EvictedLogs: s.evicted[sigLogs], EvictedPoints: s.evicted[sigPoints],
+	}
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -104,8 +121,9 @@ const (
 
 var signalNames = [3]string{"spans", "log records", "metric points"}
 
-// noteEviction logs the first eviction of a signal. s.mu is held for writing.
+// noteEviction counts an eviction and logs the first of a signal. s.mu is held for writing.
 func (s *Store) noteEviction(sig, limit int) {
+	s.evicted[sig]++
 	if s.evicting[sig] {
 		return
 	}

@@ -152,6 +152,9 @@ func TestEvictsOldestSpansFirst(t *testing.T) {
 	if got := services(); !slices.Equal(got, []string{"e"}) {
 		t.Errorf("Services = %q, want [e]", got)
 	}
+	if st := s.Stats(); st.Spans != 10 || st.EvictedSpans != 5+5+3+8+25-10 || st.Logs != 0 || st.EvictedLogs != 0 {
+		t.Errorf("Stats = %+v, want 10 spans and 36 evicted", st)
+	}
 }
 
 func TestEvictsOldestLogsFirst(t *testing.T) {
@@ -195,6 +198,9 @@ func TestEvictsOldestLogsFirst(t *testing.T) {
 	write(7, 12)
 	if got, want := bodies(), seqRange(14, 19); !slices.Equal(got, want) {
 		t.Errorf("logs after an oversized batch: %v, want %v", got, want)
+	}
+	if st := s.Stats(); st.Logs != 5 || st.EvictedLogs != 14 {
+		t.Errorf("Stats = %+v, want 5 logs and 14 evicted", st)
 	}
 }
 
@@ -258,6 +264,9 @@ func TestEvictsOldestPointsFirst(t *testing.T) {
 	}
 	if got, want := values(""), seqRange(3, 7); !slices.Equal(got, want) {
 		t.Errorf("all points: %v, want %v", got, want)
+	}
+	if st := s.Stats(); st.Points != 4 || st.EvictedPoints != 3 {
+		t.Errorf("Stats = %+v, want 4 points and 3 evicted", st)
 	}
 }
 
@@ -516,4 +525,56 @@ func BenchmarkFindSpansNewest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(102400*b.N)/b.Elapsed().Seconds(), "spans-scanned/s")
+}
+
+func BenchmarkWriteLogs(b *testing.B) {
+	const batch = 512
+	ld := storagetest.AllFieldsLogs()
+	recs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	for recs.Len() < batch {
+		recs.At(recs.Len() % 10).CopyTo(recs.AppendEmpty())
+	}
+	n := ld.LogRecordCount()
+	s := memory.New(memory.Options{})
+	defer s.Close()
+	ctx := context.Background()
+	b.SetBytes(int64((&plog.ProtoMarshaler{}).LogsSize(ld)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.WriteLogs(ctx, ld); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkFindLogsByTraceID(b *testing.B) {
+	s := memory.New(memory.Options{})
+	defer s.Close()
+	ctx := context.Background()
+	// 100,000 records, one in ten carrying one of 1,000 trace IDs.
+	for i := range 200 {
+		ld := plog.NewLogs()
+		recs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		for j := range 500 {
+			r := recs.AppendEmpty()
+			r.SetTimestamp(pcommon.Timestamp(i*500 + j))
+			r.Body().SetStr("message")
+			if j%10 == 0 {
+				r.SetTraceID(pcommon.TraceID{1, byte((i*50 + j/10) % 1000 >> 8), byte((i*50 + j/10) % 1000)})
+			}
+		}
+		if err := s.WriteLogs(ctx, ld); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ld, err := storagetest.CollectLogs(s.FindLogs(ctx, storage.LogQuery{TraceID: pcommon.TraceID{1, byte(i % 1000 >> 8), byte(i % 1000)}}))
+		if err != nil || ld.LogRecordCount() != 10 {
+			b.Fatal(err, ld.LogRecordCount())
+		}
+		i++
+	}
 }
