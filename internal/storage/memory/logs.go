@@ -33,13 +33,9 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write logs: %w", err)
 	}
-	entries := make([]logEntry, ld.LogRecordCount()) // one allocation for the batch
-	next := 0
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
+	// Index the batch before taking the lock: one allocation, and readers wait only for the insertion.
+	entries := make([]logEntry, ld.LogRecordCount())
+	n := 0
 	rls := ld.ResourceLogs()
 	for i := range rls.Len() {
 		rl := rls.At(i)
@@ -61,16 +57,24 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 				if t == 0 {
 					t = int64(rec.ObservedTimestamp())
 				}
-				s.seq++
-				e := &entries[next]
-				next++
-				*e = logEntry{scope: scope, rec: rec, seq: s.seq, t: t}
-				s.logs.push(e)
-				s.logServices.add(res.service, e)
-				if id := rec.TraceID(); !id.IsEmpty() {
-					s.logTraces.add(storage.TraceID(id), e)
-				}
+				entries[n] = logEntry{scope: scope, rec: rec, t: t}
+				n++
 			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	for i := range entries[:n] {
+		e := &entries[i]
+		s.seq++
+		e.seq = s.seq
+		s.logs.push(e)
+		s.logServices.add(e.scope.res.service, e)
+		if id := e.rec.TraceID(); !id.IsEmpty() {
+			s.logTraces.add(storage.TraceID(id), e)
 		}
 	}
 	for s.logs.len() > s.opts.MaxLogs {

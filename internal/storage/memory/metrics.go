@@ -39,13 +39,9 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
-	entries := make([]pointEntry, md.DataPointCount()) // one allocation for the batch
+	// Index the batch before taking the lock: one allocation, and readers wait only for the insertion.
+	entries := make([]pointEntry, md.DataPointCount())
 	next := 0
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
 	rms := md.ResourceMetrics()
 	for i := range rms.Len() {
 		rm := rms.At(i)
@@ -63,15 +59,23 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 				}
 				g := &metricGroup{scope: scope, m: m}
 				for p := range n {
-					s.seq++
-					e := &entries[next]
+					entries[next] = pointEntry{metric: g, idx: p, t: pointTime(m, p)}
 					next++
-					*e = pointEntry{metric: g, idx: p, seq: s.seq, t: pointTime(m, p)}
-					s.points.push(e)
-					s.metrics.add(m.Name(), e)
 				}
 			}
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	for i := range entries[:next] {
+		e := &entries[i]
+		s.seq++
+		e.seq = s.seq
+		s.points.push(e)
+		s.metrics.add(e.metric.m.Name(), e)
 	}
 	for s.points.len() > s.opts.MaxPoints {
 		s.noteEviction(sigPoints, s.opts.MaxPoints)

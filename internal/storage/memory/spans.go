@@ -44,13 +44,9 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
-	entries := make([]spanEntry, td.SpanCount()) // one allocation for the batch
+	// Index the batch before taking the lock: one allocation, and readers wait only for the insertion.
+	entries := make([]spanEntry, td.SpanCount())
 	n := 0
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		rs := rss.At(i)
@@ -68,13 +64,20 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 			spans := ss.Spans()
 			for k := range spans.Len() {
 				sp := spans.At(k)
-				s.seq++
-				e := &entries[n]
+				entries[n] = spanEntry{scope: scope, span: sp, start: int64(sp.StartTimestamp()), end: int64(sp.EndTimestamp())}
 				n++
-				*e = spanEntry{scope: scope, span: sp, seq: s.seq, start: int64(sp.StartTimestamp()), end: int64(sp.EndTimestamp())}
-				s.addSpan(e)
 			}
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	for i := range entries[:n] {
+		s.seq++
+		entries[i].seq = s.seq
+		s.addSpan(&entries[i])
 	}
 	for s.spans.len() > s.opts.MaxSpans {
 		s.noteEviction(sigSpans, s.opts.MaxSpans)
