@@ -4,9 +4,10 @@
 // that arrived after it.
 //
 // Writes keep references to the written pdata (the storage contract makes it read-only for everybody once
-// written), so a write costs an index update per item, one allocation per batch and no copy. Until every item of a batch is evicted,
-// the whole batch stays in memory; since eviction follows arrival order, at most one batch per signal is held
-// partly. Every result handed to a caller is a deep copy that the caller owns.
+// written), so a write costs an index update per item, one allocation per batch and no copy. A batch is
+// inserted at once, so its items stay contiguous in arrival order: until every item of a batch is evicted the
+// whole batch stays in memory, and at most one batch per signal is held partly. Every result handed to a
+// caller is a deep copy that the caller owns. Stats reports the items held and evicted.
 //
 // Readers take a read lock only to select the matching entries; they build and yield their pages without it,
 // since stored items never change. Services, Operations and MetricNames read a catalog kept up to date on
