@@ -237,6 +237,29 @@ func testMany(t *testing.T, f Factory) {
 		}
 		checkPages("FindSpans newest first", pages, true, n-limit, n-1)
 	})
+	t.Run("DefaultLimitTakesNewest", func(t *testing.T) {
+		// Limit 0 is the backend's default: some spans, and the newest ones.
+		var times []int
+		for page, err := range h.b.FindSpans(ctx, storage.SpanQuery{}) {
+			if err != nil {
+				t.Fatalf("FindSpans: %v", err)
+			}
+			for _, rs := range page.ResourceSpans().All() {
+				for _, ss := range rs.ScopeSpans().All() {
+					for _, sp := range ss.Spans().All() {
+						times = append(times, msOf(sp.StartTimestamp().AsTime()))
+					}
+				}
+			}
+		}
+		if len(times) == 0 {
+			t.Fatal("FindSpans with the default limit returned nothing")
+		}
+		if lo := slices.Min(times); lo != n-len(times) {
+			t.Errorf("FindSpans with the default limit returned %d spans, the oldest at %d ms; want the newest %d (from %d ms)",
+				len(times), lo, len(times), n-len(times))
+		}
+	})
 	t.Run("FindTraceIDs", func(t *testing.T) {
 		refs, err := h.b.FindTraceIDs(ctx, storage.SpanQuery{Limit: 150})
 		if err != nil {
