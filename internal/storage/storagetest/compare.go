@@ -94,13 +94,22 @@ func joinItems(items []item) []string {
 const maxDiffItems = 10
 
 func diffItems(want, got []item) string {
+	// Items with the same key pair up in the order of their full text.
 	group := func(items []item) map[string][][]string {
-		m := make(map[string][][]string)
-		for _, it := range items {
-			m[it.key] = append(m[it.key], it.lines)
+		type joined struct {
+			text  string
+			lines []string
 		}
-		for _, v := range m {
-			slices.SortFunc(v, func(a, b []string) int { return strings.Compare(strings.Join(a, "\n"), strings.Join(b, "\n")) })
+		byKey := make(map[string][]joined)
+		for _, it := range items {
+			byKey[it.key] = append(byKey[it.key], joined{strings.Join(it.lines, "\n"), it.lines})
+		}
+		m := make(map[string][][]string, len(byKey))
+		for k, v := range byKey {
+			slices.SortFunc(v, func(a, b joined) int { return strings.Compare(a.text, b.text) })
+			for _, j := range v {
+				m[k] = append(m[k], j.lines)
+			}
 		}
 		return m
 	}
