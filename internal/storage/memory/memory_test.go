@@ -578,3 +578,23 @@ func BenchmarkFindLogsByTraceID(b *testing.B) {
 		i++
 	}
 }
+
+func BenchmarkFindTraceIDsNewest(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	s := memory.New(memory.Options{})
+	defer s.Close()
+	ctx := context.Background()
+	for range 200 {
+		if err := s.WriteSpans(ctx, workloadBatch(rng, 512)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		refs, err := s.FindTraceIDs(ctx, storage.SpanQuery{Limit: 20})
+		if err != nil || len(refs) != 20 {
+			b.Fatal(err, len(refs))
+		}
+	}
+	b.ReportMetric(float64(102400*b.N)/b.Elapsed().Seconds(), "spans-scanned/s")
+}

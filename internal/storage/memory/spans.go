@@ -136,49 +136,43 @@ func (s *Store) GetTrace(ctx context.Context, q storage.TraceQuery) iter.Seq2[pt
 // FindTraceIDs returns the traces with a span matching q, newest first by the start of their newest matching
 // span.
 func (s *Store) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]storage.TraceRef, error) {
-	var matches []*spanEntry
-	if err := s.matchSpans(ctx, q, func(e *spanEntry) { matches = append(matches, e) }); err != nil {
-		return nil, fmt.Errorf("find trace ids: %w", err)
-	}
+	// Aggregate per trace while scanning (under the read lock; the callback only touches local state), then
+	// keep the Limit traces with the newest matching spans.
 	type found struct {
-		ref    storage.TraceRef
-		newest int64
-		seq    uint64
+		id          storage.TraceID
+		first, last int64 // earliest start, latest end of the matching spans
+		newest      int64 // start of the newest matching span
+		seq         uint64
 	}
-	byID := make(map[storage.TraceID]*found)
-	var order []*found
-	for _, e := range matches {
+	var traces []found
+	byID := make(map[storage.TraceID]int)
+	err := s.matchSpans(ctx, q, func(e *spanEntry) {
 		id := storage.TraceID(e.span.TraceID())
-		f := byID[id]
-		if f == nil {
-			f = &found{ref: storage.TraceRef{TraceID: id, Start: unixTime(e.start), End: unixTime(e.end)}, newest: e.start, seq: e.seq}
-			byID[id] = f
-			order = append(order, f)
-			continue
+		i, ok := byID[id]
+		if !ok {
+			byID[id] = len(traces)
+			traces = append(traces, found{id: id, first: e.start, last: e.end, newest: e.start, seq: e.seq})
+			return
 		}
-		if st := unixTime(e.start); st.Before(f.ref.Start) {
-			f.ref.Start = st
-		}
-		if en := unixTime(e.end); en.After(f.ref.End) {
-			f.ref.End = en
-		}
+		f := &traces[i]
+		f.first, f.last = min(f.first, e.start), max(f.last, e.end)
 		if e.start > f.newest || (e.start == f.newest && e.seq > f.seq) {
 			f.newest, f.seq = e.start, e.seq
 		}
-	}
-	slices.SortFunc(order, func(a, b *found) int {
-		if c := cmp.Compare(b.newest, a.newest); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.seq, a.seq)
 	})
-	limit := orDefault(q.Limit, DefaultTraceLimit)
-	if len(order) > limit {
-		order = order[:limit]
+	if err != nil {
+		return nil, fmt.Errorf("find trace ids: %w", err)
 	}
+	top := newTopK(orDefault(q.Limit, DefaultTraceLimit), func(a, b *found) bool {
+		return a.newest > b.newest || (a.newest == b.newest && a.seq > b.seq)
+	})
+	for i := range traces {
+		top.offer(&traces[i])
+	}
+	order := top.sorted()
 	refs := make([]storage.TraceRef, len(order))
 	for i, f := range order {
-		refs[i] = f.ref
+		refs[i] = storage.TraceRef{TraceID: f.id, Start: unixTime(f.first), End: unixTime(f.last)}
 	}
 	return refs, nil
 }
