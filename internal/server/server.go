@@ -1,5 +1,3 @@
-// Package server assembles otlpd from a config.Config: the storage backend, the pipeline that feeds it, the
-// OTLP receivers (gRPC and HTTP) and the UI/API HTTP server, and runs them until its context ends.
 package server
 
 import (
@@ -94,7 +92,12 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	}
 
 	s.grpcSrv = recv.NewGRPCServer()
+	// OTLP/HTTP clients may speak HTTP/1.1 or HTTP/2; without TLS, HTTP/2 is the prior-knowledge kind.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	s.httpSrv = &http.Server{
+		Protocols:         &protocols,
 		Handler:           recv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
