@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/xpdata/entity"
 )
 
 // The comparisons below flatten every item (a span, a log record, a metric data point) together with its
@@ -228,6 +229,15 @@ func (l *lines) resource(schemaURL string, r pcommon.Resource) {
 	l.add("resource.dropped_attributes_count", "%d", r.DroppedAttributesCount())
 	l.add("resource.attributes", "len %d", r.Attributes().Len())
 	l.attrs("resource.attributes", r.Attributes())
+	refs := entity.ResourceEntityRefs(r)
+	l.add("resource.entity_refs", "len %d", refs.Len())
+	for i, ref := range refs.All() {
+		p := fmt.Sprintf("resource.entity_refs[%d]", i)
+		l.add(p+".schema_url", "%q", ref.SchemaUrl())
+		l.add(p+".type", "%q", ref.Type())
+		l.add(p+".id_keys", "%q", ref.IdKeys().AsRaw())
+		l.add(p+".description_keys", "%q", ref.DescriptionKeys().AsRaw())
+	}
 }
 
 func (l *lines) scope(schemaURL string, s pcommon.InstrumentationScope) {
@@ -267,7 +277,7 @@ func traceItems(td ptrace.Traces) []item {
 				l.scope(ss.SchemaUrl(), ss.Scope())
 				spanLines(&l, sp)
 				sort.Strings(l)
-				out = append(out, item{key: "span " + sp.TraceID().String() + "/" + sp.SpanID().String() + " " + strconv.Quote(sp.Name()), lines: l})
+				out = append(out, item{key: "span " + sp.TraceID().String() + "/" + sp.SpanID().String(), lines: l})
 			}
 		}
 	}

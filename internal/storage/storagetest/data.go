@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/xpdata/entity"
 )
 
 // BaseTime is the time around which the data of this package is set: 2026-01-01T00:00:00Z.
@@ -76,6 +77,15 @@ func fillResource(r pcommon.Resource, service string, dropped uint32) {
 	r.Attributes().PutStr("service.version", "1.2.3")
 	PutAllValueKinds(r.Attributes(), "res.")
 	r.SetDroppedAttributesCount(dropped)
+	refs := entity.ResourceEntityRefs(r)
+	svc := refs.AppendEmpty()
+	svc.SetType("service")
+	svc.SetSchemaUrl("https://opentelemetry.io/schemas/1.30.0")
+	svc.IdKeys().FromRaw([]string{"service.name"})
+	svc.DescriptionKeys().FromRaw([]string{"service.version"})
+	host := refs.AppendEmpty() // no schema URL and no description keys
+	host.SetType("host")
+	host.IdKeys().FromRaw([]string{"res.str", "res.int"})
 }
 
 func fillScope(s pcommon.InstrumentationScope, name string, dropped uint32) {
@@ -86,7 +96,7 @@ func fillScope(s pcommon.InstrumentationScope, name string, dropped uint32) {
 }
 
 // AllFieldsTraces returns spans that set every field the store must keep (checklist section 3): resources and
-// scopes with attributes of every kind, dropped counts and schema URLs; spans of every kind and status, with
+// scopes with attributes of every kind, dropped counts, schema URLs and (resources) entity refs; spans of every kind and status, with
 // trace_state, flags (including the IS_REMOTE bits), events, links and every dropped count; and spans where
 // those fields are empty. Each call returns a new, identical value.
 func AllFieldsTraces() ptrace.Traces {
