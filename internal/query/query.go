@@ -22,7 +22,7 @@ const (
 	DefaultLogLimit     = 100
 	MaxLogLimit         = 5000
 	DefaultPageSize     = 1000    // spans per page of a trace
-	MaxPageSize         = 10_000  // spans per page of a trace
+	MaxPageSize         = 50_000  // spans per page of a trace
 	DefaultMaxScanSpans = 1 << 20 // spans read by one RED, graph or catalog computation
 	DefaultMaxScanLogs  = 1 << 20 // log records counted by one histogram
 	DefaultMaxTrace     = 200_000 // spans of one trace loaded for analysis (critical path, comparison)

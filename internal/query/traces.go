@@ -283,24 +283,39 @@ type TracePage struct {
 	Next *SpanKey
 }
 
-// keyHeap is a max-heap of the smallest keys seen.
-type keyHeap []SpanKey
+// pageEntry is a span kept for a page: a copy, with the index of its (copied) resource and scope.
+type pageEntry struct {
+	key   SpanKey
+	span  ptrace.Span
+	group int
+}
 
-func (h keyHeap) Len() int           { return len(h) }
-func (h keyHeap) Less(i, j int) bool { return h[i].compare(h[j]) > 0 }
-func (h keyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *keyHeap) Push(x any)        { *h = append(*h, x.(SpanKey)) }
-func (h *keyHeap) Pop() any {
+// pageHeap is a max-heap of the smallest spans seen.
+type pageHeap []pageEntry
+
+func (h pageHeap) Len() int           { return len(h) }
+func (h pageHeap) Less(i, j int) bool { return h[i].key.compare(h[j].key) > 0 }
+func (h pageHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *pageHeap) Push(x any)        { *h = append(*h, x.(pageEntry)) }
+func (h *pageHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
 }
 
+// group is a copied resource and scope that page entries belong to.
+type group struct {
+	res       pcommon.Resource
+	resSchema string
+	scope     pcommon.InstrumentationScope
+	scSchema  string
+}
+
 // TracePage returns the pageSize spans of a trace that come after the cursor after (nil: from the first) in
-// (start time, span ID) order. It reads the trace twice and keeps at most one backend page and the page being
-// built in memory, plus 16 bytes per span of the trace for the ordering, so a trace of any size is served
-// with bounded memory.
+// (start time, span ID) order. It reads the trace once, keeping the pageSize smallest spans seen in a heap
+// (a span is copied only when it enters the heap), so a trace of any size is served in memory bounded by one
+// backend page plus the page being built.
 func (q *Querier) TracePage(ctx context.Context, id storage.TraceID, after *SpanKey, pageSize int) (TracePage, error) {
 	if err := q.needSpans(); err != nil {
 		return TracePage{}, err
@@ -309,72 +324,45 @@ func (q *Querier) TracePage(ctx context.Context, id storage.TraceID, after *Span
 	ctx, cancel := q.withTimeout(ctx)
 	defer cancel()
 
-	// Pass 1: the pageSize smallest keys after the cursor, and the total.
-	h := make(keyHeap, 0, pageSize+1)
+	h := make(pageHeap, 0, pageSize)
+	var groups []group
 	total, remaining := 0, 0
 	err := q.eachTracePage(ctx, id, DefaultPageSize, func(td ptrace.Traces) bool {
-		forEachSpan(td, func(_ pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) {
-			total++
-			k := SpanKey{Start: int64(sp.StartTimestamp()), SpanID: sp.SpanID()}
-			if after != nil && k.compare(*after) <= 0 {
-				return
-			}
-			remaining++
-			if len(h) < pageSize {
-				heap.Push(&h, k)
-			} else if k.compare(h[0]) < 0 {
-				h[0] = k
-				heap.Fix(&h, 0)
-			}
-		})
-		return true
-	})
-	if err != nil {
-		return TracePage{}, err
-	}
-	page := TracePage{Spans: ptrace.NewTraces(), Total: total}
-	if len(h) == 0 {
-		return page, nil
-	}
-	last := h[0] // the largest key of the page
-
-	// Pass 2: copy the spans with keys in (after, last], grouped as the backend groups them.
-	type span struct {
-		key SpanKey
-		sp  ptrace.Span
-	}
-	err = q.eachTracePage(ctx, id, DefaultPageSize, func(td ptrace.Traces) bool {
 		rss := td.ResourceSpans()
 		for i := range rss.Len() {
 			rs := rss.At(i)
-			var outRS ptrace.ResourceSpans
-			hasRS := false
 			sss := rs.ScopeSpans()
 			for j := range sss.Len() {
 				ss := sss.At(j)
-				var outSS ptrace.ScopeSpans
-				hasSS := false
+				g := -1 // the group of this scope, copied when its first span enters the heap
 				spans := ss.Spans()
 				for k := range spans.Len() {
 					sp := spans.At(k)
+					total++
 					key := SpanKey{Start: int64(sp.StartTimestamp()), SpanID: sp.SpanID()}
-					if (after != nil && key.compare(*after) <= 0) || key.compare(last) > 0 {
+					if after != nil && key.compare(*after) <= 0 {
 						continue
 					}
-					if !hasRS {
-						outRS = page.Spans.ResourceSpans().AppendEmpty()
-						rs.Resource().CopyTo(outRS.Resource())
-						outRS.SetSchemaUrl(rs.SchemaUrl())
-						hasRS = true
+					remaining++
+					full := len(h) == pageSize
+					if full && key.compare(h[0].key) >= 0 {
+						continue
 					}
-					if !hasSS {
-						outSS = outRS.ScopeSpans().AppendEmpty()
-						ss.Scope().CopyTo(outSS.Scope())
-						outSS.SetSchemaUrl(ss.SchemaUrl())
-						hasSS = true
+					if g < 0 {
+						gr := group{res: pcommon.NewResource(), resSchema: rs.SchemaUrl(), scope: pcommon.NewInstrumentationScope(), scSchema: ss.SchemaUrl()}
+						rs.Resource().CopyTo(gr.res)
+						ss.Scope().CopyTo(gr.scope)
+						groups = append(groups, gr)
+						g = len(groups) - 1
 					}
-					sp.CopyTo(outSS.Spans().AppendEmpty())
-					page.Count++
+					e := pageEntry{key: key, span: ptrace.NewSpan(), group: g}
+					sp.CopyTo(e.span)
+					if full {
+						h[0] = e
+						heap.Fix(&h, 0)
+					} else {
+						heap.Push(&h, e)
+					}
 				}
 			}
 		}
@@ -383,7 +371,30 @@ func (q *Querier) TracePage(ctx context.Context, id storage.TraceID, after *Span
 	if err != nil {
 		return TracePage{}, err
 	}
+	page := TracePage{Spans: ptrace.NewTraces(), Total: total, Count: len(h)}
+	if len(h) == 0 {
+		return page, nil
+	}
+	slices.SortFunc(h, func(a, b pageEntry) int { return a.key.compare(b.key) })
+	// Group the page's spans by resource and scope, in order of their first span.
+	out := make(map[int]ptrace.SpanSlice)
+	for _, e := range h {
+		dst, ok := out[e.group]
+		if !ok {
+			gr := groups[e.group]
+			rs := page.Spans.ResourceSpans().AppendEmpty()
+			gr.res.MoveTo(rs.Resource())
+			rs.SetSchemaUrl(gr.resSchema)
+			ss := rs.ScopeSpans().AppendEmpty()
+			gr.scope.MoveTo(ss.Scope())
+			ss.SetSchemaUrl(gr.scSchema)
+			dst = ss.Spans()
+			out[e.group] = dst
+		}
+		e.span.MoveTo(dst.AppendEmpty())
+	}
 	if remaining > len(h) {
+		last := h[len(h)-1].key
 		page.Next = &last
 	}
 	return page, nil
