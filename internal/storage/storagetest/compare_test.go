@@ -17,7 +17,9 @@ import (
 func TestDiffTracesSeesEveryField(t *testing.T) {
 	root := func(td ptrace.Traces) ptrace.Span { return td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0) }
 	res := func(td ptrace.Traces) pcommon.Resource { return td.ResourceSpans().At(0).Resource() }
-	scope := func(td ptrace.Traces) pcommon.InstrumentationScope { return td.ResourceSpans().At(0).ScopeSpans().At(0).Scope() }
+	scope := func(td ptrace.Traces) pcommon.InstrumentationScope {
+		return td.ResourceSpans().At(0).ScopeSpans().At(0).Scope()
+	}
 	attr := func(m pcommon.Map, k string) pcommon.Value { v, _ := m.Get(k); return v }
 	cases := []struct {
 		name, path string
@@ -27,7 +29,9 @@ func TestDiffTracesSeesEveryField(t *testing.T) {
 		{"resource dropped", "resource.dropped_attributes_count", func(td ptrace.Traces) { res(td).SetDroppedAttributesCount(0) }},
 		{"resource attr", `resource.attributes{"res.str"}`, func(td ptrace.Traces) { res(td).Attributes().PutStr("res.str", "y") }},
 		{"resource attr removed", `resource.attributes{"res.int"}`, func(td ptrace.Traces) { res(td).Attributes().Remove("res.int") }},
-		{"nested map", `{"sub"}{"d"}`, func(td ptrace.Traces) { attr(attr(res(td).Attributes(), "res.map").Map(), "sub").Map().PutDouble("d", 2.51) }},
+		{"nested map", `{"sub"}{"d"}`, func(td ptrace.Traces) {
+			attr(attr(res(td).Attributes(), "res.map").Map(), "sub").Map().PutDouble("d", 2.51)
+		}},
 		{"nested array", `{"res.array"}[6][1][0]`, func(td ptrace.Traces) {
 			attr(res(td).Attributes(), "res.array").Slice().At(6).Slice().At(1).Slice().At(0).SetInt(4)
 		}},
@@ -156,7 +160,9 @@ func reverse(m pcommon.Map) {
 }
 
 func TestDiffLogsSeesEveryField(t *testing.T) {
-	rec := func(ld plog.Logs, i int) plog.LogRecord { return ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(i) }
+	rec := func(ld plog.Logs, i int) plog.LogRecord {
+		return ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(i)
+	}
 	cases := []struct {
 		name, path string
 		mutate     func(ld plog.Logs)
@@ -183,7 +189,9 @@ func TestDiffLogsSeesEveryField(t *testing.T) {
 		{"event name", "log.event_name", func(ld plog.Logs) { rec(ld, 0).SetEventName("") }},
 		{"resource", "resource.dropped_attributes_count", func(ld plog.Logs) { ld.ResourceLogs().At(0).Resource().SetDroppedAttributesCount(7) }},
 		{"scope", "scope.schema_url", func(ld plog.Logs) { ld.ResourceLogs().At(0).ScopeLogs().At(0).SetSchemaUrl("") }},
-		{"record missing", "missing log", func(ld plog.Logs) { ld.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().RemoveIf(func(plog.LogRecord) bool { return true }) }},
+		{"record missing", "missing log", func(ld plog.Logs) {
+			ld.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().RemoveIf(func(plog.LogRecord) bool { return true })
+		}},
 	}
 	for _, c := range cases {
 		ld := AllFieldsLogs()
@@ -224,7 +232,9 @@ func TestDiffMetricsSeesEveryField(t *testing.T) {
 	exp := func(md pmetric.Metrics) pmetric.ExponentialHistogramDataPoint {
 		return metric(md, "latency.exp").ExponentialHistogram().DataPoints().At(0)
 	}
-	sum := func(md pmetric.Metrics) pmetric.SummaryDataPoint { return metric(md, "gc.pause").Summary().DataPoints().At(0) }
+	sum := func(md pmetric.Metrics) pmetric.SummaryDataPoint {
+		return metric(md, "gc.pause").Summary().DataPoints().At(0)
+	}
 	cases := []struct {
 		name, path string
 		mutate     func(md pmetric.Metrics)
