@@ -401,3 +401,15 @@ func (q *Querier) TracePage(ctx context.Context, id storage.TraceID, after *Span
 }
 
 func traceIDString(id storage.TraceID) string { return fmt.Sprintf("%x", id[:]) }
+
+// EachTracePage calls fn with each page of spans the backend yields for a trace, in no particular order,
+// until fn returns false, within the query timeout. The error wraps storage.ErrNotFound when the trace has no
+// span. fn must not keep td after it returns.
+func (q *Querier) EachTracePage(ctx context.Context, id storage.TraceID, fn func(td ptrace.Traces) bool) error {
+	if err := q.needSpans(); err != nil {
+		return err
+	}
+	ctx, cancel := q.withTimeout(ctx)
+	defer cancel()
+	return q.eachTracePage(ctx, id, DefaultPageSize, fn)
+}
