@@ -179,7 +179,9 @@ func get(t testing.TB, srv *httptest.Server, path string) (int, []byte) {
 // rewrites them).
 func TestGolden(t *testing.T) {
 	srv := newServer(t, richTraces())
-	micros := func(d time.Duration) string { return url.QueryEscape(strings.TrimSpace(jsonNum(base.Add(d).UnixMicro()))) }
+	micros := func(d time.Duration) string {
+		return url.QueryEscape(strings.TrimSpace(jsonNum(base.Add(d).UnixMicro())))
+	}
 	cases := []struct{ name, path string }{
 		{"services", "/api/services"},
 		{"service_operations", "/api/services/front/operations"},
