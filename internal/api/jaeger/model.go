@@ -149,7 +149,7 @@ func spanOf(scope pcommon.InstrumentationScope, sp ptrace.Span, processID string
 		ProcessID:     processID,
 	}
 	if sp.EndTimestamp() > sp.StartTimestamp() {
-		out.Duration = micros(sp.EndTimestamp()) - out.StartTime
+		out.Duration = int64(sp.EndTimestamp()-sp.StartTimestamp()) / 1000
 	}
 	if p := sp.ParentSpanID(); !p.IsEmpty() {
 		out.References = append(out.References, Reference{RefType: "CHILD_OF", TraceID: tid, SpanID: spanIDHex(p)})
