@@ -79,58 +79,6 @@ func checkError(t *testing.T, src string, err error) {
 	}
 }
 
-// refAttr is an independent reading of storage.AttrPredicate on one item.
-func refAttr(p storage.AttrPredicate, own, scopeAttrs, resAttrs pcommon.Map) bool {
-	var v pcommon.Value
-	var ok bool
-	switch p.Scope {
-	case storage.AttrSpan:
-		v, ok = own.Get(p.Key)
-	case storage.AttrResource:
-		v, ok = resAttrs.Get(p.Key)
-	case storage.AttrScopeSet:
-		v, ok = scopeAttrs.Get(p.Key)
-	default:
-		for _, m := range []pcommon.Map{own, scopeAttrs, resAttrs} {
-			if v, ok = m.Get(p.Key); ok {
-				break
-			}
-		}
-	}
-	if !ok {
-		return p.Op == storage.OpNotEqual
-	}
-	var num float64
-	isNum := true
-	switch v.Type() {
-	case pcommon.ValueTypeInt:
-		num = float64(v.Int())
-	case pcommon.ValueTypeDouble:
-		num = v.Double()
-	default:
-		isNum = false
-	}
-	switch p.Op {
-	case storage.OpEqual:
-		return v.AsString() == p.Value
-	case storage.OpNotEqual:
-		return v.AsString() != p.Value
-	case storage.OpContains:
-		return strings.Contains(v.AsString(), p.Value)
-	case storage.OpExists:
-		return true
-	case storage.OpGreater:
-		return isNum && num > p.Number
-	case storage.OpGreaterEqual:
-		return isNum && num >= p.Number
-	case storage.OpLess:
-		return isNum && num < p.Number
-	case storage.OpLessEqual:
-		return isNum && num <= p.Number
-	}
-	return false
-}
-
 func refMatchSpan(q storage.SpanQuery, res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool {
 	svc, _ := res.Attributes().Get("service.name")
 	d := time.Duration(span.EndTimestamp() - span.StartTimestamp())
@@ -144,7 +92,7 @@ func refMatchSpan(q storage.SpanQuery, res pcommon.Resource, scope pcommon.Instr
 		return false
 	}
 	for _, p := range q.Attributes {
-		if !refAttr(p, span.Attributes(), scope.Attributes(), res.Attributes()) {
+		if !p.Match(span.Attributes(), scope.Attributes(), res.Attributes()) { // the backends' semantics
 			return false
 		}
 	}
@@ -162,7 +110,7 @@ func refMatchLog(q storage.LogQuery, res pcommon.Resource, scope pcommon.Instrum
 		return false
 	}
 	for _, p := range q.Attributes {
-		if !refAttr(p, rec.Attributes(), scope.Attributes(), res.Attributes()) {
+		if !p.Match(rec.Attributes(), scope.Attributes(), res.Attributes()) {
 			return false
 		}
 	}
