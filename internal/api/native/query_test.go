@@ -225,7 +225,9 @@ func TestQueryRoutes(t *testing.T) {
 	if code := getJSON(t, srv, "/api/otlpd/attributes?key=http.response.status_code", &attrs); code != 200 || len(attrs.Entries) != 1 || attrs.Entries[0].Name != "500" {
 		t.Errorf("attribute values: %d %+v", code, attrs)
 	}
-	var ops struct{ Operations []struct{ Service, Name, Kind string } }
+	var ops struct {
+		Operations []struct{ Service, Name, Kind string }
+	}
 	if code := getJSON(t, srv, "/api/otlpd/operations?service=cart", &ops); code != 200 || len(ops.Operations) != 1 || ops.Operations[0].Kind != "SPAN_KIND_SERVER" {
 		t.Errorf("operations: %d %+v", code, ops)
 	}
