@@ -71,7 +71,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 
 	s.backend = opts.Backend
 	if s.backend == nil {
-		if s.backend, err = openBackend(cfg); err != nil {
+		if s.backend, err = openBackend(cfg, log); err != nil {
 			return nil, err
 		}
 	}

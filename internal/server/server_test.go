@@ -32,9 +32,6 @@ func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 	if mut != nil {
 		mut(&cfg)
 	}
-	if opts.Backend == nil {
-		opts.Backend = &testBackend{}
-	}
 	srv, err := New(cfg, nil, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +90,7 @@ func (r *running) get(t *testing.T, path string) (int, []byte) {
 func TestHealthAndShutdown(t *testing.T) {
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	srv, err := New(cfg, nil, Options{Backend: &testBackend{}})
+	srv, err := New(cfg, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +116,7 @@ func TestNewFailsOnBusyPort(t *testing.T) {
 	first := start(t, Options{}, nil)
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", first.UIAddr().String()
-	b := &testBackend{}
-	_, err := New(cfg, nil, Options{Backend: b})
+	_, err := New(cfg, nil, Options{})
 	if err == nil || !strings.Contains(err.Error(), "listen for the UI and API on "+first.UIAddr().String()) {
 		t.Fatalf("New on a busy port: %v", err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -11,11 +12,19 @@ import (
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/memory"
 )
 
 // openBackend opens the backend cfg.Storage names.
-func openBackend(cfg config.Config) (storage.Backend, error) {
+func openBackend(cfg config.Config, log *slog.Logger) (storage.Backend, error) {
 	switch cfg.Storage {
+	case "memory":
+		return memory.New(memory.Options{
+			MaxSpans:  cfg.Memory.MaxSpans,
+			MaxLogs:   cfg.Memory.MaxLogs,
+			MaxPoints: cfg.Memory.MaxPoints,
+			Logger:    log.With("component", "storage"),
+		}), nil
 	default:
 		return nil, fmt.Errorf("storage %q is not available in this build", cfg.Storage)
 	}
