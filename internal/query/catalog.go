@@ -187,21 +187,34 @@ func (q *Querier) Attributes(ctx context.Context, cq CatalogQuery) (Catalog, err
 }
 
 // scanSpans calls fn for each span sq matches, newest first, up to MaxScanSpans; truncated reports whether
-// more spans matched.
+// more spans matched. It visits stored spans in place when the backend is a storage.SpanScanner, else reads
+// copies through FindSpans. fn must not keep its arguments.
 func (q *Querier) scanSpans(ctx context.Context, sq storage.SpanQuery, fn func(res pcommon.Resource, scope pcommon.InstrumentationScope, sp ptrace.Span)) (truncated bool, err error) {
 	sq.Limit = q.opts.MaxScanSpans + 1
 	n := 0
+	visit := func(res pcommon.Resource, scope pcommon.InstrumentationScope, sp ptrace.Span) bool {
+		if n == q.opts.MaxScanSpans {
+			truncated = true
+			return false
+		}
+		n++
+		fn(res, scope, sp)
+		return true
+	}
+	if sc, ok := q.spans.(storage.SpanScanner); ok {
+		if err := sc.ScanSpans(ctx, sq, visit); err != nil {
+			return false, err
+		}
+		return truncated, nil
+	}
 	for td, err := range q.spans.FindSpans(ctx, sq) {
 		if err != nil {
 			return false, err
 		}
 		forEachSpan(td, func(res pcommon.Resource, scope pcommon.InstrumentationScope, sp ptrace.Span) {
-			if n == q.opts.MaxScanSpans {
-				truncated = true
-				return
+			if !truncated {
+				visit(res, scope, sp)
 			}
-			n++
-			fn(res, scope, sp)
 		})
 		if truncated {
 			return true, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sort"
 	"testing"
@@ -419,5 +420,46 @@ func TestAttributes(t *testing.T) {
 	small, _ := q.Attributes(ctx, CatalogQuery{Sample: 10})
 	if small.Complete || small.Sampled != 10 {
 		t.Errorf("sampled catalog %+v", small)
+	}
+}
+
+// findOnly hides the backend's SpanScanner, so the querier reads copies through FindSpans.
+type findOnly struct{ storage.SpanReader }
+
+// TestScanPathsAgree checks the in-place scan (storage.SpanScanner) and the FindSpans fallback give the same
+// RED, graph and truncation.
+func TestScanPathsAgree(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	spans := randomSpans(rand.New(rand.NewPCG(seed, 5)), 200)
+	scan, st := newQuerier(t, build(spans))
+	if _, ok := any(st).(storage.SpanScanner); !ok {
+		t.Fatal("the memory backend does not implement storage.SpanScanner")
+	}
+	r := TimeRange{Start: base, End: base.Add(11 * time.Minute)}
+	for _, maxScan := range []int{0, 100} {
+		opts := scan.Options()
+		opts.MaxScanSpans = maxScan
+		a := New(st, st, opts)
+		b := New(findOnly{st}, st, opts)
+		ra, err1 := a.RED(context.Background(), REDQuery{TimeRange: r, Step: time.Minute, ByOperation: true})
+		rb, err2 := b.RED(context.Background(), REDQuery{TimeRange: r, Step: time.Minute, ByOperation: true})
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if maxScan > 0 { // which spans a cut keeps depends on the page grouping; both must say they are partial
+			if !ra.Truncated || !rb.Truncated {
+				t.Errorf("max scan %d: RED not marked truncated (%v, %v)", maxScan, ra.Truncated, rb.Truncated)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(ra, rb) {
+			t.Errorf("RED differs between scan and find")
+		}
+		ga, err1 := a.Dependencies(context.Background(), r)
+		gb, err2 := b.Dependencies(context.Background(), r)
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(ga, gb) {
+			t.Errorf("graph differs between scan and find (%v, %v)", err1, err2)
+		}
 	}
 }
