@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -39,33 +40,41 @@ func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error)
 	if err != nil {
 		return Graph{}, err
 	}
+	// Pointer-free maps and slices (a service is an index into names), so the garbage collector does not
+	// scan them: a range holds millions of spans.
 	type ref struct {
 		trace storage.TraceID
 		span  pcommon.SpanID
 	}
 	type child struct {
 		parent  ref
-		service string
+		service int32
 		isErr   bool
 	}
-	owner := map[ref]string{}
+	var names []string
+	index := map[string]int32{}
+	owner := map[ref]int32{}
 	var children []child
-	services := map[string]struct{}{}
 	ctx, cancel := q.withTimeout(ctx)
 	defer cancel()
 	truncated, err := q.scanSpans(ctx, storage.SpanQuery{Start: r.Start, End: r.End}, func(res pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) {
 		svc := serviceOf(res)
-		services[svc] = struct{}{}
+		si, ok := index[svc]
+		if !ok {
+			si = int32(len(names))
+			index[svc] = si
+			names = append(names, strings.Clone(svc))
+		}
 		tid := storage.TraceID(sp.TraceID())
-		owner[ref{tid, sp.SpanID()}] = svc
+		owner[ref{tid, sp.SpanID()}] = si
 		if p := sp.ParentSpanID(); !p.IsEmpty() {
-			children = append(children, child{ref{tid, p}, svc, sp.Status().Code() == ptrace.StatusCodeError})
+			children = append(children, child{ref{tid, p}, si, sp.Status().Code() == ptrace.StatusCodeError})
 		}
 	})
 	if err != nil {
 		return Graph{}, fmt.Errorf("dependency graph: %w", err)
 	}
-	type pair struct{ parent, child string }
+	type pair struct{ parent, child int32 }
 	edges := map[pair]*Edge{}
 	for _, c := range children {
 		ps, ok := owner[c.parent]
@@ -74,7 +83,7 @@ func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error)
 		}
 		e := edges[pair{ps, c.service}]
 		if e == nil {
-			e = &Edge{Parent: ps, Child: c.service}
+			e = &Edge{Parent: names[ps], Child: names[c.service]}
 			edges[pair{ps, c.service}] = e
 		}
 		e.CallCount++
@@ -92,9 +101,7 @@ func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error)
 		}
 		return cmp.Compare(a.Child, b.Child)
 	})
-	for s := range services {
-		g.Services = append(g.Services, s)
-	}
+	g.Services = append(g.Services, names...)
 	slices.Sort(g.Services)
 	return g, nil
 }
