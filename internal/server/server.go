@@ -13,10 +13,12 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/otlpd/otlpd/internal/api/jaeger"
 	"github.com/otlpd/otlpd/internal/api/native"
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
 	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/query"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -119,6 +121,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	native.New(s.backend, log.With("component", "api")).Register(mux)
+	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
 	if opts.Routes != nil {
 		opts.Routes(mux, s.backend)
 	}
