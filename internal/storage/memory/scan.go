@@ -15,15 +15,11 @@ var _ storage.SpanScanner = (*Store)(nil)
 // ScanSpans calls fn with the stored spans matching q, newest first, without copying them. Stored spans are
 // never modified, so fn may read them after the lock is released.
 func (s *Store) ScanSpans(ctx context.Context, q storage.SpanQuery, fn func(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool) error {
-	matches, err := s.matchSpans(ctx, q)
-	if err != nil {
+	top := newTopK(orDefault(q.Limit, DefaultSpanLimit), newerSpan)
+	if err := s.matchSpans(ctx, q, top.offer); err != nil {
 		return fmt.Errorf("scan spans: %w", err)
 	}
-	sortNewestFirst(matches)
-	if limit := orDefault(q.Limit, DefaultSpanLimit); len(matches) > limit {
-		matches = matches[:limit]
-	}
-	for i, e := range matches {
+	for i, e := range top.sorted() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
 				return fmt.Errorf("scan spans: %w", err)

@@ -243,7 +243,9 @@ func spanMatches(e *spanEntry, q *storage.SpanQuery, start, end int64) bool {
 		return false
 	}
 	d := time.Duration(e.end - e.start)
-	if d < q.MinDuration || (q.MaxDuration > 0 && d > q.MaxDuration) {
+	// A span whose end precedes its start (clock skew) has a negative duration; it still matches a query
+	// that sets no duration bound.
+	if (q.MinDuration > 0 && d < q.MinDuration) || (q.MaxDuration > 0 && d > q.MaxDuration) {
 		return false
 	}
 	res, scope := e.scope.res.rs.Resource(), e.scope.ss.Scope()
