@@ -11,12 +11,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/otlpd/otlpd/internal/api/jaeger"
 	"github.com/otlpd/otlpd/internal/api/native"
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
+	"github.com/otlpd/otlpd/internal/metrics"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/query"
 	"github.com/otlpd/otlpd/internal/storage"
@@ -40,6 +42,7 @@ type Server struct {
 	log     *slog.Logger
 	opts    Options
 	backend storage.Backend
+	metrics *metricsStore
 	pipe    *pipeline.Pipeline
 
 	grpcLis, httpLis, uiLis net.Listener
@@ -73,7 +76,11 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 			return nil, err
 		}
 	}
-	consumers := append([]pipeline.Consumer{storageConsumer(s.backend)}, opts.Consumers...)
+	reg := prometheus.NewRegistry()
+	if s.metrics, err = openMetrics(cfg, log, reg); err != nil {
+		return nil, err
+	}
+	consumers := append([]pipeline.Consumer{storageConsumer(s.backend), {Name: "metrics", Metrics: s.metrics}}, opts.Consumers...)
 	s.pipe = pipeline.New(pipeline.Options{MaxInFlightBytes: cfg.Ingest.MaxInFlightBytes}, consumers...)
 
 	recv := otlp.New(s.pipe, otlp.Options{
@@ -122,6 +129,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	})
 	native.New(s.backend, log.With("component", "api")).Register(mux)
 	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
+	promRoutes(mux, cfg, s.metrics.Store, reg, log)
 	if opts.Routes != nil {
 		opts.Routes(mux, s.backend)
 	}
@@ -142,6 +150,9 @@ func (s *Server) HTTPAddr() net.Addr { return s.httpLis.Addr() }
 
 // UIAddr is the bound UI and API address.
 func (s *Server) UIAddr() net.Addr { return s.uiLis.Addr() }
+
+// Metrics is the Prometheus TSDB store the server writes metrics to.
+func (s *Server) Metrics() *metrics.Store { return s.metrics.Store }
 
 // Backend is the storage the server writes to.
 func (s *Server) Backend() storage.Backend { return s.backend }
@@ -197,6 +208,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.backend.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close storage: %w", err))
 	}
+	if err := s.metrics.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close metrics store: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -209,5 +223,8 @@ func (s *Server) closeAll() {
 	}
 	if s.backend != nil && s.opts.Backend == nil {
 		_ = s.backend.Close()
+	}
+	if s.metrics != nil {
+		_ = s.metrics.Close()
 	}
 }
