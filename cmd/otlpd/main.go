@@ -23,6 +23,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "receive, store and serve OTLP traces, metrics and logs", runServe},
+		{"loadgen", "send the reference workload to an OTLP endpoint and report throughput and latency", runLoadgen},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -92,9 +93,13 @@ func newFlagSet(name, usage string, stdout io.Writer) *flag.FlagSet {
 
 // parseFlags parses args; --help prints the usage and returns flag.ErrHelp, a bad flag returns a usageError.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	// The flag package prints the usage on every parse error; only --help should.
+	usage := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		usage()
 		return err
 	}
 	if err != nil {
