@@ -22,11 +22,18 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 )
 
 // Options configures a Sink. The zero value decodes and counts everything and fails nothing.
 type Options struct {
+	// GRPCAddr and HTTPAddr are the listen addresses; empty means 127.0.0.1 with a random port.
+	GRPCAddr, HTTPAddr string
+	// Discard answers every export with an empty success response without decoding it: the cheapest
+	// possible server, to measure a client's ceiling. Counts, callbacks and failures are then not used;
+	// Requests and Bytes still count.
+	Discard bool
 	// Fail, if set, is asked for each request (numbered from 1 per signal); a non-nil error fails it:
 	// a gRPC status error is returned as it is over gRPC, and over HTTP as 503 (codes.Unavailable,
 	// codes.ResourceExhausted) or 500.
@@ -43,6 +50,7 @@ type Options struct {
 type Sink struct {
 	opts                       Options
 	Spans, Logs, Points        atomic.Int64
+	Requests, Bytes            atomic.Int64 // in Discard mode
 	reqTraces, reqLogs, reqMet atomic.Int64
 	grpcSrv                    *grpc.Server
 	httpSrv                    *http.Server
@@ -53,16 +61,24 @@ type Sink struct {
 // Start listens on 127.0.0.1 random ports for OTLP/gRPC and OTLP/HTTP.
 func Start(opts Options) (*Sink, error) {
 	s := &Sink{opts: opts}
-	gl, err := net.Listen("tcp", "127.0.0.1:0")
+	gl, err := net.Listen("tcp", orDefault(opts.GRPCAddr))
 	if err != nil {
 		return nil, fmt.Errorf("listen grpc: %w", err)
 	}
-	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	hl, err := net.Listen("tcp", orDefault(opts.HTTPAddr))
 	if err != nil {
 		gl.Close()
 		return nil, fmt.Errorf("listen http: %w", err)
 	}
 	s.GRPCAddr, s.HTTPAddr = gl.Addr().String(), hl.Addr().String()
+	if opts.Discard {
+		s.grpcSrv = grpc.NewServer(grpc.MaxRecvMsgSize(256<<20), grpc.ForceServerCodecV2(rawCodec{}),
+			grpc.UnknownServiceHandler(s.discardGRPC))
+		s.httpSrv = &http.Server{Handler: http.HandlerFunc(s.discardHTTP)}
+		s.wg.Go(func() { _ = s.grpcSrv.Serve(gl) })
+		s.wg.Go(func() { _ = s.httpSrv.Serve(hl) })
+		return s, nil
+	}
 	s.grpcSrv = grpc.NewServer(grpc.MaxRecvMsgSize(256 << 20))
 	ptraceotlp.RegisterGRPCServer(s.grpcSrv, &traceSrv{s: s})
 	plogotlp.RegisterGRPCServer(s.grpcSrv, &logSrv{s: s})
@@ -281,6 +297,46 @@ func (s *Sink) httpHandler(h any) http.HandlerFunc {
 		}
 		_, _ = w.Write(out)
 	}
+}
+
+func orDefault(addr string) string {
+	if addr == "" {
+		return "127.0.0.1:0"
+	}
+	return addr
+}
+
+func (s *Sink) discardGRPC(_ any, stream grpc.ServerStream) error {
+	var b []byte
+	if err := stream.RecvMsg(&b); err != nil {
+		return err
+	}
+	s.Requests.Add(1)
+	s.Bytes.Add(int64(len(b)))
+	empty := []byte{}
+	return stream.SendMsg(&empty)
+}
+
+func (s *Sink) discardHTTP(w http.ResponseWriter, r *http.Request) {
+	n, _ := io.Copy(io.Discard, r.Body)
+	s.Requests.Add(1)
+	s.Bytes.Add(n)
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+}
+
+// rawCodec hands gRPC messages over as bytes, undecoded.
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "proto" }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(*v.(*[]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*[]byte) = data.Materialize()
+	return nil
 }
 
 // ErrInjected is a convenient failure for Options.Fail.
