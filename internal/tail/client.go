@@ -122,9 +122,9 @@ func (c *Client) Stream(ctx context.Context, q Query, connected func(), fn func(
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		watchdog.Reset(silence)
-		var it Item
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return fmt.Errorf("decode stream line: %w", err)
+		it, err := decodeLine(sc.Bytes())
+		if err != nil {
+			return err
 		}
 		fn(it)
 	}
@@ -193,4 +193,13 @@ func (c *Client) Follow(ctx context.Context, q Query, opts FollowOptions, fn fun
 		}
 		backoff = min(backoff*2, opts.MaxBackoff)
 	}
+}
+
+// decodeLine decodes one line of the stream.
+func decodeLine(b []byte) (Item, error) {
+	var it Item
+	if err := json.Unmarshal(b, &it); err != nil {
+		return Item{}, fmt.Errorf("decode stream line: %w", err)
+	}
+	return it, nil
 }
