@@ -130,33 +130,30 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) (Result, error)
 		logger = slog.New(slog.DiscardHandler)
 	}
 	jsonBody := opts.Protocol == ProtocolHTTPJSON
-	exps := make([]exporter, opts.Workers)
+	// gRPC: one connection per worker. HTTP: one client whose pool holds a connection per worker.
+	var exps []exporter
 	defer func() {
 		for _, e := range exps {
-			if e != nil {
-				e.close()
-			}
+			e.close()
 		}
 	}()
-	for i := range exps {
-		var err error
-		switch opts.Protocol {
-		case ProtocolGRPC:
-			exps[i], err = newGRPCExporter(&opts)
-		default:
-			if i == 0 {
-				exps[i], err = newHTTPExporter(&opts, jsonBody, opts.Workers)
-			} else {
-				exps[i] = exps[0]
-			}
+	for range opts.Workers {
+		var (
+			e   exporter
+			err error
+		)
+		if opts.Protocol == ProtocolGRPC {
+			e, err = newGRPCExporter(&opts)
+		} else {
+			e, err = newHTTPExporter(&opts, jsonBody, opts.Workers)
 		}
 		if err != nil {
 			return Result{}, err
 		}
-	}
-	if opts.Protocol != ProtocolGRPC {
-		exps = exps[:1]
-		defer func() { exps = nil }()
+		exps = append(exps, e)
+		if opts.Protocol != ProtocolGRPC {
+			break
+		}
 	}
 	if err := probe(ctx, exps[0], jsonBody, opts); err != nil {
 		return Result{}, err

@@ -133,7 +133,7 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 			for _, sig := range []Signal{SignalTraces, SignalMetrics} {
 				batch, d, pool := 20, 400*time.Millisecond, int64(6) // 6 requests in the pool
 				if sig == SignalMetrics {
-					batch, d, pool = 2000, 1500*time.Millisecond, 50 // one interval: 50 requests
+					batch, d, pool = 5000, 3*time.Second, 20 // one interval: 20 requests
 				}
 				res, err := Run(context.Background(), Options{Endpoint: endpoint(s, proto), Protocol: proto,
 					Signal: sig, Duration: d, Workers: 3, Batch: batch, PoolBytes: 1}, nil)
