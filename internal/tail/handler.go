@@ -62,7 +62,11 @@ func (h *Hub) Handler(opts HandlerOptions) http.Handler {
 			return
 		}
 		f := Filter{Signals: sig, Service: q.Get("service")}
-		if expr := strings.TrimSpace(q.Get("filter")); expr != "" {
+		expr := q.Get("filter")
+		if expr == "" {
+			expr = q.Get("q") // the web UI's name for it
+		}
+		if expr = strings.TrimSpace(expr); expr != "" {
 			if opts.Compile == nil {
 				writeError(w, http.StatusBadRequest, "this server does not support filter expressions; use service=")
 				return
@@ -83,12 +87,9 @@ func (h *Hub) Handler(opts HandlerOptions) http.Handler {
 		}
 		defer sub.Close()
 		flusher, _ := w.(http.Flusher)
-		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Accel-Buffering", "no")
-		w.WriteHeader(http.StatusOK)
 		bw := bufio.NewWriterSize(w, 32<<10)
-		enc := json.NewEncoder(bw)
 		flush := func() bool {
 			if bw.Flush() != nil {
 				return false
@@ -98,9 +99,16 @@ func (h *Hub) Handler(opts HandlerOptions) http.Handler {
 			}
 			return true
 		}
-		beat := func() bool {
-			return enc.Encode(Item{Signal: KindHeartbeat, Time: time.Now().UTC(), Dropped: sub.Dropped()}) == nil && flush()
+		var st streamWriter
+		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			w.Header().Set("Content-Type", "text/event-stream")
+			st = &sseWriter{w: bw, batch: newOTLPBatch()}
+		} else {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			st = &ndjsonWriter{enc: json.NewEncoder(bw)}
 		}
+		w.WriteHeader(http.StatusOK)
+		beat := func() bool { return st.heartbeat(sub.Dropped()) == nil && flush() }
 		if !beat() {
 			return
 		}
@@ -118,15 +126,68 @@ func (h *Hub) Handler(opts HandlerOptions) http.Handler {
 				if !ok {
 					return // the hub closed: the server is shutting down
 				}
-				if enc.Encode(e.item()) != nil {
+				if st.add(&e) != nil {
 					return
 				}
-				if len(sub.ch) == 0 && !flush() {
-					return
+				if len(sub.ch) == 0 || st.pending() >= 1000 {
+					if st.flush() != nil || !flush() {
+						return
+					}
 				}
 			}
 		}
 	})
+}
+
+// streamWriter writes one form of the stream.
+type streamWriter interface {
+	add(e *entry) error
+	pending() int // entries added and not yet written
+	flush() error
+	heartbeat(dropped int64) error
+}
+
+// ndjsonWriter writes each entry as an Item on its own line.
+type ndjsonWriter struct{ enc *json.Encoder }
+
+func (n *ndjsonWriter) add(e *entry) error { return n.enc.Encode(e.item()) }
+func (n *ndjsonWriter) pending() int       { return 0 }
+func (n *ndjsonWriter) flush() error       { return nil }
+func (n *ndjsonWriter) heartbeat(dropped int64) error {
+	return n.enc.Encode(Item{Signal: KindHeartbeat, Time: time.Now().UTC(), Dropped: dropped})
+}
+
+// sseWriter writes Server-Sent Events whose data is an OTLP JSON document (TracesData, LogsData or
+// MetricsData) of the entries gathered since the last flush; heartbeats are SSE comments.
+type sseWriter struct {
+	w     *bufio.Writer
+	batch *otlpBatch
+}
+
+func (s *sseWriter) add(e *entry) error { s.batch.add(e); return nil }
+func (s *sseWriter) pending() int       { return s.batch.n }
+
+func (s *sseWriter) flush() error {
+	docs, err := s.batch.documents()
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		for line := range strings.SplitSeq(string(d), "\n") {
+			_, _ = s.w.WriteString("data: ")
+			_, _ = s.w.WriteString(line)
+			_ = s.w.WriteByte('\n')
+		}
+		if err := s.w.WriteByte('\n'); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *sseWriter) heartbeat(dropped int64) error {
+	_, err := fmt.Fprintf(s.w, ": heartbeat dropped=%d\n\n", dropped)
+	return err
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {

@@ -87,6 +87,7 @@ type Subscription struct {
 type entry struct {
 	kind   uint8 // 1 span, 2 log, 3 metric point
 	res    pcommon.Resource
+	scope  pcommon.InstrumentationScope
 	span   ptrace.Span
 	log    plog.LogRecord
 	metric pmetric.Metric
@@ -190,7 +191,7 @@ func (h *Hub) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
 						(f.Spans != nil && !f.Spans.MatchSpan(res, ss.Scope(), sp)) {
 						continue
 					}
-					s.offer(entry{kind: 1, res: res, span: sp})
+					s.offer(entry{kind: 1, res: res, scope: ss.Scope(), span: sp})
 				}
 			}
 		}
@@ -216,7 +217,7 @@ func (h *Hub) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 						(f.Logs != nil && !f.Logs.MatchLog(res, sl.Scope(), lr)) {
 						continue
 					}
-					s.offer(entry{kind: 2, res: res, log: lr})
+					s.offer(entry{kind: 2, res: res, scope: sl.Scope(), log: lr})
 				}
 			}
 		}
@@ -249,7 +250,7 @@ func (h *Hub) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error {
 			for _, m := range sm.Metrics().All() {
 				for i := range pointCount(m) {
 					for _, s := range want {
-						s.offer(entry{kind: 3, res: res, metric: m, point: i})
+						s.offer(entry{kind: 3, res: res, scope: sm.Scope(), metric: m, point: i})
 					}
 				}
 			}
