@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"serve", "receive, store and serve OTLP traces, metrics and logs", runServe},
 		{"loadgen", "send the reference workload to an OTLP endpoint and report throughput and latency", runLoadgen},
+		{"query", "search traces and logs, show a trace, evaluate PromQL against a running otlpd", runQuery},
 		{"tail", "print spans, logs and metric points live as a running otlpd receives them", runTail},
 		{"version", "print the version", runVersion},
 	}

@@ -34,6 +34,8 @@ type Formatter struct {
 	Location *time.Location
 	// MaxWidth truncates each line to this many characters (0: no limit).
 	MaxWidth int
+	// TimeLayout formats timestamps; "" means 15:04:05.000.
+	TimeLayout string
 }
 
 func (f *Formatter) paint(color, s string) string {
@@ -53,7 +55,11 @@ func (f *Formatter) Write(w io.Writer, it Item) error {
 		loc = time.Local
 	}
 	var b strings.Builder
-	b.WriteString(f.paint(dim, it.Time.In(loc).Format("15:04:05.000")))
+	layout := f.TimeLayout
+	if layout == "" {
+		layout = "15:04:05.000"
+	}
+	b.WriteString(f.paint(dim, it.Time.In(loc).Format(layout)))
 	b.WriteByte(' ')
 	svc := fmt.Sprintf("%-14s", it.Service)
 	if it.Signal == KindMetric {

@@ -179,3 +179,29 @@ func metricPoint(res pcommon.Resource, m pmetric.Metric, i int) Item {
 	}
 	return it
 }
+
+// SpanItems flattens every span of td, in order.
+func SpanItems(td ptrace.Traces) []Item {
+	var out []Item
+	for _, rs := range td.ResourceSpans().All() {
+		for _, ss := range rs.ScopeSpans().All() {
+			for _, sp := range ss.Spans().All() {
+				out = append(out, spanItem(rs.Resource(), sp))
+			}
+		}
+	}
+	return out
+}
+
+// LogItems flattens every log record of ld, in order.
+func LogItems(ld plog.Logs) []Item {
+	var out []Item
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				out = append(out, logItem(rl.Resource(), lr))
+			}
+		}
+	}
+	return out
+}
