@@ -166,6 +166,9 @@ func tailLines(t *testing.T, out string) []tail.Item {
 	t.Helper()
 	var items []tail.Item
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
 		var it tail.Item
 		if err := json.Unmarshal([]byte(l), &it); err != nil {
 			t.Fatalf("line %q: %v", l, err)

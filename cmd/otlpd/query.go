@@ -43,9 +43,9 @@ Examples:
 // queryFlags are the flags every query subcommand takes.
 type queryFlags struct {
 	server, output, filter, service, operation, traceID, order, start, end, at string
-	since, minDuration, maxDuration, step, timeout                               time.Duration
-	limit                                                                        int
-	utc                                                                          bool
+	since, minDuration, maxDuration, step, timeout                             time.Duration
+	limit                                                                      int
+	utc                                                                        bool
 }
 
 func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -459,7 +459,7 @@ func renderPromQL(w io.Writer, body []byte, loc *time.Location) error {
 		}
 		ts, _ := p[0].(float64)
 		v, _ := p[1].(string)
-		return time.UnixMilli(int64(ts*1000)).In(loc).Format("2006-01-02 15:04:05.000"), v
+		return time.UnixMilli(int64(ts * 1000)).In(loc).Format("2006-01-02 15:04:05.000"), v
 	}
 	switch res.Data.ResultType {
 	case "vector", "matrix":
