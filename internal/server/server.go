@@ -1,5 +1,3 @@
-// Package server assembles otlpd from a config.Config: the storage backend, the pipeline that feeds it, the
-// OTLP receivers (gRPC and HTTP) and the UI/API HTTP server, and runs them until its context ends.
 package server
 
 import (
@@ -16,11 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/otlpd/otlpd/internal/api/jaeger"
 	"github.com/otlpd/otlpd/internal/api/native"
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
 	"github.com/otlpd/otlpd/internal/metrics"
 	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/query"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -101,7 +101,12 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	}
 
 	s.grpcSrv = recv.NewGRPCServer()
+	// OTLP/HTTP clients may speak HTTP/1.1 or HTTP/2; without TLS, HTTP/2 is the prior-knowledge kind.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	s.httpSrv = &http.Server{
+		Protocols:         &protocols,
 		Handler:           recv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -123,6 +128,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	native.New(s.backend, log.With("component", "api")).Register(mux)
+	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
 	promRoutes(mux, cfg, s.metrics.Store, reg, log)
 	if opts.Routes != nil {
 		opts.Routes(mux, s.backend)
