@@ -55,9 +55,14 @@ var (
 
 // workloadBatch builds the batch of resource group g for interval i, deterministically.
 func workloadBatch(g, i int) pmetric.Metrics {
+	return workloadBatchAt(g, i, time.Unix(1_767_000_000, 0))
+}
+
+// workloadBatchAt is workloadBatch with series starting at base.
+func workloadBatchAt(g, i int, base time.Time) pmetric.Metrics {
 	rng := rand.New(rand.NewPCG(uint64(g), uint64(i)))
-	start := pcommon.NewTimestampFromTime(time.Unix(1_767_000_000, 0))
-	now := pcommon.NewTimestampFromTime(time.Unix(1_767_000_000, 0).Add(time.Duration(i+1) * exportInterval))
+	start := pcommon.NewTimestampFromTime(base)
+	now := pcommon.NewTimestampFromTime(base.Add(time.Duration(i+1) * exportInterval))
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	ra := rm.Resource().Attributes()
