@@ -218,7 +218,9 @@ func TestGolden(t *testing.T) {
 	f("error_series_no_match", "GET", "/api/v1/series", nil, 400)
 	f("error_range_step", "GET", "/api/v1/query_range", v("query", "1", "start", "1", "end", "100", "step", "0"), 400)
 	f("error_range_resolution", "GET", "/api/v1/query_range", v("query", "1", "start", "0", "end", "1000000", "step", "1"), 400)
-	f("error_not_found", "GET", "/api/v1/alerts", nil, 404)
+	f("rules", "GET", "/api/v1/rules", nil, 200)
+	f("alerts", "GET", "/api/v1/alerts", nil, 200)
+	f("error_not_found", "GET", "/api/v1/targets", nil, 404)
 	f("federate_text", "GET", "/federate", v("match[]", `{__name__=~"queue_depth|http_server_requests_total"}`), 200)
 }
 
