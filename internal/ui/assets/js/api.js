@@ -1,0 +1,314 @@
+// Client for otlpd's HTTP APIs. Every response is normalised here into the small shapes the views use, so the
+// views never depend on wire details (OTLP/JSON, Prometheus JSON).
+import { nsToMs, SPAN_KINDS } from './format.js';
+
+export class APIError extends Error {}
+
+let inflight = new Map();
+
+// get fetches JSON. A call with the same key aborts the previous one still running (typing in a filter, say).
+export async function get(path, params, key) {
+  const url = new URL(path, location.origin);
+  if (params) for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue;
+    if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, x));
+    else url.searchParams.set(k, v);
+  }
+  let ctl;
+  if (key) { inflight.get(key)?.abort(); ctl = new AbortController(); inflight.set(key, ctl); }
+  let res;
+  try {
+    res = await fetch(url, { headers: { Accept: 'application/json' }, signal: ctl?.signal });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new APIError(`cannot reach otlpd (${url.pathname}): ${e.message}`);
+  } finally {
+    if (key && inflight.get(key) === ctl) inflight.delete(key);
+  }
+  const body = await res.text();
+  let data = null;
+  try { data = body ? JSON.parse(body) : null; } catch { /* not JSON */ }
+  if (!res.ok) {
+    const msg = (data && (data.error || data.message || data.errors?.[0]?.msg)) || body.slice(0, 300) || res.statusText;
+    const err = new APIError(`${res.status}: ${typeof msg === 'string' ? msg : JSON.stringify(msg)}`);
+    err.status = res.status;
+    throw err;
+  }
+  if (data && data.status === 'error') throw new APIError(data.error || 'query failed');
+  return data;
+}
+
+// ---- OTLP/JSON values ----
+
+// anyValue turns an OTLP AnyValue into a plain JS value (maps become objects, arrays arrays, bytes base64 text).
+export function anyValue(v) {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object') return v;
+  if ('stringValue' in v) return v.stringValue;
+  if ('intValue' in v) { const n = Number(v.intValue); return Number.isSafeInteger(n) ? n : String(v.intValue); }
+  if ('doubleValue' in v) return Number(v.doubleValue);
+  if ('boolValue' in v) return !!v.boolValue;
+  if ('bytesValue' in v) return v.bytesValue;
+  if ('arrayValue' in v) return (v.arrayValue?.values || []).map(anyValue);
+  if ('kvlistValue' in v) { const o = {}; for (const kv of v.kvlistValue?.values || []) o[kv.key] = anyValue(kv.value); return o; }
+  if (Object.keys(v).length === 0) return null;
+  return v;
+}
+
+// attrs returns [key, value] pairs from OTLP KeyValue lists, a plain object, or Jaeger tags.
+export function attrs(list) {
+  if (!list) return [];
+  if (Array.isArray(list)) return list.map((kv) => [kv.key, 'value' in kv ? (kv.type ? kv.value : anyValue(kv.value)) : anyValue(kv)]);
+  return Object.entries(list);
+}
+
+export function attr(pairs, key) { for (const [k, v] of pairs) if (k === key) return v; return undefined; }
+
+// ids in OTLP/JSON are hex; some encoders use base64. Normalise to lower-case hex.
+export function hexId(v) {
+  if (!v) return '';
+  if (/^[0-9a-fA-F]+$/.test(v)) return v.toLowerCase();
+  try { return Array.from(atob(v), (c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(''); } catch { return String(v); }
+}
+
+function kindName(k) {
+  if (typeof k === 'number') return SPAN_KINDS[k] || 'unspecified';
+  if (!k) return 'unspecified';
+  return String(k).replace(/^SPAN_KIND_/, '').toLowerCase();
+}
+function statusCode(c) {
+  if (c === 2 || /ERROR/i.test(c)) return 'error';
+  if (c === 1 || /OK/i.test(c)) return 'ok';
+  return 'unset';
+}
+
+// spansFromOTLP flattens OTLP/JSON resourceSpans into span objects.
+export function spansFromOTLP(doc, out = []) {
+  for (const rs of doc?.resourceSpans || []) {
+    const resource = attrs(rs.resource?.attributes);
+    const service = attr(resource, 'service.name') ?? 'unknown_service';
+    for (const ss of rs.scopeSpans || rs.instrumentationLibrarySpans || []) {
+      const sc = ss.scope || ss.instrumentationLibrary || {};
+      const scope = { name: sc.name || '', version: sc.version || '', attrs: attrs(sc.attributes) };
+      for (const sp of ss.spans || []) {
+        const start = nsToMs(sp.startTimeUnixNano), end = nsToMs(sp.endTimeUnixNano);
+        out.push({
+          traceId: hexId(sp.traceId), spanId: hexId(sp.spanId), parentId: hexId(sp.parentSpanId),
+          name: sp.name || '', kind: kindName(sp.kind), service, start, end: Math.max(end, start), dur: Math.max(0, end - start),
+          status: { code: statusCode(sp.status?.code), message: sp.status?.message || '' },
+          attrs: attrs(sp.attributes), resource, scope, traceState: sp.traceState || '', flags: sp.flags,
+          events: (sp.events || []).map((e) => ({ name: e.name || '', time: nsToMs(e.timeUnixNano), attrs: attrs(e.attributes) })),
+          links: (sp.links || []).map((l) => ({ traceId: hexId(l.traceId), spanId: hexId(l.spanId), attrs: attrs(l.attributes) })),
+          droppedAttributes: sp.droppedAttributesCount || 0, droppedEvents: sp.droppedEventsCount || 0, droppedLinks: sp.droppedLinksCount || 0,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+// spansFromJaeger reads one trace of the Jaeger JSON API.
+export function spansFromJaeger(tr, out = []) {
+  const procs = tr.processes || {};
+  for (const sp of tr.spans || []) {
+    const p = procs[sp.processID] || {};
+    const tags = attrs(sp.tags);
+    const parent = (sp.references || []).find((r) => r.refType === 'CHILD_OF');
+    const start = sp.startTime / 1000, dur = sp.duration / 1000;
+    out.push({
+      traceId: sp.traceID, spanId: sp.spanID, parentId: parent ? parent.spanID : '', name: sp.operationName, service: p.serviceName || 'unknown_service',
+      kind: String(attr(tags, 'span.kind') || 'unspecified'), start, end: start + dur, dur,
+      status: { code: attr(tags, 'error') === true || attr(tags, 'otel.status_code') === 'ERROR' ? 'error' : 'unset', message: attr(tags, 'otel.status_description') || '' },
+      attrs: tags, resource: attrs(p.tags).concat([['service.name', p.serviceName]]), scope: { name: attr(tags, 'otel.scope.name') || '', version: '', attrs: [] },
+      events: (sp.logs || []).map((l) => { const f = attrs(l.fields); return { name: attr(f, 'event') || 'log', time: l.timestamp / 1000, attrs: f }; }),
+      links: (sp.references || []).filter((r) => r.refType === 'FOLLOWS_FROM').map((r) => ({ traceId: r.traceID, spanId: r.spanID, attrs: [] })),
+    });
+  }
+  return out;
+}
+
+// ---- traces ----
+
+// getTrace loads every span of a trace, following pages. onPage(spans) is called as pages arrive.
+export async function getTrace(id, onPage) {
+  const spans = [];
+  let page = '';
+  for (let i = 0; i < 10000; i++) {
+    const data = await get(`/api/otlpd/traces/${encodeURIComponent(id)}`, { page: page || undefined });
+    const before = spans.length;
+    if (data?.resourceSpans) spansFromOTLP(data, spans);
+    else if (data?.trace?.resourceSpans) spansFromOTLP(data.trace, spans);
+    else if (Array.isArray(data?.pages)) data.pages.forEach((p) => spansFromOTLP(p, spans));
+    else if (data?.data?.[0]?.spans) spansFromJaeger(data.data[0], spans);
+    onPage?.(spans, spans.length - before);
+    page = data?.nextPage || data?.next_page || data?.nextPageToken || '';
+    if (!page) break;
+  }
+  return spans;
+}
+
+// summary normalises one trace-search result.
+function summary(t) {
+  const num = (x) => (x === undefined || x === null ? undefined : Number(x));
+  let start = t.startTimeUnixNano !== undefined ? nsToMs(t.startTimeUnixNano) : t.startMs ?? t.start_ms ?? (t.start ? Date.parse(t.start) || Number(t.start) : 0);
+  let dur = t.durationMs ?? t.duration_ms ?? (t.durationNanos !== undefined ? num(t.durationNanos) / 1e6 : t.durationNano !== undefined ? num(t.durationNano) / 1e6 : num(t.duration) / 1e6);
+  const services = (t.services || []).map((s) => (typeof s === 'string' ? { name: s, count: 0 } : { name: s.name || s.service, count: s.spanCount || s.count || 0, errors: s.errorCount || 0 }));
+  return {
+    traceId: hexId(t.traceId || t.traceID || t.trace_id), rootService: t.rootService || t.rootServiceName || t.root_service || services[0]?.name || '',
+    rootName: t.rootName || t.rootSpanName || t.rootOperation || t.root_name || t.rootTraceName || '', start, dur: dur || 0,
+    spanCount: num(t.spanCount ?? t.span_count ?? t.spans) || 0, errorCount: num(t.errorCount ?? t.error_count ?? t.errors) || 0, services,
+  };
+}
+
+export async function searchTraces(p) {
+  const data = await get('/api/otlpd/search/traces', {
+    service: p.service, operation: p.operation, q: p.q, minDuration: p.minDuration, maxDuration: p.maxDuration,
+    start: p.start ? Math.floor(p.start * 1e6).toString() : undefined, end: p.end ? Math.ceil(p.end * 1e6).toString() : undefined, limit: p.limit,
+  }, 'search');
+  const list = data?.traces || data?.data || [];
+  return list.map(summary);
+}
+
+export async function services() {
+  const data = await get('/api/otlpd/services');
+  const list = data?.services || data?.data || data || [];
+  return list.map((x) => (typeof x === 'string' ? x : x.name)).sort();
+}
+
+export async function operations(service) {
+  if (!service) return [];
+  const data = await get(`/api/otlpd/services/${encodeURIComponent(service)}/operations`);
+  const list = data?.operations || data?.data || [];
+  return [...new Set(list.map((x) => (typeof x === 'string' ? x : x.name)))].sort();
+}
+
+// complete asks for filter-language completions at the cursor: {from, to, items:[{text, detail}]}.
+export async function complete(signal, q, cursor) {
+  const data = await get('/api/otlpd/autocomplete', { signal, q, cursor }, 'complete-' + signal);
+  return data;
+}
+
+// attribute keys and values, used by the client-side completer.
+export async function attributeKeys(signal) {
+  const data = await get('/api/otlpd/attributes', { signal }, 'attrkeys-' + signal);
+  return (data?.keys || data?.data || []).map((k) => (typeof k === 'string' ? k : k.key));
+}
+export async function attributeValues(signal, key) {
+  const data = await get(`/api/otlpd/attributes/${encodeURIComponent(key)}/values`, { signal }, 'attrvals-' + signal);
+  return (data?.values || data?.data || []).map(String);
+}
+
+export async function compareTraces(a, b) {
+  return get('/api/otlpd/compare', { a, b });
+}
+
+// ---- logs ----
+
+export function logsFromOTLP(doc, out = []) {
+  for (const rl of doc?.resourceLogs || []) {
+    const resource = attrs(rl.resource?.attributes);
+    const service = attr(resource, 'service.name') ?? 'unknown_service';
+    for (const sl of rl.scopeLogs || []) {
+      const scope = { name: sl.scope?.name || '', version: sl.scope?.version || '', attrs: attrs(sl.scope?.attributes) };
+      for (const r of sl.logRecords || []) {
+        const time = nsToMs(r.timeUnixNano) || nsToMs(r.observedTimeUnixNano);
+        out.push({
+          time, observed: nsToMs(r.observedTimeUnixNano), severity: Number(r.severityNumber || 0), severityText: r.severityText || '',
+          body: anyValue(r.body), attrs: attrs(r.attributes), resource, scope, service, eventName: r.eventName || '',
+          traceId: hexId(r.traceId), spanId: hexId(r.spanId), flags: r.flags,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export function severityClass(n) {
+  if (n >= 21) return 'fatal';
+  if (n >= 17) return 'error';
+  if (n >= 13) return 'warn';
+  if (n >= 9) return 'info';
+  if (n >= 5) return 'debug';
+  if (n >= 1) return 'trace';
+  return 'unset';
+}
+export const SEVERITIES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+export const SEVERITY_MIN = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
+
+// searchLogs returns {logs, histogram: [{t, counts:{sev: n}}], total}.
+export async function searchLogs(p) {
+  const data = await get('/api/otlpd/logs', {
+    q: p.q, severity: p.severity, traceId: p.traceId, spanId: p.spanId, service: p.service,
+    start: p.start ? Math.floor(p.start * 1e6).toString() : undefined, end: p.end ? Math.ceil(p.end * 1e6).toString() : undefined,
+    limit: p.limit, order: p.order, step: p.step,
+  }, p.key || 'logs');
+  const logs = [];
+  if (data?.resourceLogs) logsFromOTLP(data, logs);
+  else if (data?.logs?.resourceLogs) logsFromOTLP(data.logs, logs);
+  else if (Array.isArray(data?.pages)) data.pages.forEach((x) => logsFromOTLP(x, logs));
+  const hist = (data?.histogram || data?.counts || []).map((b) => ({ t: b.startTimeUnixNano !== undefined ? nsToMs(b.startTimeUnixNano) : Number(b.t ?? b.time ?? b.start), counts: b.counts || b.bySeverity || { all: Number(b.count ?? b.n ?? 0) } }));
+  return { logs, histogram: hist, total: data?.total ?? logs.length };
+}
+
+// ---- services, RED, graph ----
+
+export async function dependencies(start, end) {
+  const data = await get('/api/otlpd/dependencies', { start: Math.floor(start * 1e6).toString(), end: Math.ceil(end * 1e6).toString() }, 'deps');
+  const edges = (data?.edges || data?.dependencies || data?.data || []).map((e) => ({
+    parent: e.parent || e.from || e.source, child: e.child || e.to || e.target,
+    calls: Number(e.calls ?? e.callCount ?? 0), errors: Number(e.errors ?? e.errorCount ?? 0),
+  }));
+  const nodes = (data?.nodes || data?.services || []).map((n) => (typeof n === 'string' ? { name: n } : { name: n.name || n.service, calls: n.calls, errors: n.errors }));
+  return { edges, nodes };
+}
+
+// red returns {series: [{operation, points:[{t, rate, errorRate, p50, p95, p99}]}]} with t in ms, durations in ms.
+export async function red(service, start, end, stepMs, byOperation) {
+  const data = await get('/api/otlpd/red', {
+    service, start: Math.floor(start * 1e6).toString(), end: Math.ceil(end * 1e6).toString(), step: Math.round(stepMs) + 'ms', by: byOperation ? 'operation' : undefined,
+  }, 'red-' + (byOperation ? 'op' : 'svc'));
+  const series = (data?.series || data?.data || []).map((s) => ({
+    operation: s.operation || s.name || '',
+    points: (s.points || []).map((p) => ({
+      t: p.startTimeUnixNano !== undefined ? nsToMs(p.startTimeUnixNano) : Number(p.t ?? p.time),
+      rate: Number(p.rate ?? 0), errorRate: Number(p.errorRate ?? p.error_rate ?? 0),
+      p50: msOf(p, 'p50'), p95: msOf(p, 'p95'), p99: msOf(p, 'p99'), count: Number(p.count ?? 0), errors: Number(p.errors ?? 0),
+    })),
+  }));
+  return { series };
+}
+function msOf(p, k) {
+  if (p[k + 'Ms'] !== undefined) return Number(p[k + 'Ms']);
+  if (p[k + 'Nanos'] !== undefined) return Number(p[k + 'Nanos']) / 1e6;
+  if (p[k] !== undefined && p[k] !== null) return Number(p[k]);
+  return null;
+}
+
+// ---- Prometheus ----
+
+export async function promQuery(q, time) {
+  return get('/api/v1/query', { query: q, time: time ? (time / 1000).toFixed(3) : undefined }, 'prom');
+}
+export async function promRange(q, start, end, step) {
+  return get('/api/v1/query_range', { query: q, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), step: step / 1000 }, 'prom');
+}
+export async function promExemplars(q, start, end) {
+  return get('/api/v1/query_exemplars', { query: q, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3) }, 'promex');
+}
+export async function promMetricNames() { return (await get('/api/v1/label/__name__/values', null, 'promnames'))?.data || []; }
+export async function promLabels(metric) { return (await get('/api/v1/labels', metric ? { 'match[]': metric } : null, 'promlabels'))?.data || []; }
+export async function promLabelValues(label, metric) { return (await get(`/api/v1/label/${encodeURIComponent(label)}/values`, metric ? { 'match[]': metric } : null, 'promlv'))?.data || []; }
+export async function promMetadata() { return (await get('/api/v1/metadata', null, 'prommeta'))?.data || {}; }
+
+// tail opens the live stream of logs. onLogs(list) gets each batch; returns a function that stops the stream.
+export function tailLogs(q, onLogs, onError) {
+  const url = new URL('/api/otlpd/tail', location.origin);
+  url.searchParams.set('signal', 'logs');
+  if (q) url.searchParams.set('q', q);
+  const es = new EventSource(url);
+  es.onmessage = (ev) => {
+    try { const doc = JSON.parse(ev.data); onLogs(logsFromOTLP(doc.resourceLogs ? doc : doc.logs || doc)); } catch { /* skip malformed event */ }
+  };
+  es.onerror = () => onError?.();
+  return () => es.close();
+}

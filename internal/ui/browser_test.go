@@ -1,0 +1,397 @@
+package ui
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "write the browser tests' screenshots to docs/screenshots")
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts a headless Chromium with a fresh profile and returns a context for one tab.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("browser tests need Debian's chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 860),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// serve starts the interface with the fixture API on a loopback port.
+func serve(t *testing.T, f *fixture) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	f.routes(mux)
+	Register(mux)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// step runs actions with a deadline and fails the test with the step's name and where the page was.
+func step(t *testing.T, ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, actions...); err != nil {
+		hash, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`))
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('main')?.innerText || '').slice(0, 400)`))
+		t.Fatalf("%s: %v (at %s; page text: %q)", name, err, hash, text)
+	}
+}
+
+// eval returns the value of a JavaScript expression.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func js(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if !*updateScreenshots {
+		return
+	}
+	step(t, ctx, "settle", chromedp.Sleep(300*time.Millisecond))
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func count(t *testing.T, ctx context.Context, sel string) int {
+	t.Helper()
+	return eval[int](t, ctx, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
+}
+
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	step(t, ctx, "wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	return eval[string](t, ctx, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))
+}
+
+func attrOf(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	return eval[string](t, ctx, fmt.Sprintf(`document.querySelector(%q)?.getAttribute(%q) ?? ''`, sel, name))
+}
+
+func setTheme(theme string) chromedp.Action[chromedp.Void] {
+	return js(fmt.Sprintf(`localStorage.setItem('otlpd.theme', %q); document.documentElement.dataset.theme = %q`, theme, theme))
+}
+
+func TestBrowserViews(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(7, time.Now(), 0)
+	base := serve(t, f)
+	t.Logf("fixture seed 7: %d traces, %d logs", len(f.order), len(f.logs))
+
+	t.Run("search", func(t *testing.T) {
+		step(t, ctx, "open search", chromedp.Navigate(base+"/#/search?range=1h&limit=50"), setTheme("light"),
+			chromedp.WaitVisible(chromedp.CSS(`.result`)), chromedp.WaitVisible(chromedp.CSS(`.scatter-box circle.dot`)))
+		if n := count(t, ctx, ".result"); n != 50 {
+			t.Errorf("results = %d, want 50 (limit)", n)
+		}
+		if n := count(t, ctx, ".scatter-box circle.dot"); n != 50 {
+			t.Errorf("scatter dots = %d, want 50", n)
+		}
+		if n := count(t, ctx, ".result .badge-err"); n == 0 {
+			t.Errorf("no error marks on results; the fixture has failing traces")
+		}
+		screenshot(t, ctx, "search")
+		// a deep link restores the filters into the form
+		step(t, ctx, "deep link", chromedp.Navigate(base+"/#/search?service=checkout&operation=PlaceOrder&minDuration=5ms&range=6h"),
+			chromedp.WaitReady(chromedp.CSS(`#f-operation option[value="PlaceOrder"]`)))
+		svc := eval[string](t, ctx, `document.querySelector('#f-service').value`)
+		op := eval[string](t, ctx, `document.querySelector('#f-operation').value`)
+		minD := eval[string](t, ctx, `document.querySelector('[aria-label="Minimum duration"]').value`)
+		if svc != "checkout" || op != "PlaceOrder" || minD != "5ms" {
+			t.Errorf("deep link restored service=%q operation=%q min=%q", svc, op, minD)
+		}
+		// the scatter plot opens a trace
+		step(t, ctx, "scatter click", chromedp.Navigate(base+"/#/search?range=1h"), chromedp.WaitVisible(chromedp.CSS(`.scatter-box circle.dot`)),
+			chromedp.Click(chromedp.CSS(`.scatter-box circle.dot`)), chromedp.WaitVisible(chromedp.CSS(`.wf-row`)))
+	})
+
+	t.Run("autocomplete", func(t *testing.T) {
+		step(t, ctx, "type filter", chromedp.Navigate(base+"/#/search"), chromedp.WaitVisible(chromedp.CSS(`.f-query`)),
+			chromedp.SendKeys(chromedp.CSS(`.f-query`), "http.req"), chromedp.WaitVisible(chromedp.CSS(`.ac-list li`)))
+		got := textOf(t, ctx, ".ac-list li.active .ac-text")
+		if got != "http.request.method" {
+			t.Errorf("first completion = %q, want http.request.method", got)
+		}
+		step(t, ctx, "accept", chromedp.SendKeys(chromedp.CSS(`.f-query`), "\t"))
+		v := eval[string](t, ctx, `document.querySelector('.f-query').value`)
+		if v != "http.request.method " {
+			t.Errorf("after Tab the filter is %q", v)
+		}
+	})
+
+	id := f.order[0]
+	t.Run("trace", func(t *testing.T) {
+		spans := f.traces[id]
+		step(t, ctx, "open trace", chromedp.Navigate(base+"/#/trace/"+id), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
+		if got := textOf(t, ctx, ".span-count"); got != fmt.Sprint(len(spans)) {
+			t.Errorf("span count = %s, want %d", got, len(spans))
+		}
+		if n := count(t, ctx, ".wf-row"); n != len(spans) {
+			t.Errorf("rows = %d, want %d", n, len(spans))
+		}
+		if n := count(t, ctx, ".wf-crit"); n == 0 {
+			t.Error("no critical path segments drawn")
+		}
+		// select a span with an exception, if any, else the root
+		sel := spans[0]
+		for _, s := range spans {
+			if s.err {
+				sel = s
+			}
+		}
+		sid := hex8(sel.spanID)
+		step(t, ctx, "select span", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.wf-row[data-span-id="%s"]`, sid))),
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.span-detail[data-span-id="%s"]`, sid))))
+		hash := eval[string](t, ctx, `location.hash`)
+		if !strings.Contains(hash, "span="+sid) {
+			t.Errorf("selecting a span did not record it in the URL: %s", hash)
+		}
+		detail := textOf(t, ctx, ".span-detail")
+		for _, want := range []string{sel.service, sel.name, "self time", "Resource", "service.version", "1.4.2"} {
+			if !strings.Contains(detail, want) {
+				t.Errorf("span details lack %q", want)
+			}
+		}
+		screenshot(t, ctx, "trace")
+		if sel.err {
+			step(t, ctx, "events tab", chromedp.Click(`//div[contains(@class,"detail-tabs")]/button[starts-with(normalize-space(.),"Events")]`),
+				chromedp.WaitVisible(chromedp.CSS(`.stack`)))
+			if got := textOf(t, ctx, ".stack"); !strings.Contains(got, "payment/charge.go:88") {
+				t.Errorf("stack trace shows %q", got)
+			}
+			screenshot(t, ctx, "trace-exception")
+		}
+		// collapse the root: only it remains
+		step(t, ctx, "collapse", chromedp.Click(chromedp.CSS(`.wf-row:first-child .wf-toggle`)), chromedp.Sleep(100*time.Millisecond))
+		if n := count(t, ctx, ".wf-row"); n != 1 {
+			t.Errorf("after collapsing the root, rows = %d, want 1", n)
+		}
+		// a reload of the deep link restores the selection
+		step(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.span-detail[data-span-id="%s"]`, sid))))
+	})
+
+	t.Run("escaping", func(t *testing.T) {
+		x := f.traces[f.xssTrace]
+		step(t, ctx, "open markup trace", chromedp.Navigate(base+"/#/trace/"+f.xssTrace+"?span="+hex8(x[0].spanID)+"&logs=1"),
+			chromedp.WaitVisible(chromedp.CSS(`.span-detail`)), chromedp.WaitVisible(chromedp.CSS(`.trace-logs .log-row`)))
+		detail := textOf(t, ctx, ".span-detail")
+		if !strings.Contains(detail, xssPayload) {
+			t.Errorf("the attribute holding markup is not shown as text; details: %q", detail)
+		}
+		step(t, ctx, "select renamed span", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.wf-row[data-span-id="%s"]`, hex8(x[len(x)-1].spanID)))),
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.span-detail[data-span-id="%s"]`, hex8(x[len(x)-1].spanID)))))
+		injected := eval[bool](t, ctx, `window.__xss === 1`)
+		imgs := count(t, ctx, "#main img")
+		scripts := count(t, ctx, "#main script")
+		if injected || imgs != 0 || scripts != 0 {
+			t.Errorf("markup from telemetry became live: script ran=%v, img elements=%d, script elements=%d", injected, imgs, scripts)
+		}
+		if got := textOf(t, ctx, ".trace-logs"); !strings.Contains(got, xssPayload) {
+			t.Errorf("log body holding markup is not shown as text")
+		}
+		screenshot(t, ctx, "escaping")
+	})
+
+	t.Run("path", func(t *testing.T) {
+		// service map -> service overview -> trace -> log -> back to the trace, by clicks
+		step(t, ctx, "map", chromedp.Navigate(base+"/#/services?range=1h"), chromedp.WaitVisible(chromedp.CSS(`g.node[data-service="checkout"]`)))
+		if n := count(t, ctx, "path.edge"); n < 5 {
+			t.Errorf("edges = %d, want at least 5", n)
+		}
+		if !strings.Contains(textOf(t, ctx, ".map-svg"), "calls") {
+			t.Error("edge labels lack call counts")
+		}
+		screenshot(t, ctx, "service-map")
+		step(t, ctx, "open checkout", chromedp.Click(chromedp.CSS(`g.node[data-service="checkout"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.op-table tr[data-operation]`)), chromedp.WaitVisible(chromedp.CSS(`.recent-traces tr[data-trace-id]`)))
+		if n := count(t, ctx, ".view-service .chart-svg path.line"); n < 4 {
+			t.Errorf("service overview draws %d lines, want rate, errors and 3 percentiles", n)
+		}
+		screenshot(t, ctx, "service-overview")
+		tid := attrOf(t, ctx, ".recent-traces tr[data-trace-id]", "data-trace-id")
+		step(t, ctx, "recent trace", chromedp.Click(chromedp.CSS(`.recent-traces tr[data-trace-id] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
+		// pick a trace of checkout that has logs: the fixture puts logs on half the traces, so walk the list
+		hasLogs := func(id string) bool {
+			for _, l := range f.logs {
+				if l.hasTrace && hex16(l.traceID) == id {
+					return true
+				}
+			}
+			return false
+		}
+		if !hasLogs(tid) {
+			for _, id := range f.order {
+				if hasLogs(id) {
+					tid = id
+					break
+				}
+			}
+			step(t, ctx, "trace with logs", chromedp.Navigate(base+"/#/trace/"+tid), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
+		}
+		step(t, ctx, "trace logs", chromedp.Click(`//button[normalize-space(.)="Trace logs"]`),
+			chromedp.WaitVisible(chromedp.CSS(`.trace-logs .log-row`)), chromedp.Click(chromedp.CSS(`.trace-logs .log-row`)),
+			chromedp.WaitVisible(chromedp.CSS(`.trace-logs .log-detail a.btn`)))
+		screenshot(t, ctx, "trace-logs")
+		step(t, ctx, "back to trace", chromedp.Click(chromedp.CSS(`.trace-logs .log-detail a.btn`)), chromedp.WaitVisible(chromedp.CSS(`.span-detail`)))
+		hash := eval[string](t, ctx, `location.hash`)
+		if !strings.HasPrefix(hash, "#/trace/"+tid) || !strings.Contains(hash, "span=") {
+			t.Errorf("the log's trace link led to %s, want trace %s with its span", hash, tid)
+		}
+	})
+
+	t.Run("logs", func(t *testing.T) {
+		step(t, ctx, "open logs", chromedp.Navigate(base+"/#/logs?range=1h&limit=200"), chromedp.WaitVisible(chromedp.CSS(`.log-row`)),
+			chromedp.WaitVisible(chromedp.CSS(`.chart-svg rect.bar`)))
+		if n := count(t, ctx, ".log-row"); n != 200 {
+			t.Errorf("log rows = %d, want 200", n)
+		}
+		if got := textOf(t, ctx, `.facet[data-severity="info"] .n`); got == "" || got == "0" {
+			t.Errorf("info facet count = %q", got)
+		}
+		// a structured body expands into a tree
+		step(t, ctx, "expand map body", chromedp.Click(`//div[contains(@class,"log-row")][.//span[contains(@class,"body") and contains(.,"order.placed")]]`),
+			chromedp.WaitVisible(chromedp.CSS(`.log-detail .json details`)))
+		if got := textOf(t, ctx, ".log-detail .json"); !strings.Contains(got, `"items"`) {
+			t.Errorf("structured body tree shows %q", got)
+		}
+		screenshot(t, ctx, "logs")
+		// severity facet filters and lands in the URL
+		step(t, ctx, "facet", chromedp.Click(chromedp.CSS(`.facet[data-severity="error"] input`)), chromedp.Sleep(300*time.Millisecond),
+			chromedp.WaitVisible(chromedp.CSS(`.log-row`)))
+		sevs := eval[[]string](t, ctx, `[...new Set([...document.querySelectorAll('.log-row .sev')].map(e => e.textContent.toLowerCase()))]`)
+		if len(sevs) != 1 || sevs[0] != "error" {
+			t.Errorf("with the error facet on, rows show severities %v", sevs)
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		step(t, ctx, "range query", chromedp.Navigate(base+"/#/metrics?q=rate(http_requests_total[5m])&range=1h"),
+			chromedp.WaitVisible(chromedp.CSS(`.view-metrics .chart-svg path.line`)))
+		if n := count(t, ctx, ".view-metrics .chart-svg path.line"); n != 3 {
+			t.Errorf("lines = %d, want 3 series", n)
+		}
+		if n := count(t, ctx, ".view-metrics circle.marker"); n == 0 {
+			t.Error("no exemplar dots")
+		}
+		screenshot(t, ctx, "metrics")
+		step(t, ctx, "exemplar", chromedp.Click(chromedp.CSS(`.view-metrics circle.marker`)), chromedp.WaitVisible(chromedp.CSS(`.wf-row`)))
+		step(t, ctx, "instant", chromedp.Navigate(base+"/#/metrics?q=http_requests_total&mode=instant"), chromedp.WaitVisible(chromedp.CSS(`.instant-table tbody tr`)))
+		if n := count(t, ctx, ".instant-table tbody tr"); n != 3 {
+			t.Errorf("instant rows = %d, want 3", n)
+		}
+		step(t, ctx, "heatmap", chromedp.Navigate(base+"/#/metrics?q=sum by (le) (rate(http_server_request_duration_seconds_bucket[5m]))&range=1h"),
+			chromedp.WaitVisible(chromedp.CSS(`.heatmap canvas`)))
+		screenshot(t, ctx, "metrics-heatmap")
+		step(t, ctx, "metric autocomplete", chromedp.Navigate(base+"/#/metrics"), chromedp.WaitVisible(chromedp.CSS(`.f-query`)),
+			chromedp.SendKeys(chromedp.CSS(`.f-query`), "http_req"), chromedp.WaitVisible(chromedp.CSS(`.ac-list li`)))
+		if got := textOf(t, ctx, ".ac-list li.active .ac-text"); got != "http_requests_total" {
+			t.Errorf("metric completion = %q", got)
+		}
+	})
+
+	t.Run("compare", func(t *testing.T) {
+		step(t, ctx, "compare", chromedp.Navigate(base+"/#/compare?a="+f.order[1]+"&b="+f.order[2]), chromedp.WaitVisible(chromedp.CSS(`.cmp-row[data-path]`)))
+		if n := count(t, ctx, ".cmp-row[data-path]"); n < 2 {
+			t.Errorf("comparison rows = %d", n)
+		}
+		screenshot(t, ctx, "compare")
+	})
+
+	t.Run("dark", func(t *testing.T) {
+		step(t, ctx, "dark trace", chromedp.Navigate(base+"/#/trace/"+id), setTheme("dark"), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)),
+			chromedp.Click(chromedp.CSS(`.wf-row:nth-child(2)`)), chromedp.WaitVisible(chromedp.CSS(`.span-detail`)))
+		theme := eval[string](t, ctx, `document.documentElement.dataset.theme`)
+		if theme != "dark" {
+			t.Errorf("theme = %q after reload, want the saved dark theme", theme)
+		}
+		screenshot(t, ctx, "trace-dark")
+		step(t, ctx, "dark search", chromedp.Navigate(base+"/#/search?range=1h"), chromedp.WaitVisible(chromedp.CSS(`.result`)))
+		screenshot(t, ctx, "search-dark")
+		step(t, ctx, "light", setTheme("light"))
+	})
+}
+
+// TestBrowserLargeTrace opens a 50,000-span trace and reports the time until the first rows are on screen
+// and until every page is loaded; it checks that only the rows in view exist in the DOM.
+func TestBrowserLargeTrace(t *testing.T) {
+	ctx := browser(t)
+	f := newFixture(11, time.Now(), 50_000)
+	base := serve(t, f)
+	step(t, ctx, "warm up", chromedp.Navigate(base+"/#/search"), chromedp.WaitVisible(chromedp.CSS(`.result`)))
+	start := time.Now()
+	step(t, ctx, "open", chromedp.Navigate(base+"/#/trace/"+f.bigTrace), chromedp.WaitVisible(chromedp.CSS(`[data-rendered="true"] .wf-row`)))
+	firstSeen := time.Since(start)
+	step(t, ctx, "complete", chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
+	all := time.Since(start)
+	timing := eval[struct {
+		FirstRows float64 `json:"firstRows"`
+		AllSpans  float64 `json:"allSpans"`
+		SpanCount int     `json:"spanCount"`
+	}](t, ctx, `window.otlpdTiming`)
+	if timing.SpanCount != 50_000 {
+		t.Fatalf("loaded %d spans, want 50000", timing.SpanCount)
+	}
+	t.Logf("50,000-span trace: first rows %.0f ms after the view started (first page of 5,000 spans), all pages %.0f ms; seen by the test after %v / %v",
+		timing.FirstRows, timing.AllSpans, firstSeen.Round(time.Millisecond), all.Round(time.Millisecond))
+	step(t, ctx, "expand all", chromedp.Click(`//button[normalize-space(.)="Expand all"]`), chromedp.Sleep(200*time.Millisecond))
+	if n := count(t, ctx, ".wf-row"); n > 150 || n == 0 {
+		t.Errorf("rows in the DOM = %d; virtualization should keep only those in view", n)
+	}
+	// scroll to the end: the last spans render
+	step(t, ctx, "scroll", js(`(() => { const s = document.querySelector('.wf-scroll'); s.scrollTop = s.scrollHeight; })()`), chromedp.Sleep(200*time.Millisecond))
+	lastTop := eval[float64](t, ctx, `Math.max(...[...document.querySelectorAll('.wf-row')].map(r => parseFloat(r.style.top)))`)
+	if want := float64((50_000 - 1) * 26); lastTop != want {
+		t.Errorf("after scrolling to the end the last row is at %v px, want %v", lastTop, want)
+	}
+	screenshot(t, ctx, "trace-50k")
+}
