@@ -610,7 +610,7 @@ func (f *fixture) promRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /api/v1/metadata", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"status": "success", "data": map[string]any{
-			"http_requests_total": []any{map[string]string{"type": "counter", "help": "Requests served."}},
+			"http_requests_total":                         []any{map[string]string{"type": "counter", "help": "Requests served."}},
 			"http_server_request_duration_seconds_bucket": []any{map[string]string{"type": "histogram", "help": "Request duration."}}}})
 	})
 }
