@@ -30,12 +30,13 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 860),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+	// 1280 px wide: the width the interface is designed to read well at
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860), chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
@@ -88,7 +89,8 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if !*updateScreenshots {
 		return
 	}
-	step(t, ctx, "settle", chromedp.Sleep(300*time.Millisecond))
+	// move the pointer off the page so no tooltip covers the view, then let it settle
+	step(t, ctx, "settle", chromedp.MouseEvent(chromedp.MouseMoved, 1279, 859), js(`document.querySelector('.tooltip') && (document.querySelector('.tooltip').style.display = 'none')`), chromedp.Sleep(300*time.Millisecond))
 	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)

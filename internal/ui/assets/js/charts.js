@@ -7,7 +7,8 @@ export function niceTicks(min, max, n = 5) {
   const span = max - min, step0 = span / n, mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= step0) || 10 * mag;
   const out = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  const top = Math.ceil(max / step - 1e-9) * step;
+  for (let v = Math.floor(min / step + 1e-9) * step; v <= top + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -85,13 +86,16 @@ export function timeChart(container, opts) {
       series.forEach((sr, i) => {
         const color = sr.color || SERIES_COLORS[i % SERIES_COLORS.length];
         let d = '', pen = false;
-        for (const [t, v] of sr.points) {
+        const pts = sr.points;
+        for (let k = 0; k < pts.length; k++) {
+          const [t, v] = pts[k];
           if (!Number.isFinite(v)) { pen = false; continue; }
           d += (pen ? 'L' : 'M') + X(t).toFixed(1) + ',' + Y(v).toFixed(1);
+          // a value with no finite neighbour would be an invisible path: draw it as a dot
+          if (!pen && !(k + 1 < pts.length && Number.isFinite(pts[k + 1][1]))) svg.appendChild(s('circle', { cx: X(t), cy: Y(v), r: 2.2, fill: color }));
           pen = true;
         }
         if (d) svg.appendChild(s('path', { d, stroke: color, class: 'line', fill: 'none', 'stroke-dasharray': sr.dash || null }));
-        if (sr.points.length === 1) svg.appendChild(s('circle', { cx: X(sr.points[0][0]), cy: Y(sr.points[0][1]), r: 3, fill: color }));
       });
     }
     const cross = s('line', { y1: M.t, y2: M.t + ih, class: 'crosshair', visibility: 'hidden' });
@@ -99,7 +103,7 @@ export function timeChart(container, opts) {
     const sel = s('rect', { y: M.t, height: ih, class: 'selection', visibility: 'hidden' });
     svg.appendChild(sel);
     for (const m of opts.markers || []) {
-      const c = s('circle', { cx: X(m.t), cy: Y(m.v), r: 4, class: 'marker', fill: m.color || 'var(--accent)', tabindex: 0, role: 'button', 'aria-label': m.title || 'marker' });
+      const c = s('circle', { cx: X(m.t), cy: Y(m.v), r: 4.5, class: 'marker', fill: m.color || 'var(--text)', tabindex: 0, role: 'button', 'aria-label': m.title || 'marker' });
       c.addEventListener('mouseenter', (e) => showTip(e, m.tip || [m.title]));
       c.addEventListener('mouseleave', hideTip);
       c.addEventListener('click', (e) => { e.stopPropagation(); hideTip(); m.onClick?.(); });

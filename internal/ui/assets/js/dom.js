@@ -73,10 +73,13 @@ export function hideTip() { if (tipEl) tipEl.style.display = 'none'; }
 
 // copyButton copies value to the clipboard.
 export function copyButton(value, label = 'Copy') {
-  return h('button', {class: 'btn-icon', type: 'button', title: label, 'aria-label': label, onclick: (e) => {
+  const btn = h('button', {class: 'btn-icon inline', type: 'button', title: label, 'aria-label': label, onclick: (e) => {
     e.stopPropagation();
-    navigator.clipboard?.writeText(value).catch(() => {});
-  }}, '⧉');
+    navigator.clipboard?.writeText(value).then(() => { btn.classList.add('copied'); setTimeout(() => btn.classList.remove('copied'), 900); }).catch(() => {});
+  }}, s('svg', {width: 13, height: 13, viewBox: '0 0 16 16', 'aria-hidden': 'true'},
+    s('rect', {x: 5, y: 5, width: 9, height: 9, rx: 1.5, fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5}),
+    s('path', {d: 'M3 11V3.5A1.5 1.5 0 0 1 4.5 2H11', fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5})));
+  return btn;
 }
 
 export function spinner(msg = 'Loading…') { return h('div', {class: 'empty loading'}, h('span', {class: 'spin'}), msg); }

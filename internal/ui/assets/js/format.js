@@ -72,7 +72,7 @@ export function nsToMs(v) {
 }
 
 // Service colours: a stable hue per name, tuned to stay readable on both themes.
-const PALETTE = [210, 150, 30, 280, 340, 190, 95, 255, 15, 320, 170, 50, 230, 120, 0, 300];
+const PALETTE = [212, 150, 32, 275, 188, 95, 250, 318, 168, 48, 228, 128, 296, 200, 64, 262];
 const colorCache = new Map();
 export function serviceHue(name) {
   let hv = colorCache.get(name);
@@ -83,7 +83,15 @@ export function serviceHue(name) {
   colorCache.set(name, hv);
   return hv;
 }
-export function serviceColor(name, alpha = 1) { return `hsla(${serviceHue(name || '')}, 62%, 52%, ${alpha})`; }
+// serviceColor is for text and marks on the page; the theme sets the lightness (--svc-l) so text stays readable.
+export function serviceColor(name, alpha = 1) { return `hsl(${serviceHue(name || '')} 62% var(--svc-l) / ${alpha})`; }
+// serviceBarColor is for filled bars (--svc-bar-l).
+export function serviceBarColor(name, alpha = 1) { return `hsl(${serviceHue(name || '')} 60% var(--svc-bar-l) / ${alpha})`; }
+// serviceCanvasColor resolves the bar colour for a canvas, which cannot read CSS variables.
+export function serviceCanvasColor(name, alpha = 1) {
+  const l = getComputedStyle(document.documentElement).getPropertyValue('--svc-bar-l').trim() || '55%';
+  return `hsl(${serviceHue(name || '')} 60% ${l} / ${alpha})`;
+}
 
 export const SERIES_COLORS = ['#3b82f6', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#06b6d4', '#ec4899', '#84cc16', '#f97316', '#6366f1'];
 

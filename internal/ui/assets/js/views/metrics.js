@@ -113,7 +113,7 @@ export function render(root, _arg, params) {
         for (const es of ex?.data || []) for (const e of es.exemplars || []) {
           const tid = e.labels?.trace_id || e.labels?.traceID || e.labels?.traceId;
           if (!tid) continue;
-          markers.push({ t: Number(e.timestamp) * 1000, v: Number(e.value), color: 'var(--crit)', title: `exemplar trace ${tid}`, tip: ['Exemplar', ['value', fmtNum(Number(e.value))], ['trace', tid], ['time', fmtDateTime(Number(e.timestamp) * 1000)], 'click to open the trace'], onClick: () => go('trace', tid, e.labels.span_id ? { span: e.labels.span_id } : null) });
+          markers.push({ t: Number(e.timestamp) * 1000, v: Number(e.value), color: 'var(--text)', title: `exemplar trace ${tid}`, tip: ['Exemplar', ['value', fmtNum(Number(e.value))], ['trace', tid], ['time', fmtDateTime(Number(e.timestamp) * 1000)], 'click to open the trace'], onClick: () => go('trace', tid, e.labels.span_id ? { span: e.labels.span_id } : null) });
         }
         const c = timeChart(panel, { start, end, height: 320, series: series.filter((sr) => !hidden.has(sr.name)), markers, label: 'Query result',
           onSelect: (a, b) => { p = { ...p, range: '', from: String(Math.floor(a)), to: String(Math.ceil(b)) }; commit(); } });

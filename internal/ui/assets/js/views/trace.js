@@ -3,7 +3,7 @@
 import { h, replace, spinner, errorBox, empty, copyButton, showTip, hideTip, clear } from '../dom.js';
 import * as api from '../api.js';
 import { update, href } from '../router.js';
-import { fmtDuration, fmtDateTime, serviceColor } from '../format.js';
+import { fmtDuration, fmtDateTime, serviceColor, serviceBarColor, serviceCanvasColor } from '../format.js';
 import { buildTrace, visibleRows } from '../tracemodel.js';
 import { spanDetail } from '../spandetail.js';
 import { logRow } from '../logrow.js';
@@ -88,17 +88,20 @@ export function render(root, traceId, params) {
       for (const g of grid) tl.appendChild(h('div', { class: 'wf-gridline', style: { left: g + '%' } }));
       const l = pct(sp.start), r = pct(sp.end);
       if (r >= 0 && l <= 100) {
-        tl.appendChild(h('div', { class: ['wf-bar', sp.status.code === 'error' && 'err'], style: { left: l + '%', width: Math.max(0.1, r - l) + '%', background: serviceColor(sp.service, 0.85) } }));
+        tl.appendChild(h('div', { class: ['wf-bar', sp.status.code === 'error' && 'err'], style: { left: l + '%', width: Math.max(0.1, r - l) + '%', background: serviceBarColor(sp.service, 0.9) } }));
         if (n.crit) for (const [ca, cb] of n.crit) tl.appendChild(h('div', { class: 'wf-crit', style: { left: pct(ca) + '%', width: Math.max(0.1, pct(cb) - pct(ca)) + '%' } }));
         for (const ev of sp.events.slice(0, 20)) tl.appendChild(h('div', { class: ['wf-evt', ev.name === 'exception' && 'exc'], style: { left: pct(ev.time) + '%' }, title: ev.name }));
         const txt = fmtDuration(sp.dur);
-        tl.appendChild(r > 82 ? h('div', { class: 'wf-dur', style: { right: (100 - Math.max(0, l)) + '%', marginRight: '4px' } }, txt) : h('div', { class: 'wf-dur', style: { left: r + '%', marginLeft: '4px' } }, txt));
+        // the duration goes after the bar, else before it, else inside its right end
+        if (r <= 86) tl.appendChild(h('div', { class: 'wf-dur', style: { left: r + '%', marginLeft: '4px' } }, txt));
+        else if (l >= 12) tl.appendChild(h('div', { class: 'wf-dur', style: { right: (100 - l) + '%', marginRight: '4px' } }, txt));
+        else tl.appendChild(h('div', { class: 'wf-dur inside', style: { right: (100 - Math.min(100, r)) + '%', marginRight: '4px' } }, txt));
       }
       const row = h('div', {
         class: ['wf-row', sp.spanId === selected && 'sel', matches && (matches.has(n) ? 'match' : 'dim')],
         style: { top: i * ROW + 'px' }, role: 'treeitem', 'aria-level': n.depth + 1, 'aria-selected': sp.spanId === selected ? 'true' : 'false',
         'aria-expanded': n.children.length ? String(!isCollapsed) : null, 'data-span-id': sp.spanId,
-        onclick: () => select(sp.spanId),
+        onclick: () => { hideTip(); select(sp.spanId); },
       }, label, tl);
       row.addEventListener('mouseenter', (e) => showTip(e, [`${sp.service} · ${sp.name}`, ['duration', fmtDuration(sp.dur)], ['self', fmtDuration(n.self)], ['start', '+' + fmtDuration(sp.start - model.start)], ['status', sp.status.code]]));
       row.addEventListener('mouseleave', hideTip);
@@ -125,13 +128,14 @@ export function render(root, traceId, params) {
     const step = Math.max(1, Math.floor(n / 4000)); // sample huge traces
     for (let i = 0; i < n; i += step) {
       const sp = model.order[i].span;
-      ctx.fillStyle = sp.status.code === 'error' ? errColor : serviceColor(sp.service, 0.8);
+      ctx.fillStyle = sp.status.code === 'error' ? errColor : serviceCanvasColor(sp.service, 0.85);
       ctx.fillRect(((sp.start - model.start) / dur) * w, (i / n) * ht, Math.max(1, (sp.dur / dur) * w), Math.max(1, rowH * step));
     }
     drawWindowBox();
   }
   function drawWindowBox() {
     const w = minimap.clientWidth;
+    mmWin.hidden = view[0] === 0 && view[1] === 1;
     mmWin.style.left = view[0] * w + 'px';
     mmWin.style.width = Math.max(2, (view[1] - view[0]) * w) + 'px';
   }
@@ -192,6 +196,8 @@ export function render(root, traceId, params) {
     e.preventDefault();
     if (rows[idx]) select(rows[idx].span.spanId, true);
   });
+  const onTheme = () => drawMinimap();
+  window.addEventListener('themechange', onTheme);
   const ro = new ResizeObserver(() => layout());
   ro.observe(scroller);
 
@@ -296,5 +302,5 @@ export function render(root, traceId, params) {
     body.hidden = true;
   });
 
-  return () => { disposed = true; ro.disconnect(); window.removeEventListener('mouseup', onUp); hideTip(); };
+  return () => { disposed = true; ro.disconnect(); window.removeEventListener('themechange', onTheme); window.removeEventListener('mouseup', onUp); hideTip(); };
 }
