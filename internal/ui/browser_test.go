@@ -391,9 +391,10 @@ func TestBrowserLargeTrace(t *testing.T) {
 	}
 	// scroll to the end: the last spans render
 	step(t, ctx, "scroll", js(`(() => { const s = document.querySelector('.wf-scroll'); s.scrollTop = s.scrollHeight; })()`), chromedp.Sleep(200*time.Millisecond))
-	lastTop := eval[float64](t, ctx, `Math.max(...[...document.querySelectorAll('.wf-row')].map(r => parseFloat(r.style.top)))`)
-	if want := float64((50_000 - 1) * 26); lastTop != want {
-		t.Errorf("after scrolling to the end the last row is at %v px, want %v", lastTop, want)
+	// the last span is rendered, exactly one row height below the one before it
+	last := eval[[]float64](t, ctx, `(() => { const rs = [...document.querySelectorAll('.wf-row')]; const r = rs[rs.length - 1], p = rs[rs.length - 2]; return [Number(r.dataset.index), r.offsetTop, r.offsetTop - p.offsetTop]; })()`)
+	if int(last[0]) != 50_000-1 || last[1] != float64((50_000-1)*26) || last[2] != 26 {
+		t.Errorf("after scrolling to the end the last row is index %v at %v px (step %v), want index 49999 at %d px (step 26)", last[0], last[1], last[2], (50_000-1)*26)
 	}
 	screenshot(t, ctx, "trace-50k")
 }

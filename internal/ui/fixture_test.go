@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -361,7 +362,7 @@ func (f *fixture) routes(mux *http.ServeMux) {
 			return
 		}
 		const page = 5000
-		from, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		from, _ := strconv.Atoi(r.URL.Query().Get("after"))
 		to := min(len(spans), from+page)
 		body := tracesJSON(spans[from:to])
 		w.Header().Set("Content-Type", "application/json")
@@ -369,8 +370,8 @@ func (f *fixture) routes(mux *http.ServeMux) {
 		if to < len(spans) {
 			next = strconv.Itoa(to)
 		}
-		// {"resourceSpans": [...], "nextPage": "..."}
-		fmt.Fprintf(w, `{"nextPage":%q,%s`, next, body[1:])
+		// {"resourceSpans": [...], "next": "..."}
+		fmt.Fprintf(w, `{"next":%q,%s`, next, body[1:])
 	})
 	mux.HandleFunc("GET /api/otlpd/search/traces", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -398,7 +399,7 @@ func (f *fixture) routes(mux *http.ServeMux) {
 					match = true
 				}
 			}
-			if !match || (strings.Contains(q.Get("q"), "error") && errs == 0) {
+			if !match || (strings.Contains(q.Get("filter"), "error") && errs == 0) {
 				continue
 			}
 			svcs := []map[string]any{}
@@ -423,8 +424,16 @@ func (f *fixture) routes(mux *http.ServeMux) {
 		if limit <= 0 {
 			limit = 100
 		}
+		// the fixture understands only the severity facets of the filter: severity = name, joined by or
+		sevs := map[string]bool{}
+		for _, m := range regexp.MustCompile(`severity = (\w+)`).FindAllStringSubmatch(q.Get("filter"), -1) {
+			sevs[m[1]] = true
+		}
 		var sel []fxLog
 		for _, l := range f.logs {
+			if len(sevs) > 0 && !sevs[strings.ToLower(l.sevText)] {
+				continue
+			}
 			if l.at.Before(start) || l.at.After(end) {
 				continue
 			}
@@ -434,7 +443,7 @@ func (f *fixture) routes(mux *http.ServeMux) {
 			if s := q.Get("spanId"); s != "" && hex8(l.spanID) != s {
 				continue
 			}
-			if f := q.Get("q"); strings.HasPrefix(f, `trace_id = "`) && (!l.hasTrace || !strings.Contains(f, hex16(l.traceID))) {
+			if f := q.Get("filter"); strings.HasPrefix(f, `trace_id = "`) && (!l.hasTrace || !strings.Contains(f, hex16(l.traceID))) {
 				continue
 			}
 			sel = append(sel, l)

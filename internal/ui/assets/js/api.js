@@ -134,35 +134,46 @@ export async function getTrace(id, onPage) {
   const spans = [];
   let page = '';
   for (let i = 0; i < 10000; i++) {
-    const data = await get(`/api/otlpd/traces/${encodeURIComponent(id)}`, { page: page || undefined });
+    const data = await get(`/api/otlpd/traces/${encodeURIComponent(id)}`, { after: page || undefined });
     const before = spans.length;
     if (data?.resourceSpans) spansFromOTLP(data, spans);
     else if (data?.trace?.resourceSpans) spansFromOTLP(data.trace, spans);
     else if (Array.isArray(data?.pages)) data.pages.forEach((p) => spansFromOTLP(p, spans));
     else if (data?.data?.[0]?.spans) spansFromJaeger(data.data[0], spans);
     onPage?.(spans, spans.length - before);
-    page = data?.nextPage || data?.next_page || data?.nextPageToken || '';
+    page = data?.next || data?.nextPage || data?.nextPageToken || '';
     if (!page) break;
   }
   return spans;
 }
 
+// timeMs reads a time given as Unix nanoseconds (string), milliseconds (number) or RFC 3339 text.
+export function timeMs(v) {
+  if (v === undefined || v === null || v === '') return 0;
+  if (typeof v === 'number') return v;
+  if (/^\d+$/.test(v)) return v.length > 15 ? nsToMs(v) : Number(v);
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) return 0;
+  const frac = String(v).match(/\.(\d{4,9})/); // keep the sub-millisecond digits Date.parse drops
+  return frac ? ms + Number('0.' + frac[1].slice(3)) : ms;
+}
+
 // summary normalises one trace-search result.
 function summary(t) {
   const num = (x) => (x === undefined || x === null ? undefined : Number(x));
-  let start = t.startTimeUnixNano !== undefined ? nsToMs(t.startTimeUnixNano) : t.startMs ?? t.start_ms ?? (t.start ? Date.parse(t.start) || Number(t.start) : 0);
-  let dur = t.durationMs ?? t.duration_ms ?? (t.durationNanos !== undefined ? num(t.durationNanos) / 1e6 : t.durationNano !== undefined ? num(t.durationNano) / 1e6 : num(t.duration) / 1e6);
+  const start = t.startTimeUnixNano !== undefined ? nsToMs(t.startTimeUnixNano) : timeMs(t.start);
+  const dur = t.durationMs ?? t.duration_ms ?? (t.durationNanos !== undefined ? num(t.durationNanos) / 1e6 : t.durationNano !== undefined ? num(t.durationNano) / 1e6 : num(t.duration) / 1e6);
   const services = (t.services || []).map((s) => (typeof s === 'string' ? { name: s, count: 0 } : { name: s.name || s.service, count: s.spanCount || s.count || 0, errors: s.errorCount || 0 }));
   return {
     traceId: hexId(t.traceId || t.traceID || t.trace_id), rootService: t.rootService || t.rootServiceName || t.root_service || services[0]?.name || '',
-    rootName: t.rootName || t.rootSpanName || t.rootOperation || t.root_name || t.rootTraceName || '', start, dur: dur || 0,
+    rootName: t.rootName || t.rootSpanName || t.rootOperation || t.root_name || t.rootTraceName || (t.rootMissing ? '(root span not received)' : ''), start, dur: dur || 0,
     spanCount: num(t.spanCount ?? t.span_count ?? t.spans) || 0, errorCount: num(t.errorCount ?? t.error_count ?? t.errors) || 0, services,
   };
 }
 
 export async function searchTraces(p) {
   const data = await get('/api/otlpd/search/traces', {
-    service: p.service, operation: p.operation, q: p.q, minDuration: p.minDuration, maxDuration: p.maxDuration,
+    service: p.service, operation: p.operation, filter: p.q, minDuration: p.minDuration, maxDuration: p.maxDuration,
     start: p.start ? Math.floor(p.start * 1e6).toString() : undefined, end: p.end ? Math.ceil(p.end * 1e6).toString() : undefined, limit: p.limit,
   }, 'search');
   const list = data?.traces || data?.data || [];
@@ -191,11 +202,11 @@ export async function complete(signal, q, cursor) {
 // attribute keys and values, used by the client-side completer.
 export async function attributeKeys(signal) {
   const data = await get('/api/otlpd/attributes', { signal }, 'attrkeys-' + signal);
-  return (data?.keys || data?.data || []).map((k) => (typeof k === 'string' ? k : k.key));
+  return (data?.entries || data?.keys || data?.data || []).map((k) => (typeof k === 'string' ? k : k.name || k.key));
 }
 export async function attributeValues(signal, key) {
   const data = await get(`/api/otlpd/attributes/${encodeURIComponent(key)}/values`, { signal }, 'attrvals-' + signal);
-  return (data?.values || data?.data || []).map(String);
+  return (data?.entries || data?.values || data?.data || []).map((v) => (v && typeof v === 'object' ? String(v.name) : String(v)));
 }
 
 export async function compareTraces(a, b) {
@@ -238,7 +249,7 @@ export const SEVERITY_MIN = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, 
 // searchLogs returns {logs, histogram: [{t, counts:{sev: n}}], total}.
 export async function searchLogs(p) {
   const data = await get('/api/otlpd/logs', {
-    q: p.q, severity: p.severity, traceId: p.traceId, spanId: p.spanId, service: p.service,
+    filter: p.q, traceId: p.traceId, spanId: p.spanId, service: p.service,
     start: p.start ? Math.floor(p.start * 1e6).toString() : undefined, end: p.end ? Math.ceil(p.end * 1e6).toString() : undefined,
     limit: p.limit, order: p.order, step: p.step,
   }, p.key || 'logs');
@@ -246,8 +257,15 @@ export async function searchLogs(p) {
   if (data?.resourceLogs) logsFromOTLP(data, logs);
   else if (data?.logs?.resourceLogs) logsFromOTLP(data.logs, logs);
   else if (Array.isArray(data?.pages)) data.pages.forEach((x) => logsFromOTLP(x, logs));
-  const hist = (data?.histogram || data?.counts || []).map((b) => ({ t: b.startTimeUnixNano !== undefined ? nsToMs(b.startTimeUnixNano) : Number(b.t ?? b.time ?? b.start), counts: b.counts || b.bySeverity || { all: Number(b.count ?? b.n ?? 0) } }));
-  return { logs, histogram: hist, total: data?.total ?? logs.length };
+  let hist = [];
+  const hg = data?.histogram;
+  if (hg && Array.isArray(hg.counts)) { // {start, stepNanos, counts: [n per bucket], total}
+    const t0 = timeMs(hg.start), step = Number(hg.stepNanos) / 1e6;
+    hist = hg.counts.map((n, i) => ({ t: t0 + i * step, counts: { all: Number(n) } }));
+  } else if (Array.isArray(hg)) {
+    hist = hg.map((b) => ({ t: timeMs(b.startTimeUnixNano ?? b.t ?? b.time ?? b.start), counts: b.counts || b.bySeverity || { all: Number(b.count ?? b.n ?? 0) } }));
+  }
+  return { logs, histogram: hist, total: hg?.total ?? data?.total ?? logs.length, next: data?.nextOffset || 0 };
 }
 
 // ---- services, RED, graph ----
@@ -270,7 +288,7 @@ export async function red(service, start, end, stepMs, byOperation) {
   const series = (data?.series || data?.data || []).map((s) => ({
     operation: s.operation || s.name || '',
     points: (s.points || []).map((p) => ({
-      t: p.startTimeUnixNano !== undefined ? nsToMs(p.startTimeUnixNano) : Number(p.t ?? p.time),
+      t: timeMs(p.startTimeUnixNano ?? p.t ?? p.time),
       rate: Number(p.rate ?? 0), errorRate: Number(p.errorRate ?? p.error_rate ?? 0),
       p50: msOf(p, 'p50'), p95: msOf(p, 'p95'), p99: msOf(p, 'p99'), count: Number(p.count ?? 0), errors: Number(p.errors ?? 0),
     })),
@@ -300,15 +318,42 @@ export async function promLabels(metric) { return (await get('/api/v1/labels', m
 export async function promLabelValues(label, metric) { return (await get(`/api/v1/label/${encodeURIComponent(label)}/values`, metric ? { 'match[]': metric } : null, 'promlv'))?.data || []; }
 export async function promMetadata() { return (await get('/api/v1/metadata', null, 'prommeta'))?.data || {}; }
 
-// tail opens the live stream of logs. onLogs(list) gets each batch; returns a function that stops the stream.
-export function tailLogs(q, onLogs, onError) {
+// logFromTail converts one item of the live-tail stream into the shape of logsFromOTLP.
+export function logFromTail(it) {
+  return {
+    time: timeMs(it.time), observed: 0, severity: Number(it.severity_number || 0), severityText: it.severity || '',
+    body: it.body ?? '', attrs: attrs(it.attributes || {}), resource: attrs(it.resource || {}), scope: { name: '', version: '', attrs: [] },
+    service: it.service || 'unknown_service', eventName: '', traceId: it.trace_id || '', spanId: it.span_id || '',
+  };
+}
+
+// tailLogs streams new log records (newline-delimited JSON from /api/otlpd/tail). onLogs(list) gets each batch;
+// onError(err) is called once when the stream cannot start or ends. Returns a function that stops the stream.
+export function tailLogs(filter, onLogs, onError) {
+  const ctl = new AbortController();
   const url = new URL('/api/otlpd/tail', location.origin);
   url.searchParams.set('signal', 'logs');
-  if (q) url.searchParams.set('q', q);
-  const es = new EventSource(url);
-  es.onmessage = (ev) => {
-    try { const doc = JSON.parse(ev.data); onLogs(logsFromOTLP(doc.resourceLogs ? doc : doc.logs || doc)); } catch { /* skip malformed event */ }
-  };
-  es.onerror = () => onError?.();
-  return () => es.close();
+  if (filter) url.searchParams.set('filter', filter);
+  (async () => {
+    const res = await fetch(url, { signal: ctl.signal, headers: { Accept: 'application/x-ndjson' } });
+    if (!res.ok || !res.body) throw new APIError(`live tail: ${res.status}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      const lines = buf.split('\n');
+      buf = lines.pop();
+      const batch = [];
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        let it; try { it = JSON.parse(line); } catch { continue; }
+        if (it.signal === 'log') batch.push(logFromTail(it));
+      }
+      if (batch.length) onLogs(batch);
+    }
+    throw new APIError('live tail ended');
+  })().catch((e) => { if (e.name !== 'AbortError') onError?.(e); });
+  return () => ctl.abort();
 }

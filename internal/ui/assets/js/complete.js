@@ -89,7 +89,7 @@ export function filterCompleter(signal, keys, values) {
   return async (text, caret) => {
     const before = text.slice(0, caret);
     // value position: key op "partial
-    const mv = before.match(/([A-Za-z0-9_.:\-]+)\s*(=|!=|=~|!~|contains)\s*("?)([^"]*)$/);
+    const mv = before.match(/([A-Za-z0-9_.:\-/]+)\s*(=|==|!=|=~|!~|<=|>=|<|>|contains)\s*("?)([^"]*)$/);
     if (mv && !/\s(and|or)\s*$/i.test(before)) {
       const key = mv[1], quoted = mv[3] === '"', partial = mv[4];
       if (!quoted && /\s$/.test(partial)) return null;
@@ -97,7 +97,8 @@ export function filterCompleter(signal, keys, values) {
       if (!vals.length) { try { vals = await values(key); } catch { vals = []; } }
       const from = caret - partial.length - (quoted ? 1 : 0);
       const rest = text.slice(caret).match(/^[^"\s]*"?/);
-      const items = rank(vals, partial).map((v) => ({ text: v.text, insert: `"${v.text.replace(/(["\\])/g, '\\$1')}" ` }));
+      const bare = key in INTRINSIC_VALUES; // kind, status and severity take bare words
+      const items = rank(vals, partial).map((v) => ({ text: v.text, insert: bare || /^-?\d+(\.\d+)?$/.test(v.text) ? v.text + ' ' : `"${v.text.replace(/(["\\])/g, '\\$1')}" ` }));
       return items.length ? { from, to: caret + (rest ? rest[0].length : 0), items } : null;
     }
     const w = wordAt(text, caret);

@@ -12,6 +12,14 @@ import { logRow } from '../logrow.js';
 const SEV_COLORS = { trace: 'var(--sev-trace)', debug: 'var(--sev-debug)', info: 'var(--sev-info)', warn: 'var(--sev-warn)', error: 'var(--sev-error)', fatal: 'var(--sev-fatal)', unset: 'var(--faint)' };
 let keysCache = null;
 
+// withSeverities adds the checked severity facets to a filter expression.
+export function withSeverities(q, sevs) {
+  if (!sevs.size) return q;
+  const cond = [...sevs].map((s) => `severity = ${s}`).join(' or ');
+  const c = sevs.size > 1 ? `(${cond})` : cond;
+  return q ? `(${q}) and ${c}` : c;
+}
+
 export function render(root, _arg, params) {
   let p = { limit: '200', ...params };
   const stops = [];
@@ -61,11 +69,13 @@ export function render(root, _arg, params) {
     replace(list, spinner('Searching logs…'));
     let res;
     try {
-      res = await api.searchLogs({ q: p.q, severity: [...sel].join(','), start, end, limit: p.limit, step: step + 'ms' });
+      res = await api.searchLogs({ q: withSeverities(p.q, sel), start, end, limit: p.limit, step: step + 'ms' });
     } catch (e) { if (e.name !== 'AbortError') { replace(list, errorBox(e)); clear(hist); paintFacets(null); } return; }
     const logs = sel.size ? res.logs.filter((l) => sel.has(api.severityClass(l.severity))) : res.logs;
     // histogram: from the server when it sends one, else counted from the records returned
     let buckets = res.histogram;
+    const pageCounts = {};
+    for (const l of res.logs) { const c = api.severityClass(l.severity); pageCounts[c] = (pageCounts[c] || 0) + 1; }
     if (!buckets.length) {
       const m = new Map();
       for (const l of res.logs) {
@@ -79,7 +89,8 @@ export function render(root, _arg, params) {
     }
     const totals = {};
     for (const b of buckets) for (const [k, v] of Object.entries(b.counts)) totals[k] = (totals[k] || 0) + v;
-    paintFacets(totals);
+    // facet counts: per severity from the histogram when it has them, else among the records loaded
+    paintFacets(totals.all === undefined ? totals : pageCounts);
     const sevs = Object.keys(totals).filter((k) => !sel.size || sel.has(k) || k === 'all');
     const total = sevs.reduce((a, k) => a + totals[k], 0);
     clear(hist);
@@ -107,18 +118,15 @@ export function render(root, _arg, params) {
 
   function startLive(since) {
     let last = since;
-    let usedStream = false;
-    try {
-      stopTail = api.tailLogs(p.q, (logs) => { usedStream = true; prepend(logs); }, () => {
-        // no stream endpoint (or it dropped): poll instead
-        stopTail?.(); stopTail = null;
-        if (!usedStream) poll();
-      });
-    } catch { poll(); }
+    stopTail = api.tailLogs(withSeverities(p.q, sevSel()), (logs) => prepend(logs), () => {
+      // no stream endpoint, or it ended: poll the search API instead
+      stopTail = null;
+      if (p.live) poll();
+    });
     function poll() {
       pollTimer = setTimeout(async () => {
         try {
-          const res = await api.searchLogs({ q: p.q, start: last + 0.001, end: Date.now() + 1000, limit: 500, order: 'asc', key: 'logs-poll' });
+          const res = await api.searchLogs({ q: withSeverities(p.q, sevSel()), start: last + 0.001, end: Date.now() + 1000, limit: 500, order: 'asc', key: 'logs-poll' });
           const fresh = res.logs.filter((l) => l.time > last);
           if (fresh.length) { last = Math.max(...fresh.map((l) => l.time)); prepend(fresh); }
         } catch { /* keep polling */ }

@@ -35,7 +35,7 @@ export function render(root, traceId, params) {
   const wfPane = h('div', { class: 'wf-pane' }, minimap, header, scroller);
   const detail = h('aside', { class: 'detail-pane', hidden: true, 'aria-label': 'Span details' });
   const logsPane = h('section', { class: 'trace-logs', hidden: !p.logs, 'aria-label': 'Logs of this trace' });
-  const body = h('div', { class: 'trace-body' }, h('div', { style: { flex: 1, minWidth: 0, display: 'flex', flexDirection: 'column' } }, wfPane, logsPane), detail);
+  const body = h('div', { class: 'trace-body' }, h('div', { class: 'trace-main' }, wfPane, logsPane), detail);
   root.append(head, body);
 
   const labelWidth = () => Math.max(260, Math.min(520, Math.round(scroller.clientWidth * 0.34)));
@@ -66,7 +66,8 @@ export function render(root, traceId, params) {
   function paint() {
     if (!model) return;
     const lw = labelWidth();
-    const top = scroller.scrollTop, hgt = scroller.clientHeight || 600;
+    // never more rows than a window can show, even if the pane is not height-bounded
+    const top = scroller.scrollTop, hgt = Math.min(scroller.clientHeight || 600, window.innerHeight);
     const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN), last = Math.min(rows.length, Math.ceil((top + hgt) / ROW) + OVERSCAN);
     const dur = model.end - model.start || 1;
     const va = model.start + view[0] * dur, vb = model.start + view[1] * dur, vw = vb - va || 1;
@@ -99,7 +100,7 @@ export function render(root, traceId, params) {
       }
       const row = h('div', {
         class: ['wf-row', sp.spanId === selected && 'sel', matches && (matches.has(n) ? 'match' : 'dim')],
-        style: { top: i * ROW + 'px' }, role: 'treeitem', 'aria-level': n.depth + 1, 'aria-selected': sp.spanId === selected ? 'true' : 'false',
+        style: { top: i * ROW + 'px' }, 'data-index': i, role: 'treeitem', 'aria-level': n.depth + 1, 'aria-selected': sp.spanId === selected ? 'true' : 'false',
         'aria-expanded': n.children.length ? String(!isCollapsed) : null, 'data-span-id': sp.spanId,
         onclick: () => { hideTip(); select(sp.spanId); },
       }, label, tl);
