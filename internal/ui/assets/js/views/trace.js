@@ -51,7 +51,8 @@ export function render(root, traceId, params) {
     const tw = scroller.clientWidth - lw;
     for (const v of niceTicks(a, b, Math.max(2, Math.floor(tw / 110)))) {
       if (v < a || v > b) continue;
-      ticks.appendChild(h('span', { style: { left: ((v - a) / (b - a)) * 100 + '%' } }, fmtDuration(v)));
+      const x = ((v - a) / (b - a)) * 100;
+      ticks.appendChild(h('span', { class: x > 97 ? 'end' : null, style: { left: x + '%' } }, fmtDuration(v)));
     }
     drawMinimap();
     paint();
