@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/server"
+	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/ui"
 )
 
 const serveUsage = `Receive OTLP traces, metrics and logs (gRPC on --grpc-addr, HTTP on --http-addr), store them, and serve
@@ -64,7 +67,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	srv, err := server.New(cfg, log, server.Options{})
+	srv, err := server.New(cfg, log, server.Options{
+		Routes: func(mux *http.ServeMux, _ storage.Backend) { ui.Register(mux) },
+	})
 	if err != nil {
 		return err
 	}

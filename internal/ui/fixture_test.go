@@ -244,6 +244,14 @@ func resourceFor(res pcommon.Resource, service string) {
 }
 
 func tracesJSON(spans []*fxSpan) []byte {
+	b, err := (&ptrace.JSONMarshaler{}).MarshalTraces(tracesPdata(spans))
+	if err != nil {
+		panic("BUG: marshal fixture traces: " + err.Error())
+	}
+	return b
+}
+
+func tracesPdata(spans []*fxSpan) ptrace.Traces {
 	td := ptrace.NewTraces()
 	by := map[string]ptrace.SpanSlice{}
 	for _, s := range spans {
@@ -284,14 +292,18 @@ func tracesJSON(spans []*fxSpan) []byte {
 			ln.SetSpanID(pcommon.SpanID(l[1][:8]))
 		}
 	}
-	b, err := (&ptrace.JSONMarshaler{}).MarshalTraces(td)
+	return td
+}
+
+func logsJSON(logs []fxLog) []byte {
+	b, err := (&plog.JSONMarshaler{}).MarshalLogs(logsPdata(logs))
 	if err != nil {
-		panic("BUG: marshal fixture traces: " + err.Error())
+		panic("BUG: marshal fixture logs: " + err.Error())
 	}
 	return b
 }
 
-func logsJSON(logs []fxLog) []byte {
+func logsPdata(logs []fxLog) plog.Logs {
 	ld := plog.NewLogs()
 	for _, l := range logs {
 		rl := ld.ResourceLogs().AppendEmpty()
@@ -310,11 +322,7 @@ func logsJSON(logs []fxLog) []byte {
 			rec.SetSpanID(pcommon.SpanID(l.spanID[:8]))
 		}
 	}
-	b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
-	if err != nil {
-		panic("BUG: marshal fixture logs: " + err.Error())
-	}
-	return b
+	return ld
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -253,10 +253,14 @@ export async function searchLogs(p) {
     start: p.start ? Math.floor(p.start * 1e6).toString() : undefined, end: p.end ? Math.ceil(p.end * 1e6).toString() : undefined,
     limit: p.limit, order: p.order, step: p.step,
   }, p.key || 'logs');
-  const logs = [];
+  let logs = [];
   if (data?.resourceLogs) logsFromOTLP(data, logs);
   else if (data?.logs?.resourceLogs) logsFromOTLP(data.logs, logs);
   else if (Array.isArray(data?.pages)) data.pages.forEach((x) => logsFromOTLP(x, logs));
+  // hold the records to what was asked even if a server ignores a parameter
+  if (p.traceId) logs = logs.filter((l) => l.traceId === p.traceId);
+  if (p.spanId) logs = logs.filter((l) => !l.spanId || l.spanId === p.spanId);
+  if (p.start && p.end) logs = logs.filter((l) => l.time >= p.start && l.time <= p.end);
   let hist = [];
   const hg = data?.histogram;
   if (hg && Array.isArray(hg.counts)) { // {start, stepNanos, counts: [n per bucket], total}
