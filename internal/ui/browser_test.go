@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,7 +172,14 @@ func TestBrowserViews(t *testing.T) {
 		}
 	})
 
+	// a trace with a failed span (and its exception event)
 	id := f.order[0]
+	for _, tid := range f.order {
+		if slices.ContainsFunc(f.traces[tid], func(s *fxSpan) bool { return s.err }) && len(f.traces[tid]) >= 6 {
+			id = tid
+			break
+		}
+	}
 	t.Run("trace", func(t *testing.T) {
 		spans := f.traces[id]
 		step(t, ctx, "open trace", chromedp.Navigate(base+"/#/trace/"+id), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
@@ -205,7 +213,10 @@ func TestBrowserViews(t *testing.T) {
 			}
 		}
 		screenshot(t, ctx, "trace")
-		if sel.err {
+		if !sel.err {
+			t.Fatal("the fixture has no trace with a failed span")
+		}
+		{
 			step(t, ctx, "events tab", chromedp.Click(`//div[contains(@class,"detail-tabs")]/button[starts-with(normalize-space(.),"Events")]`),
 				chromedp.WaitVisible(chromedp.CSS(`.stack`)))
 			if got := textOf(t, ctx, ".stack"); !strings.Contains(got, "payment/charge.go:88") {

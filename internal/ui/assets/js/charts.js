@@ -208,7 +208,8 @@ export function heatmap(container, opts) {
       if (!v) continue;
       const a = 0.12 + 0.88 * Math.sqrt(v / max);
       ctx.fillStyle = `rgba(${accent},${a})`;
-      ctx.fillRect(c * cw, ih - (r + 1) * ch, Math.ceil(cw), Math.ceil(ch) - 0.5);
+      const x0 = Math.round(c * cw), x1 = Math.round((c + 1) * cw), y0 = Math.round(ih - (r + 1) * ch), y1 = Math.round(ih - r * ch);
+      ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0 - 1));
     }
     const svg = s('svg', { width: W, height: H, class: 'chart-svg' });
     const step = Math.max(1, Math.ceil(nR / Math.floor(ih / 16)));

@@ -205,7 +205,7 @@ export function render(root, traceId, params) {
 
   function renderHead() {
     const root0 = model.roots[0]?.span;
-    const search = h('input', { class: 'input', placeholder: 'Find spans (name, service, attribute)…', 'aria-label': 'Find spans in this trace', value: p.find || '' });
+    const search = h('input', { class: 'input', placeholder: 'Find spans…', title: 'Highlight spans whose name, service or attribute contains this text', 'aria-label': 'Find spans in this trace', value: p.find || '' });
     const count = h('span', { class: 'muted' });
     const runFind = () => {
       const q = search.value.trim().toLowerCase();
