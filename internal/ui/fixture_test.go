@@ -330,12 +330,13 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func nsParam(r *http.Request, k string, def time.Time) time.Time {
+// msParam reads a time parameter in Unix milliseconds, as the native API takes it.
+func msParam(r *http.Request, k string, def time.Time) time.Time {
 	v, err := strconv.ParseInt(r.URL.Query().Get(k), 10, 64)
 	if err != nil {
 		return def
 	}
-	return time.Unix(0, v)
+	return time.UnixMilli(v)
 }
 
 func pct(ds []float64, q float64) float64 {
@@ -359,31 +360,36 @@ func (f *fixture) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/otlpd/services", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"services": fxServices})
 	})
-	mux.HandleFunc("GET /api/otlpd/services/{s}/operations", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"operations": fxOps[r.PathValue("s")]})
+	mux.HandleFunc("GET /api/otlpd/operations", func(w http.ResponseWriter, r *http.Request) {
+		ops := []map[string]string{}
+		for _, name := range fxOps[r.URL.Query().Get("service")] {
+			ops = append(ops, map[string]string{"service": r.URL.Query().Get("service"), "name": name, "kind": "SPAN_KIND_SERVER"})
+		}
+		writeJSON(w, map[string]any{"operations": ops})
 	})
-	mux.HandleFunc("GET /api/otlpd/traces/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /api/otlpd/traces/{id}/spans", func(w http.ResponseWriter, r *http.Request) {
 		spans, ok := f.traces[r.PathValue("id")]
 		if !ok {
 			w.WriteHeader(http.StatusNotFound)
 			writeJSON(w, map[string]string{"error": "trace not found"})
 			return
 		}
-		const page = 5000
+		page, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		if page <= 0 {
+			page = 1000
+		}
 		from, _ := strconv.Atoi(r.URL.Query().Get("after"))
 		to := min(len(spans), from+page)
-		body := tracesJSON(spans[from:to])
-		w.Header().Set("Content-Type", "application/json")
 		next := ""
 		if to < len(spans) {
 			next = strconv.Itoa(to)
 		}
-		// {"resourceSpans": [...], "next": "..."}
-		fmt.Fprintf(w, `{"next":%q,%s`, next, body[1:])
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"total":%d,"count":%d,"next":%q,"spans":%s}`, len(spans), to-from, next, tracesJSON(spans[from:to]))
 	})
-	mux.HandleFunc("GET /api/otlpd/search/traces", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /api/otlpd/traces", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		start, end := nsParam(r, "start", time.Time{}), nsParam(r, "end", f.now.Add(time.Hour))
+		start, end := msParam(r, "start", time.Time{}), msParam(r, "end", f.now.Add(time.Hour))
 		limit, _ := strconv.Atoi(q.Get("limit"))
 		if limit <= 0 {
 			limit = 20
@@ -413,11 +419,11 @@ func (f *fixture) routes(mux *http.ServeMux) {
 			svcs := []map[string]any{}
 			for _, name := range fxServices {
 				if c := svcCount[name]; c > 0 {
-					svcs = append(svcs, map[string]any{"name": name, "spanCount": c})
+					svcs = append(svcs, map[string]any{"service": name, "spanCount": c})
 				}
 			}
 			out = append(out, map[string]any{"traceId": id, "rootService": root.service, "rootName": root.name,
-				"startTimeUnixNano": strconv.FormatInt(root.start.UnixNano(), 10), "durationNanos": strconv.FormatInt(int64(root.end.Sub(root.start)), 10),
+				"start": root.start.UTC().Format(time.RFC3339Nano), "durationNanos": int64(root.end.Sub(root.start)),
 				"spanCount": len(spans), "errorCount": errs, "services": svcs})
 			if len(out) >= limit {
 				break
@@ -425,9 +431,20 @@ func (f *fixture) routes(mux *http.ServeMux) {
 		}
 		writeJSON(w, map[string]any{"traces": out})
 	})
-	mux.HandleFunc("GET /api/otlpd/logs", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /api/otlpd/traces/{id}/logs", func(w http.ResponseWriter, r *http.Request) {
+		var sel []fxLog
+		for _, l := range f.logs {
+			if l.hasTrace && hex16(l.traceID) == r.PathValue("id") {
+				sel = append(sel, l)
+			}
+		}
+		slices.Reverse(sel)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"count":%d,"logs":%s}`, len(sel), logsJSON(sel))
+	})
+	mux.HandleFunc("GET /api/otlpd/logs/search", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		start, end := nsParam(r, "start", time.Time{}), nsParam(r, "end", f.now.Add(time.Hour))
+		start, end := msParam(r, "start", time.Time{}), msParam(r, "end", f.now.Add(time.Hour))
 		limit, _ := strconv.Atoi(q.Get("limit"))
 		if limit <= 0 {
 			limit = 100
@@ -445,25 +462,32 @@ func (f *fixture) routes(mux *http.ServeMux) {
 			if l.at.Before(start) || l.at.After(end) {
 				continue
 			}
-			if t := q.Get("traceId"); t != "" && (!l.hasTrace || hex16(l.traceID) != t) {
-				continue
-			}
-			if s := q.Get("spanId"); s != "" && hex8(l.spanID) != s {
-				continue
-			}
 			if f := q.Get("filter"); strings.HasPrefix(f, `trace_id = "`) && (!l.hasTrace || !strings.Contains(f, hex16(l.traceID))) {
 				continue
 			}
 			sel = append(sel, l)
 		}
-		if q.Get("order") == "asc" {
+		if q.Get("order") == "oldest" {
 			slices.Reverse(sel)
+		}
+		hist := ""
+		if q.Get("histogram") == "true" {
+			step, err := time.ParseDuration(q.Get("step"))
+			if err != nil || step <= 0 {
+				step = time.Minute
+			}
+			counts := make([]int, int(end.Sub(start)/step)+1)
+			for _, l := range sel {
+				counts[int(l.at.Sub(start)/step)]++
+			}
+			b, _ := json.Marshal(map[string]any{"start": start.UTC().Format(time.RFC3339Nano), "stepNanos": int64(step), "counts": counts, "total": len(sel)})
+			hist = `"histogram":` + string(b) + ","
 		}
 		if len(sel) > limit {
 			sel = sel[:limit]
 		}
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"total":%d,%s`, len(sel), logsJSON(sel)[1:])
+		fmt.Fprintf(w, `{"count":%d,%s"logs":%s}`, len(sel), hist, logsJSON(sel))
 	})
 	mux.HandleFunc("GET /api/otlpd/dependencies", func(w http.ResponseWriter, r *http.Request) {
 		type key struct{ p, c string }
@@ -484,70 +508,83 @@ func (f *fixture) routes(mux *http.ServeMux) {
 		}
 		edges := []map[string]any{}
 		for k, c := range calls {
-			edges = append(edges, map[string]any{"parent": k.p, "child": k.c, "calls": c, "errors": errs[k]})
+			edges = append(edges, map[string]any{"parent": k.p, "child": k.c, "callCount": c, "errorCount": errs[k]})
 		}
-		writeJSON(w, map[string]any{"edges": edges})
+		writeJSON(w, map[string]any{"edges": edges, "services": fxServices})
 	})
 	mux.HandleFunc("GET /api/otlpd/red", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		start, end := nsParam(r, "start", f.now.Add(-time.Hour)), nsParam(r, "end", f.now)
+		start, end := msParam(r, "start", f.now.Add(-time.Hour)), msParam(r, "end", f.now)
 		step, err := time.ParseDuration(q.Get("step"))
 		if err != nil || step <= 0 {
 			step = time.Minute
 		}
-		byOp := q.Get("by") == "operation"
 		type bucket struct {
 			durs []float64
 			errs int
 		}
 		series := map[string]map[int64]*bucket{}
+		add := func(k string, t int64, s *fxSpan) {
+			if series[k] == nil {
+				series[k] = map[int64]*bucket{}
+			}
+			b := series[k][t]
+			if b == nil {
+				b = &bucket{}
+				series[k][t] = b
+			}
+			b.durs = append(b.durs, float64(s.end.Sub(s.start))/1e6)
+			if s.err {
+				b.errs++
+			}
+		}
 		for _, spans := range f.traces {
 			for _, s := range spans {
 				if s.service != q.Get("service") || s.start.Before(start) || s.start.After(end) {
 					continue
 				}
-				k := ""
-				if byOp {
-					k = s.name
-				}
-				if series[k] == nil {
-					series[k] = map[int64]*bucket{}
-				}
 				t := start.Add(s.start.Sub(start) / step * step).UnixNano()
-				b := series[k][t]
-				if b == nil {
-					b = &bucket{}
-					series[k][t] = b
-				}
-				b.durs = append(b.durs, float64(s.end.Sub(s.start))/1e6)
-				if s.err {
-					b.errs++
-				}
+				add("", t, s)
+				add(s.name, t, s)
+				add("\x00total", 0, s)
+				add("\x00total"+s.name, 0, s)
 			}
+		}
+		pointOf := func(t int64, b *bucket) map[string]any {
+			p := map[string]any{"time": time.Unix(0, t).UTC().Format(time.RFC3339Nano), "count": 0, "errors": 0, "rate": 0, "errorRate": 0, "p50Nanos": 0, "p95Nanos": 0, "p99Nanos": 0}
+			if b != nil {
+				p["count"], p["errors"] = len(b.durs), b.errs
+				p["rate"], p["errorRate"] = float64(len(b.durs))/step.Seconds(), float64(b.errs)/float64(len(b.durs))
+				p["p50Nanos"], p["p95Nanos"], p["p99Nanos"] = int64(pct(b.durs, .5)*1e6), int64(pct(b.durs, .95)*1e6), int64(pct(b.durs, .99)*1e6)
+			}
+			return p
 		}
 		out := []map[string]any{}
 		for k, m := range series {
+			if strings.HasPrefix(k, "\x00") {
+				continue
+			}
 			pts := []map[string]any{}
 			for t := start.UnixNano(); t <= end.UnixNano(); t += int64(step) {
-				b := m[t]
-				if b == nil {
-					pts = append(pts, map[string]any{"startTimeUnixNano": strconv.FormatInt(t, 10), "rate": 0, "errorRate": 0, "count": 0})
-					continue
-				}
-				pts = append(pts, map[string]any{"startTimeUnixNano": strconv.FormatInt(t, 10), "count": len(b.durs), "errors": b.errs,
-					"rate": float64(len(b.durs)) / step.Seconds(), "errorRate": float64(b.errs) / float64(len(b.durs)),
-					"p50Ms": pct(b.durs, .5), "p95Ms": pct(b.durs, .95), "p99Ms": pct(b.durs, .99)})
+				pts = append(pts, pointOf(t, m[t]))
 			}
-			out = append(out, map[string]any{"operation": k, "points": pts})
+			tot := pointOf(start.UnixNano(), series["\x00total"+k][0])
+			tot["rate"] = float64(tot["count"].(int)) / end.Sub(start).Seconds()
+			out = append(out, map[string]any{"service": q.Get("service"), "operation": k, "total": tot, "points": pts})
 		}
 		writeJSON(w, map[string]any{"series": out})
 	})
 	mux.HandleFunc("GET /api/otlpd/attributes", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"keys": []string{"http.request.method", "http.response.status_code", "http.route", "user.id", "db.system.name"}})
-	})
-	mux.HandleFunc("GET /api/otlpd/attributes/{k}/values", func(w http.ResponseWriter, r *http.Request) {
+		names := []string{"http.request.method", "http.response.status_code", "http.route", "user.id", "db.system.name"}
 		vals := map[string][]string{"http.request.method": {"GET", "POST"}, "http.response.status_code": {"200", "500"}, "db.system.name": {"postgresql"}}
-		writeJSON(w, map[string]any{"values": vals[r.PathValue("k")]})
+		if k := r.URL.Query().Get("key"); k != "" {
+			names = vals[k]
+		}
+		entries := []map[string]any{}
+		for _, n := range names {
+			entries = append(entries, map[string]any{"name": n, "count": 1})
+		}
+		writeJSON(w, map[string]any{"entries": entries, "sampled": 100, "complete": true})
 	})
 	f.promRoutes(mux)
 }

@@ -1,6 +1,6 @@
 // Client for otlpd's HTTP APIs. Every response is normalised here into the small shapes the views use, so the
 // views never depend on wire details (OTLP/JSON, Prometheus JSON).
-import { nsToMs, SPAN_KINDS } from './format.js';
+import { nsToMs, SPAN_KINDS, parseDuration } from './format.js';
 
 export class APIError extends Error {}
 
@@ -129,22 +129,49 @@ export function spansFromJaeger(tr, out = []) {
 
 // ---- traces ----
 
-// getTrace loads every span of a trace, following pages. onPage(spans) is called as pages arrive.
-export async function getTrace(id, onPage) {
+const msParam = (v) => (v ? String(Math.round(v)) : undefined); // the API takes Unix milliseconds
+const notRouted = (e) => e.status === 404 || e.status === 405;
+
+// getTrace loads every span of a trace, page by page (GET /api/otlpd/traces/{id}/spans); onPage(spans, added)
+// is called as pages arrive. A server without the paged route is asked for the whole trace at once.
+export async function getTrace(id, onPage, pageSize = 5000) {
   const spans = [];
-  let page = '';
-  for (let i = 0; i < 10000; i++) {
-    const data = await get(`/api/otlpd/traces/${encodeURIComponent(id)}`, { after: page || undefined });
+  let after = '';
+  for (let i = 0; i < 100000; i++) {
+    let data;
+    try {
+      data = await get(`/api/otlpd/traces/${encodeURIComponent(id)}/spans`, { limit: pageSize, after: after || undefined });
+    } catch (e) {
+      if (i > 0 || !notRouted(e)) throw e;
+      data = await get(`/api/otlpd/traces/${encodeURIComponent(id)}`);
+    }
     const before = spans.length;
-    if (data?.resourceSpans) spansFromOTLP(data, spans);
-    else if (data?.trace?.resourceSpans) spansFromOTLP(data.trace, spans);
-    else if (Array.isArray(data?.pages)) data.pages.forEach((p) => spansFromOTLP(p, spans));
+    const doc = data?.spans || data;
+    if (doc?.resourceSpans) spansFromOTLP(doc, spans);
     else if (data?.data?.[0]?.spans) spansFromJaeger(data.data[0], spans);
-    onPage?.(spans, spans.length - before);
-    page = data?.next || data?.nextPage || data?.nextPageToken || '';
-    if (!page) break;
+    onPage?.(spans, spans.length - before, data?.total);
+    after = data?.next || '';
+    if (!after || spans.length === before) break;
   }
   return spans;
+}
+
+// traceAnalysis returns the server's critical path and span timings (after clock-skew correction), or null
+// when the server does not compute them.
+export async function traceAnalysis(id) {
+  try {
+    const a = await get(`/api/otlpd/traces/${encodeURIComponent(id)}/analysis`);
+    if (!a || !Array.isArray(a.spans)) return null;
+    return {
+      skewAdjusted: Number(a.skewAdjusted || 0),
+      truncated: !!a.truncated,
+      critical: (a.criticalPath || []).map((c) => ({ spanId: c.spanId, start: Number(c.startNanos) / 1e6, end: Number(c.endNanos) / 1e6 })),
+      spans: a.spans.map((x) => ({ spanId: x.spanId, skew: Number(x.skewNanos || 0) / 1e6, self: Number(x.selfNanos || 0) / 1e6, critical: Number(x.criticalNanos || 0) / 1e6, async: !!x.async })),
+    };
+  } catch (e) {
+    if (notRouted(e) || e.status >= 500) return null;
+    throw e;
+  }
 }
 
 // timeMs reads a time given as Unix nanoseconds (string), milliseconds (number) or RFC 3339 text.
@@ -162,55 +189,52 @@ export function timeMs(v) {
 function summary(t) {
   const num = (x) => (x === undefined || x === null ? undefined : Number(x));
   const start = t.startTimeUnixNano !== undefined ? nsToMs(t.startTimeUnixNano) : timeMs(t.start);
-  const dur = t.durationMs ?? t.duration_ms ?? (t.durationNanos !== undefined ? num(t.durationNanos) / 1e6 : t.durationNano !== undefined ? num(t.durationNano) / 1e6 : num(t.duration) / 1e6);
-  const services = (t.services || []).map((s) => (typeof s === 'string' ? { name: s, count: 0 } : { name: s.name || s.service, count: s.spanCount || s.count || 0, errors: s.errorCount || 0 }));
+  const dur = t.durationMs ?? (t.durationNanos !== undefined ? num(t.durationNanos) / 1e6 : num(t.duration) / 1e6);
+  const services = (t.services || []).map((s) => (typeof s === 'string' ? { name: s, count: 0 } : { name: s.service || s.name, count: s.spanCount || s.count || 0, errors: s.errorCount || 0 }));
+  services.sort((a, b) => b.count - a.count);
   return {
-    traceId: hexId(t.traceId || t.traceID || t.trace_id), rootService: t.rootService || t.rootServiceName || t.root_service || services[0]?.name || '',
-    rootName: t.rootName || t.rootSpanName || t.rootOperation || t.root_name || t.rootTraceName || (t.rootMissing ? '(root span not received)' : ''), start, dur: dur || 0,
-    spanCount: num(t.spanCount ?? t.span_count ?? t.spans) || 0, errorCount: num(t.errorCount ?? t.error_count ?? t.errors) || 0, services,
+    traceId: hexId(t.traceId || t.traceID), rootService: t.rootService || services[0]?.name || '',
+    rootName: t.rootName || (t.rootMissing ? '(root span not received)' : ''), rootMissing: !!t.rootMissing, start, dur: dur || 0,
+    spanCount: num(t.spanCount) || 0, errorCount: num(t.errorCount) || 0, services,
   };
 }
 
+// goDuration turns what a user typed ("250ms", "1.5s", "10" = ms) into a Go duration for the API.
+function goDuration(v) {
+  if (!v) return undefined;
+  const ms = parseDuration(v);
+  return ms === null ? v : `${Number(ms.toPrecision(12))}ms`;
+}
+
 export async function searchTraces(p) {
-  const data = await get('/api/otlpd/search/traces', {
-    service: p.service, operation: p.operation, filter: p.q, minDuration: p.minDuration, maxDuration: p.maxDuration,
-    start: p.start ? Math.floor(p.start * 1e6).toString() : undefined, end: p.end ? Math.ceil(p.end * 1e6).toString() : undefined, limit: p.limit,
-  }, 'search');
-  const list = data?.traces || data?.data || [];
-  return list.map(summary);
+  const data = await get('/api/otlpd/traces', {
+    service: p.service, operation: p.operation, filter: p.q, minDuration: goDuration(p.minDuration), maxDuration: goDuration(p.maxDuration),
+    start: msParam(p.start), end: msParam(p.end), limit: p.limit,
+  }, p.key || 'search');
+  return (data?.traces || []).map(summary);
 }
 
 export async function services() {
   const data = await get('/api/otlpd/services');
-  const list = data?.services || data?.data || data || [];
+  const list = data?.services || data?.data || [];
   return list.map((x) => (typeof x === 'string' ? x : x.name)).sort();
 }
 
 export async function operations(service) {
   if (!service) return [];
-  const data = await get(`/api/otlpd/services/${encodeURIComponent(service)}/operations`);
-  const list = data?.operations || data?.data || [];
+  const data = await get('/api/otlpd/operations', { service }, 'ops');
+  const list = data?.operations || [];
   return [...new Set(list.map((x) => (typeof x === 'string' ? x : x.name)))].sort();
 }
 
-// complete asks for filter-language completions at the cursor: {from, to, items:[{text, detail}]}.
-export async function complete(signal, q, cursor) {
-  const data = await get('/api/otlpd/autocomplete', { signal, q, cursor }, 'complete-' + signal);
-  return data;
+// attribute keys and values for the filter completer; signal is 'spans' or 'logs'.
+export async function attributeKeys(signal, prefix) {
+  const data = await get('/api/otlpd/attributes', { signal, prefix, limit: 200 }, 'attrkeys-' + signal);
+  return [...new Set((data?.entries || []).map((k) => k.name))];
 }
-
-// attribute keys and values, used by the client-side completer.
-export async function attributeKeys(signal) {
-  const data = await get('/api/otlpd/attributes', { signal }, 'attrkeys-' + signal);
-  return (data?.entries || data?.keys || data?.data || []).map((k) => (typeof k === 'string' ? k : k.name || k.key));
-}
-export async function attributeValues(signal, key) {
-  const data = await get(`/api/otlpd/attributes/${encodeURIComponent(key)}/values`, { signal }, 'attrvals-' + signal);
-  return (data?.entries || data?.values || data?.data || []).map((v) => (v && typeof v === 'object' ? String(v.name) : String(v)));
-}
-
-export async function compareTraces(a, b) {
-  return get('/api/otlpd/compare', { a, b });
+export async function attributeValues(signal, key, prefix) {
+  const data = await get('/api/otlpd/attributes', { signal, key, prefix, limit: 100 }, 'attrvals-' + signal);
+  return (data?.entries || []).map((v) => String(v.name));
 }
 
 // ---- logs ----
@@ -244,65 +268,82 @@ export function severityClass(n) {
   return 'unset';
 }
 export const SEVERITIES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-export const SEVERITY_MIN = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
 
-// searchLogs returns {logs, histogram: [{t, counts:{sev: n}}], total}.
-export async function searchLogs(p) {
-  const data = await get('/api/otlpd/logs', {
-    filter: p.q, traceId: p.traceId, spanId: p.spanId, service: p.service,
-    start: p.start ? Math.floor(p.start * 1e6).toString() : undefined, end: p.end ? Math.ceil(p.end * 1e6).toString() : undefined,
-    limit: p.limit, order: p.order, step: p.step,
-  }, p.key || 'logs');
+function logResult(data, p) {
   let logs = [];
-  if (data?.resourceLogs) logsFromOTLP(data, logs);
-  else if (data?.logs?.resourceLogs) logsFromOTLP(data.logs, logs);
-  else if (Array.isArray(data?.pages)) data.pages.forEach((x) => logsFromOTLP(x, logs));
+  const doc = data?.logs?.resourceLogs ? data.logs : data;
+  logsFromOTLP(doc, logs);
   // hold the records to what was asked even if a server ignores a parameter
   if (p.traceId) logs = logs.filter((l) => l.traceId === p.traceId);
   if (p.spanId) logs = logs.filter((l) => !l.spanId || l.spanId === p.spanId);
-  if (p.start && p.end) logs = logs.filter((l) => l.time >= p.start && l.time <= p.end);
   let hist = [];
   const hg = data?.histogram;
   if (hg && Array.isArray(hg.counts)) { // {start, stepNanos, counts: [n per bucket], total}
     const t0 = timeMs(hg.start), step = Number(hg.stepNanos) / 1e6;
     hist = hg.counts.map((n, i) => ({ t: t0 + i * step, counts: { all: Number(n) } }));
-  } else if (Array.isArray(hg)) {
-    hist = hg.map((b) => ({ t: timeMs(b.startTimeUnixNano ?? b.t ?? b.time ?? b.start), counts: b.counts || b.bySeverity || { all: Number(b.count ?? b.n ?? 0) } }));
   }
-  return { logs, histogram: hist, total: hg?.total ?? data?.total ?? logs.length, next: data?.nextOffset || 0 };
+  return { logs, histogram: hist, total: hg?.total ?? logs.length, truncated: !!hg?.truncated, next: data?.nextOffset || 0 };
+}
+
+// searchLogs returns {logs, histogram: [{t, counts}], total} (GET /api/otlpd/logs/search).
+export async function searchLogs(p) {
+  const params = {
+    filter: p.q, traceID: p.traceId, start: msParam(p.start), end: msParam(p.end), limit: p.limit, order: p.order,
+    histogram: p.step ? 'true' : undefined, step: p.step,
+  };
+  let data;
+  try {
+    data = await get('/api/otlpd/logs/search', params, p.key || 'logs');
+  } catch (e) {
+    if (!notRouted(e)) throw e;
+    data = await get('/api/otlpd/logs', { limit: p.limit }, p.key || 'logs'); // a server with only recent logs
+    const r = logResult(data, p);
+    if (p.start && p.end) r.logs = r.logs.filter((l) => l.time >= p.start && l.time <= p.end);
+    return r;
+  }
+  return logResult(data, p);
+}
+
+// traceLogs returns the log records of one trace, oldest first.
+export async function traceLogs(traceId, p = {}) {
+  try {
+    const data = await get(`/api/otlpd/traces/${encodeURIComponent(traceId)}/logs`, { limit: p.limit || 1000 }, p.key || 'trace-logs');
+    return logResult(data, { traceId, spanId: p.spanId });
+  } catch (e) {
+    if (!notRouted(e)) throw e;
+    return searchLogs({ traceId, spanId: p.spanId, limit: p.limit || 1000, order: 'oldest', key: p.key || 'trace-logs' });
+  }
 }
 
 // ---- services, RED, graph ----
 
 export async function dependencies(start, end) {
-  const data = await get('/api/otlpd/dependencies', { start: Math.floor(start * 1e6).toString(), end: Math.ceil(end * 1e6).toString() }, 'deps');
-  const edges = (data?.edges || data?.dependencies || data?.data || []).map((e) => ({
-    parent: e.parent || e.from || e.source, child: e.child || e.to || e.target,
-    calls: Number(e.calls ?? e.callCount ?? 0), errors: Number(e.errors ?? e.errorCount ?? 0),
+  const data = await get('/api/otlpd/dependencies', { start: msParam(start), end: msParam(end) }, 'deps');
+  const edges = (data?.edges || []).map((e) => ({
+    parent: e.parent, child: e.child, calls: Number(e.calls ?? e.callCount ?? 0), errors: Number(e.errors ?? e.errorCount ?? 0),
   }));
-  const nodes = (data?.nodes || data?.services || []).map((n) => (typeof n === 'string' ? { name: n } : { name: n.name || n.service, calls: n.calls, errors: n.errors }));
-  return { edges, nodes };
+  const nodes = (data?.services || []).map((n) => (typeof n === 'string' ? { name: n } : { name: n.name || n.service }));
+  return { edges, nodes, truncated: !!data?.truncated };
 }
 
-// red returns {series: [{operation, points:[{t, rate, errorRate, p50, p95, p99}]}]} with t in ms, durations in ms.
-export async function red(service, start, end, stepMs, byOperation) {
-  const data = await get('/api/otlpd/red', {
-    service, start: Math.floor(start * 1e6).toString(), end: Math.ceil(end * 1e6).toString(), step: Math.round(stepMs) + 'ms', by: byOperation ? 'operation' : undefined,
-  }, 'red-' + (byOperation ? 'op' : 'svc'));
-  const series = (data?.series || data?.data || []).map((s) => ({
-    operation: s.operation || s.name || '',
+// red returns the service series and one series per operation: {service: points, operations: [{operation,
+// points}]}; points are {t, rate, errorRate, count, errors, p50, p95, p99} with t in ms and durations in ms.
+export async function red(service, start, end, stepMs) {
+  const data = await get('/api/otlpd/red', { service, byOperation: 'true', start: msParam(start), end: msParam(end), step: Math.round(stepMs) + 'ms' }, 'red');
+  const conv = (s) => ({
+    operation: s.operation || '',
     points: (s.points || []).map((p) => ({
-      t: timeMs(p.startTimeUnixNano ?? p.t ?? p.time),
-      rate: Number(p.rate ?? 0), errorRate: Number(p.errorRate ?? p.error_rate ?? 0),
-      p50: msOf(p, 'p50'), p95: msOf(p, 'p95'), p99: msOf(p, 'p99'), count: Number(p.count ?? 0), errors: Number(p.errors ?? 0),
+      t: timeMs(p.time ?? p.t), rate: Number(p.rate ?? 0), errorRate: Number(p.errorRate ?? 0),
+      // a bucket without requests has no percentiles: leave a gap in the chart
+      p50: p.count ? msOf(p, 'p50') : null, p95: p.count ? msOf(p, 'p95') : null, p99: p.count ? msOf(p, 'p99') : null, count: Number(p.count ?? 0), errors: Number(p.errors ?? 0),
     })),
-  }));
-  return { series };
+    total: s.total ? { count: Number(s.total.count || 0), errors: Number(s.total.errors || 0), rate: Number(s.total.rate || 0), errorRate: Number(s.total.errorRate || 0), p50: msOf(s.total, 'p50'), p95: msOf(s.total, 'p95'), p99: msOf(s.total, 'p99') } : null,
+  });
+  const series = (data?.series || []).map(conv);
+  return { service: series.find((s) => !s.operation) || { operation: '', points: [], total: null }, operations: series.filter((s) => s.operation), truncated: !!data?.truncated };
 }
 function msOf(p, k) {
-  if (p[k + 'Ms'] !== undefined) return Number(p[k + 'Ms']);
-  if (p[k + 'Nanos'] !== undefined) return Number(p[k + 'Nanos']) / 1e6;
-  if (p[k] !== undefined && p[k] !== null) return Number(p[k]);
+  if (p[k + 'Nanos'] !== undefined && p[k + 'Nanos'] !== null) return Number(p[k + 'Nanos']) / 1e6;
   return null;
 }
 

@@ -80,8 +80,7 @@ export function spanDetail(ctx) {
       }));
     } else if (tab === 'logs') {
       replace(body, spinner('Loading logs…'));
-      const { start, end } = { start: model.start - 60000, end: model.end + 60000 };
-      api.searchLogs({ traceId: sp.traceId, spanId: sp.spanId, start, end, limit: 200, order: 'asc', key: 'span-logs' }).then(({ logs }) => {
+      api.traceLogs(sp.traceId, { spanId: sp.spanId, key: 'span-logs' }).then(({ logs }) => {
         const mine = logs.filter((l) => !l.spanId || l.spanId === sp.spanId);
         if (!mine.length) { replace(body, empty('No logs for this span.')); return; }
         replace(body, h('div', { class: 'log-list' }, mine.map((l) => logRow(l, { compact: true }))));

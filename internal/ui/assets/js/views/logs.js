@@ -126,7 +126,7 @@ export function render(root, _arg, params) {
     function poll() {
       pollTimer = setTimeout(async () => {
         try {
-          const res = await api.searchLogs({ q: withSeverities(p.q, sevSel()), start: last + 0.001, end: Date.now() + 1000, limit: 500, order: 'asc', key: 'logs-poll' });
+          const res = await api.searchLogs({ q: withSeverities(p.q, sevSel()), start: last + 1, end: Date.now() + 1000, limit: 500, order: 'oldest', key: 'logs-poll' });
           const fresh = res.logs.filter((l) => l.time > last);
           if (fresh.length) { last = Math.max(...fresh.map((l) => l.time)); prepend(fresh); }
         } catch { /* keep polling */ }

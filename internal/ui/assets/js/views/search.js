@@ -17,7 +17,7 @@ export function render(root, _arg, params) {
   const opSel = h('select', { 'aria-label': 'Operation', id: 'f-operation' }, h('option', { value: '' }, 'All operations'));
   const filter = completingInput({
     value: p.q || '', placeholder: 'http.response.status_code >= 500', label: 'Filter expression', className: 'f-query',
-    completer: filterCompleter('traces', () => (keysCache ||= api.attributeKeys('traces').catch(() => [])), (k) => api.attributeValues('traces', k)),
+    completer: filterCompleter('traces', () => (keysCache ||= api.attributeKeys('spans').catch(() => [])), (k) => api.attributeValues('spans', k)),
     onSubmit: () => submit(),
   });
   const minD = h('input', { class: 'input', placeholder: 'min e.g. 100ms', value: p.minDuration || '', 'aria-label': 'Minimum duration' });

@@ -34,11 +34,12 @@ export function render(root, service, params) {
     const step = stepFor(start, end, 60);
     replace(charts, spinner('Loading RED metrics…'));
     replace(ops, spinner('Loading operations…'));
-    let svc, byOp;
+    let res;
     try {
-      [svc, byOp] = await Promise.all([api.red(service, start, end, step, false), api.red(service, start, end, step, true)]);
+      res = await api.red(service, start, end, step);
     } catch (e) { if (e.name !== 'AbortError') { replace(charts, errorBox(e)); replace(ops); } return; }
-    const pts = svc.series[0]?.points || [];
+    const pts = res.service.points;
+    const tot = res.service.total;
     const card = (title, sub, opts) => {
       const box = h('div', { class: 'panel panel-body' }, h('div', { class: 'chart-title' }, h('h2', null, title), h('span', { class: 'muted' }, sub)));
       const c = timeChart(box, { start, end, height: 170, step, ...opts });
@@ -48,20 +49,20 @@ export function render(root, service, params) {
     };
     if (!pts.length) replace(charts, h('div', { class: 'panel', style: { gridColumn: '1 / -1' } }, empty('No spans from this service in the time range.')));
     else replace(charts,
-      card('Requests', `${fmtNum(mean(pts.map((x) => x.rate)))}/s avg`, { series: [{ name: 'req/s', points: pts.map((x) => [x.t, x.rate]), color: '#3b82f6' }], yFmt: (v) => fmtNum(v) + '/s', label: 'Request rate' }),
-      card('Errors', `${fmtPct(mean(pts.map((x) => x.errorRate)))} avg`, { series: [{ name: 'error rate', points: pts.map((x) => [x.t, x.errorRate]), color: '#ef4444' }], yFmt: fmtPct, label: 'Error rate' }),
-      card('Duration', `p95 ${fmtDuration(mean(pts.map((x) => x.p95)))}`, { series: [
+      card('Requests', tot ? `${fmtNum(tot.count)} · ${fmtNum(tot.rate)}/s` : `${fmtNum(mean(pts.map((x) => x.rate)))}/s avg`, { series: [{ name: 'req/s', points: pts.map((x) => [x.t, x.rate]), color: '#3b82f6' }], yFmt: (v) => fmtNum(v) + '/s', label: 'Request rate' }),
+      card('Errors', tot ? `${fmtNum(tot.errors)} · ${fmtPct(tot.errorRate)}` : `${fmtPct(mean(pts.map((x) => x.errorRate)))} avg`, { series: [{ name: 'error rate', points: pts.map((x) => [x.t, x.errorRate]), color: '#ef4444' }], yFmt: fmtPct, label: 'Error rate' }),
+      card('Duration', tot ? `p50 ${fmtDuration(tot.p50)} · p95 ${fmtDuration(tot.p95)} · p99 ${fmtDuration(tot.p99)}` : `p95 ${fmtDuration(mean(pts.map((x) => x.p95)))}`, { series: [
         { name: 'p50', points: pts.map((x) => [x.t, x.p50 ?? NaN]), color: '#10b981' },
         { name: 'p95', points: pts.map((x) => [x.t, x.p95 ?? NaN]), color: '#f59e0b' },
         { name: 'p99', points: pts.map((x) => [x.t, x.p99 ?? NaN]), color: '#ef4444' }], yFmt: fmtDuration, label: 'Duration percentiles' }));
 
-    const rowsData = byOp.series.map((sr) => {
-      const total = sr.points.reduce((a, x) => a + (x.count || x.rate * (step / 1000)), 0);
-      const errs = sr.points.reduce((a, x) => a + (x.errors || x.errorRate * (x.count || x.rate * (step / 1000))), 0);
-      return { op: sr.operation, pts: sr.points, rate: mean(sr.points.map((x) => x.rate)), err: total ? errs / total : 0, p50: mean(sr.points.map((x) => x.p50)), p95: mean(sr.points.map((x) => x.p95)), p99: mean(sr.points.map((x) => x.p99)) };
-    }).sort((a, b) => b.rate - a.rate);
+    // per operation: the totals over the range from the server (exact percentiles, not averages of buckets)
+    const rowsData = res.operations.map((sr) => {
+      const t = sr.total || {};
+      return { op: sr.operation, pts: sr.points, count: t.count ?? 0, rate: t.rate ?? mean(sr.points.map((x) => x.rate)), err: t.errorRate ?? 0, p50: t.p50, p95: t.p95, p99: t.p99 };
+    }).sort((a, b) => b.count - a.count || b.rate - a.rate);
     if (!rowsData.length) { replace(ops, empty('No operations.')); }
-    else replace(ops, h('div', { class: 'panel-head' }, h('h2', { style: { margin: 0 } }, `Operations (${rowsData.length})`), h('span', { class: 'muted' }, 'averages over the range; click an operation to search its traces')),
+    else replace(ops, h('div', { class: 'panel-head' }, h('h2', { style: { margin: 0 } }, `Operations (${rowsData.length})`), h('span', { class: 'muted' }, 'over the whole range; click an operation to search its traces')),
       h('table', { class: 'tbl op-table' },
         h('thead', null, h('tr', null, h('th', null, 'Operation'), h('th', { class: 'num' }, 'Rate'), h('th', null, ''), h('th', { class: 'num' }, 'Errors'), h('th', null, ''), h('th', { class: 'num' }, 'p50'), h('th', { class: 'num' }, 'p95'), h('th', { class: 'num' }, 'p99'), h('th', null, 'p95 over time'))),
         h('tbody', null, rowsData.map((r) => h('tr', { class: 'clickable', tabindex: 0, 'data-operation': r.op, onclick: () => go('search', '', { service, operation: r.op, range: p.range, from: p.from, to: p.to }), onkeydown: (e) => { if (e.key === 'Enter') go('search', '', { service, operation: r.op }); } },

@@ -244,7 +244,8 @@ export function render(root, traceId, params) {
         h('span', null, 'Errors ', h('b', { class: model.errors ? 'status-err' : null }, String(model.errors))),
         h('span', null, 'Started ', h('b', null, fmtDateTime(model.start))),
         h('span', { class: 'legend-crit', title: 'The spans that determined the trace duration' }, h('i'), 'critical path'),
-        model.roots.length > 1 ? h('span', { class: 'faint', title: 'Spans whose parent is not in this trace' }, `${model.roots.length} roots`) : null),
+        model.roots.length > 1 ? h('span', { class: 'faint', title: 'Spans whose parent is not in this trace' }, `${model.roots.length} roots`) : null,
+        model.skewAdjusted ? h('span', { class: 'faint', title: 'The critical path and self times are computed after shifting these spans to fit inside their parents' }, `clock skew corrected for ${model.skewAdjusted} span${model.skewAdjusted === 1 ? '' : 's'}`) : null),
       h('div', { class: 'trace-tools' }, search, count, collapseAll, expandAll, logsBtn,
         h('a', { class: 'btn small', href: href('compare', '', { a: traceId }), style: { lineHeight: '22px' } }, 'Compare…'),
         h('span', { class: 'row', style: { marginLeft: 'auto', gap: '6px' } }, model.services.slice(0, 8).map((sv) => h('span', { class: 'chip' }, h('span', { class: 'dot', style: { background: serviceColor(sv.name) } }), `${sv.name} ${sv.count}`)))));
@@ -256,7 +257,7 @@ export function render(root, traceId, params) {
     if (logsLoaded || !model) return;
     logsLoaded = true;
     replace(logsPane, spinner('Loading logs…'));
-    api.searchLogs({ traceId, start: model.start - 60000, end: model.end + 60000, limit: 500, order: 'asc', key: 'trace-logs' }).then(({ logs }) => {
+    api.traceLogs(traceId).then(({ logs }) => {
       const headEl = h('div', { class: 'panel-head' }, h('h2', { style: { margin: 0 } }, `Logs of this trace (${logs.length})`),
         h('a', { href: href('logs', '', { q: `trace_id = "${traceId}"`, from: String(Math.floor(model.start - 60000)), to: String(Math.ceil(model.end + 60000)) }), style: { marginLeft: 'auto' } }, 'Open in log explorer'));
       if (!logs.length) { replace(logsPane, headEl, empty('No logs carry this trace ID.')); return; }
@@ -299,6 +300,28 @@ export function render(root, traceId, params) {
     window.otlpdTiming.spanCount = spans.length;
     root.dataset.complete = 'true';
     if (selected && model.byId.has(selected)) select(selected, true);
+    // the server's analysis corrects clock skew between services; when it answers, its critical path and
+    // self times replace the ones computed here from the raw times
+    api.traceAnalysis(traceId).then((a) => {
+      if (!a || disposed || !model || a.truncated) return;
+      const byId = new Map(a.spans.map((x) => [x.spanId, x]));
+      const segs = new Map();
+      for (const c of a.critical) (segs.get(c.spanId) || segs.set(c.spanId, []).get(c.spanId)).push(c);
+      for (const n of model.nodes) {
+        const x = byId.get(n.span.spanId);
+        if (!x) continue;
+        n.self = x.self;
+        n.critTotal = x.critical;
+        n.async = x.async;
+        n.crit = (segs.get(n.span.spanId) || []).map((c) => [c.start - x.skew, c.end - x.skew]);
+      }
+      model.skewAdjusted = a.skewAdjusted;
+      model.analysis = 'server';
+      root.dataset.analysis = 'server';
+      renderHead();
+      paint();
+      if (selected) select(selected);
+    }).catch(() => {});
   }).catch((e) => {
     replace(head, e.status === 404 ? empty('Trace not found.', `No span of trace ${traceId} is stored.`) : errorBox(e));
     body.hidden = true;
