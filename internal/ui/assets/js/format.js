@@ -50,6 +50,12 @@ export function fmtNum(v, digits = 3) {
   return String(Number(v.toPrecision(digits)));
 }
 
+// fmtRate shows a per-second rate, per minute when it is below one a second.
+export function fmtRate(perSec) {
+  if (perSec === null || perSec === undefined || Number.isNaN(perSec)) return '–';
+  return perSec !== 0 && Math.abs(perSec) < 1 ? fmtNum(perSec * 60) + '/min' : fmtNum(perSec) + '/s';
+}
+
 export function fmtPct(v) { return v === null || v === undefined || Number.isNaN(v) ? '–' : (v * 100 < 0.1 && v > 0 ? '<0.1' : trim((v * 100).toFixed(1))) + '%'; }
 
 // parseDuration reads "250ms", "1.5s", "2m", "300us", "10" (ms) into milliseconds; null when unparsable.

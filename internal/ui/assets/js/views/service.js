@@ -3,7 +3,7 @@
 import { h, replace, spinner, errorBox, empty } from '../dom.js';
 import * as api from '../api.js';
 import { update, go, href } from '../router.js';
-import { fmtDuration, fmtNum, fmtPct, fmtAgo, serviceColor } from '../format.js';
+import { fmtDuration, fmtNum, fmtPct, fmtAgo, fmtRate, serviceColor } from '../format.js';
 import { picker, resolve, stepFor } from '../timerange.js';
 import { timeChart, legend, sparkline } from '../charts.js';
 
@@ -49,8 +49,8 @@ export function render(root, service, params) {
     };
     if (!pts.length) replace(charts, h('div', { class: 'panel', style: { gridColumn: '1 / -1' } }, empty('No spans from this service in the time range.')));
     else replace(charts,
-      card('Requests', tot ? `${fmtNum(tot.count)} · ${fmtNum(tot.rate)}/s` : `${fmtNum(mean(pts.map((x) => x.rate)))}/s avg`, { series: [{ name: 'req/s', points: pts.map((x) => [x.t, x.rate]), color: '#3b82f6' }], yFmt: (v) => fmtNum(v) + '/s', label: 'Request rate' }),
-      card('Errors', tot ? `${fmtNum(tot.errors)} · ${fmtPct(tot.errorRate)}` : `${fmtPct(mean(pts.map((x) => x.errorRate)))} avg`, { series: [{ name: 'error rate', points: pts.map((x) => [x.t, x.errorRate]), color: '#ef4444' }], yFmt: fmtPct, label: 'Error rate' }),
+      card('Requests', tot ? `${fmtNum(tot.count)} · ${fmtRate(tot.rate)}` : `${fmtRate(mean(pts.map((x) => x.rate)))} avg`, { series: [{ name: 'requests', points: pts.map((x) => [x.t, x.rate]), color: '#3b82f6' }], yFmt: fmtRate, label: 'Request rate' }),
+      card('Errors', tot ? `${fmtNum(tot.errors)} · ${fmtPct(tot.errorRate)}` : `${fmtPct(mean(pts.map((x) => x.errorRate)))} avg`, { series: [{ name: 'error rate', points: pts.map((x) => [x.t, x.count ? x.errorRate : NaN]), color: '#ef4444' }], yFmt: fmtPct, label: 'Error rate' }),
       card('Duration', tot ? `p50 ${fmtDuration(tot.p50)} · p95 ${fmtDuration(tot.p95)} · p99 ${fmtDuration(tot.p99)}` : `p95 ${fmtDuration(mean(pts.map((x) => x.p95)))}`, { series: [
         { name: 'p50', points: pts.map((x) => [x.t, x.p50 ?? NaN]), color: '#10b981' },
         { name: 'p95', points: pts.map((x) => [x.t, x.p95 ?? NaN]), color: '#f59e0b' },
@@ -67,7 +67,7 @@ export function render(root, service, params) {
         h('thead', null, h('tr', null, h('th', null, 'Operation'), h('th', { class: 'num' }, 'Rate'), h('th', null, ''), h('th', { class: 'num' }, 'Errors'), h('th', null, ''), h('th', { class: 'num' }, 'p50'), h('th', { class: 'num' }, 'p95'), h('th', { class: 'num' }, 'p99'), h('th', null, 'p95 over time'))),
         h('tbody', null, rowsData.map((r) => h('tr', { class: 'clickable', tabindex: 0, 'data-operation': r.op, onclick: () => go('search', '', { service, operation: r.op, range: p.range, from: p.from, to: p.to }), onkeydown: (e) => { if (e.key === 'Enter') go('search', '', { service, operation: r.op }); } },
           h('td', { class: 'mono' }, r.op),
-          h('td', { class: 'num' }, fmtNum(r.rate) + '/s'), h('td', null, sparkline(r.pts.map((x) => x.rate), { color: '#3b82f6', width: 90 })),
+          h('td', { class: 'num' }, fmtRate(r.rate)), h('td', null, sparkline(r.pts.map((x) => x.rate), { color: '#3b82f6', width: 90 })),
           h('td', { class: ['num', r.err >= 0.01 && 'status-err'] }, fmtPct(r.err)), h('td', null, sparkline(r.pts.map((x) => x.errorRate), { color: '#ef4444', width: 90 })),
           h('td', { class: 'num' }, fmtDuration(r.p50)), h('td', { class: 'num' }, fmtDuration(r.p95)), h('td', { class: 'num' }, fmtDuration(r.p99)),
           h('td', null, sparkline(r.pts.map((x) => x.p95 ?? NaN), { color: '#f59e0b', width: 120 })))))));
