@@ -29,6 +29,11 @@ export async function get(path, params, key) {
   let data = null;
   try { data = body ? JSON.parse(body) : null; } catch { /* not JSON */ }
   if (!res.ok) {
+    if ((res.status === 404 || res.status === 405) && data === null) {
+      const err = new APIError(`this otlpd does not serve ${url.pathname} (${res.status})`);
+      err.status = res.status;
+      throw err;
+    }
     const msg = (data && (data.error || data.message || data.errors?.[0]?.msg)) || body.slice(0, 300) || res.statusText;
     const err = new APIError(`${res.status}: ${typeof msg === 'string' ? msg : JSON.stringify(msg)}`);
     err.status = res.status;

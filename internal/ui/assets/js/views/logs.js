@@ -47,7 +47,7 @@ export function render(root, _arg, params) {
 
   function commit() { update('logs', '', p); paintTop(); run(); }
 
-  function paintFacets(counts) {
+  function paintFacets(counts, note) {
     const sel = sevSel();
     replace(facets, api.SEVERITIES.map((sv) => {
       const cb = h('input', { type: 'checkbox', checked: sel.has(sv), 'aria-label': `Severity ${sv}`, onchange: () => {
@@ -55,7 +55,7 @@ export function render(root, _arg, params) {
         p.sev = [...s2].join(','); commit();
       } });
       return h('label', { class: 'facet', 'data-severity': sv }, cb, h('span', { class: `sev sev-${sv}` }, sv), h('span', { class: 'n' }, counts ? fmtNum(counts[sv] || 0) : ''));
-    }));
+    }), note ? h('div', { class: 'faint', style: { fontSize: '11.5px', padding: '4px 6px 0' } }, note) : null);
   }
 
   function stopLive() { stopTail?.(); stopTail = null; clearTimeout(pollTimer); }
@@ -90,7 +90,7 @@ export function render(root, _arg, params) {
     const totals = {};
     for (const b of buckets) for (const [k, v] of Object.entries(b.counts)) totals[k] = (totals[k] || 0) + v;
     // facet counts: per severity from the histogram when it has them, else among the records loaded
-    paintFacets(totals.all === undefined ? totals : pageCounts);
+    paintFacets(totals.all === undefined ? totals : pageCounts, totals.all === undefined ? '' : `counts among the ${res.logs.length} records shown`);
     const sevs = Object.keys(totals).filter((k) => !sel.size || sel.has(k) || k === 'all');
     const total = sevs.reduce((a, k) => a + totals[k], 0);
     clear(hist);
