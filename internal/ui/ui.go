@@ -68,7 +68,9 @@ func serveIndex(w http.ResponseWriter, r *http.Request, files fs.FS) {
 	http.ServeFileFS(w, r, files, "index.html")
 }
 
-// Register mounts the interface on mux at "/" (every path the API routes do not claim).
+// Register mounts the interface on mux at "/" (every path the API routes do not claim). The pattern names no
+// method, so that it never conflicts with API patterns that name none either (a method-less "/api/v1/" and
+// "GET /" would); Handler itself answers other methods with 405.
 func Register(mux *http.ServeMux) {
-	mux.Handle("GET /", Handler())
+	mux.Handle("/", Handler())
 }

@@ -70,7 +70,7 @@ export function render(root, _arg, params) {
     const paint = () => {
       const f = filterInp.value.toLowerCase();
       replace(names, list.filter((n) => n.toLowerCase().includes(f)).slice(0, 300).map((n) => h('div', { class: 'facet', title: meta[n]?.[0]?.help || n, onclick: () => { q.value = n; p.q = n; commit(); } },
-        h('span', { class: 'mono', style: { overflow: 'hidden', textOverflow: 'ellipsis' } }, n), h('span', { class: 'n' }, meta[n]?.[0]?.type || ''))));
+        h('span', { class: 'mono metric-name' }, n), h('span', { class: 'n' }, (meta[n] || meta[n.replace(/_(bucket|count|sum|total)$/, '')])?.[0]?.type || ''))));
       if (!list.length) replace(names, empty('No metrics yet.'));
     };
     filterInp.addEventListener('input', paint);
@@ -108,7 +108,7 @@ export function render(root, _arg, params) {
         stops.push(heatmap(panel, { ...heat, start, end, height: 300 }).stop);
       } else {
         const hidden = new Set((p.hide || '').split('|').filter(Boolean));
-        const series = d.result.map((r, i) => ({ name: seriesName(r.metric), color: SERIES_COLORS[i % SERIES_COLORS.length], points: (r.values || []).map(([t, v]) => [t * 1000, Number(v)]) }));
+        const series = d.result.map((r, i) => ({ name: seriesName(r.metric) === '{}' ? p.q : seriesName(r.metric), color: SERIES_COLORS[i % SERIES_COLORS.length], points: (r.values || []).map(([t, v]) => [t * 1000, Number(v)]) }));
         const markers = [];
         for (const es of ex?.data || []) for (const e of es.exemplars || []) {
           const tid = e.labels?.trace_id || e.labels?.traceID || e.labels?.traceId;
