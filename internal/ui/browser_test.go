@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,22 +39,6 @@ func browser(t *testing.T) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
-}
-
-// serve starts the interface with the fixture API on a loopback port.
-func serve(t *testing.T, f *fixture) string {
-	t.Helper()
-	mux := http.NewServeMux()
-	f.routes(mux)
-	Register(mux)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return "http://" + ln.Addr().String()
 }
 
 // step runs actions with a deadline and fails the test with the step's name and where the page was.
@@ -128,8 +110,9 @@ func setTheme(theme string) chromedp.Action[chromedp.Void] {
 func TestBrowserViews(t *testing.T) {
 	ctx := browser(t)
 	f := newFixture(7, time.Now(), 0)
-	base := serve(t, f)
-	t.Logf("fixture seed 7: %d traces, %d logs", len(f.order), len(f.logs))
+	otlp, base := startOtlpd(t)
+	load(t, otlp, f)
+	t.Logf("fixture seed 7: %d traces, %d logs, sent to otlpd over OTLP/HTTP", len(f.order), len(f.logs))
 
 	t.Run("search", func(t *testing.T) {
 		step(t, ctx, "open search", chromedp.Navigate(base+"/#/search?range=1h&limit=50"), setTheme("light"),
@@ -327,31 +310,6 @@ func TestBrowserViews(t *testing.T) {
 		}
 	})
 
-	t.Run("metrics", func(t *testing.T) {
-		step(t, ctx, "range query", chromedp.Navigate(base+"/#/metrics?q=rate(http_requests_total[5m])&range=1h"),
-			chromedp.WaitVisible(chromedp.CSS(`.view-metrics .chart-svg path.line`)))
-		if n := count(t, ctx, ".view-metrics .chart-svg path.line"); n != 3 {
-			t.Errorf("lines = %d, want 3 series", n)
-		}
-		if n := count(t, ctx, ".view-metrics circle.marker"); n == 0 {
-			t.Error("no exemplar dots")
-		}
-		screenshot(t, ctx, "metrics")
-		step(t, ctx, "exemplar", chromedp.Click(chromedp.CSS(`.view-metrics circle.marker`)), chromedp.WaitVisible(chromedp.CSS(`.wf-row`)))
-		step(t, ctx, "instant", chromedp.Navigate(base+"/#/metrics?q=http_requests_total&mode=instant"), chromedp.WaitVisible(chromedp.CSS(`.instant-table tbody tr`)))
-		if n := count(t, ctx, ".instant-table tbody tr"); n != 3 {
-			t.Errorf("instant rows = %d, want 3", n)
-		}
-		step(t, ctx, "heatmap", chromedp.Navigate(base+"/#/metrics?q=sum by (le) (rate(http_server_request_duration_seconds_bucket[5m]))&range=1h"),
-			chromedp.WaitVisible(chromedp.CSS(`.heatmap canvas`)))
-		screenshot(t, ctx, "metrics-heatmap")
-		step(t, ctx, "metric autocomplete", chromedp.Navigate(base+"/#/metrics"), chromedp.WaitVisible(chromedp.CSS(`.f-query`)),
-			chromedp.SendKeys(chromedp.CSS(`.f-query`), "http_req"), chromedp.WaitVisible(chromedp.CSS(`.ac-list li`)))
-		if got := textOf(t, ctx, ".ac-list li.active .ac-text"); got != "http_requests_total" {
-			t.Errorf("metric completion = %q", got)
-		}
-	})
-
 	t.Run("compare", func(t *testing.T) {
 		step(t, ctx, "compare", chromedp.Navigate(base+"/#/compare?a="+f.order[1]+"&b="+f.order[2]), chromedp.WaitVisible(chromedp.CSS(`.cmp-row[data-path]`)))
 		if n := count(t, ctx, ".cmp-row[data-path]"); n < 2 {
@@ -372,40 +330,4 @@ func TestBrowserViews(t *testing.T) {
 		screenshot(t, ctx, "search-dark")
 		step(t, ctx, "light", setTheme("light"))
 	})
-}
-
-// TestBrowserLargeTrace opens a 50,000-span trace and reports the time until the first rows are on screen
-// and until every page is loaded; it checks that only the rows in view exist in the DOM.
-func TestBrowserLargeTrace(t *testing.T) {
-	ctx := browser(t)
-	f := newFixture(11, time.Now(), 50_000)
-	base := serve(t, f)
-	step(t, ctx, "warm up", chromedp.Navigate(base+"/#/search"), chromedp.WaitVisible(chromedp.CSS(`.result`)))
-	start := time.Now()
-	step(t, ctx, "open", chromedp.Navigate(base+"/#/trace/"+f.bigTrace), chromedp.WaitVisible(chromedp.CSS(`[data-rendered="true"] .wf-row`)))
-	firstSeen := time.Since(start)
-	step(t, ctx, "complete", chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
-	all := time.Since(start)
-	timing := eval[struct {
-		FirstRows float64 `json:"firstRows"`
-		AllSpans  float64 `json:"allSpans"`
-		SpanCount int     `json:"spanCount"`
-	}](t, ctx, `window.otlpdTiming`)
-	if timing.SpanCount != 50_000 {
-		t.Fatalf("loaded %d spans, want 50000", timing.SpanCount)
-	}
-	t.Logf("50,000-span trace: first rows %.0f ms after the view started (first page of 5,000 spans), all pages %.0f ms; seen by the test after %v / %v",
-		timing.FirstRows, timing.AllSpans, firstSeen.Round(time.Millisecond), all.Round(time.Millisecond))
-	step(t, ctx, "expand all", chromedp.Click(`//button[normalize-space(.)="Expand all"]`), chromedp.Sleep(200*time.Millisecond))
-	if n := count(t, ctx, ".wf-row"); n > 150 || n == 0 {
-		t.Errorf("rows in the DOM = %d; virtualization should keep only those in view", n)
-	}
-	// scroll to the end: the last spans render
-	step(t, ctx, "scroll", js(`(() => { const s = document.querySelector('.wf-scroll'); s.scrollTop = s.scrollHeight; })()`), chromedp.Sleep(200*time.Millisecond))
-	// the last span is rendered, exactly one row height below the one before it
-	last := eval[[]float64](t, ctx, `(() => { const rs = [...document.querySelectorAll('.wf-row')]; const r = rs[rs.length - 1], p = rs[rs.length - 2]; return [Number(r.dataset.index), r.offsetTop, r.offsetTop - p.offsetTop]; })()`)
-	if int(last[0]) != 50_000-1 || last[1] != float64((50_000-1)*26) || last[2] != 26 {
-		t.Errorf("after scrolling to the end the last row is index %v at %v px (step %v), want index 49999 at %d px (step 26)", last[0], last[1], last[2], (50_000-1)*26)
-	}
-	screenshot(t, ctx, "trace-50k")
 }

@@ -14,21 +14,32 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/server"
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/tail"
 )
 
-// startOtlpd runs a whole otlpd (memory storage) on loopback ports with the interface mounted, as
-// `otlpd serve` does, and returns its OTLP/HTTP and UI base URLs.
+// startOtlpd runs a whole otlpd (memory storage) on loopback ports with the live tail and the interface
+// mounted, as `otlpd serve` does, and returns its OTLP/HTTP and UI base URLs.
 func startOtlpd(t *testing.T) (otlpHTTP, uiURL string) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	srv, err := server.New(cfg, nil, server.Options{Routes: func(mux *http.ServeMux, _ storage.Backend) { Register(mux) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	hub := tail.NewHub(tail.Options{})
+	context.AfterFunc(ctx, hub.Close)
+	srv, err := server.New(cfg, nil, server.Options{
+		Consumers: []pipeline.Consumer{hub.Consumer()},
+		Routes: func(mux *http.ServeMux, _ storage.Backend) {
+			mux.Handle("GET "+tail.Path, hub.Handler(tail.HandlerOptions{Heartbeat: time.Second}))
+			Register(mux)
+		},
+	})
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() {

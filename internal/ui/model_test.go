@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -14,7 +13,7 @@ import (
 // orphan whose parent never arrived.
 func TestBrowserTraceModel(t *testing.T) {
 	ctx := browser(t)
-	base := serve(t, newFixture(1, time.Now(), 0))
+	_, base := startOtlpd(t)
 	step(t, ctx, "open", chromedp.Navigate(base+"/#/compare"), chromedp.WaitVisible(chromedp.CSS(".view-compare")))
 	type span struct {
 		ID, Parent string
