@@ -126,7 +126,6 @@ func TestBrowserViews(t *testing.T) {
 		if n := count(t, ctx, ".result .badge-err"); n == 0 {
 			t.Errorf("no error marks on results; the fixture has failing traces")
 		}
-		screenshot(t, ctx, "search")
 		// a deep link restores the filters into the form
 		step(t, ctx, "deep link", chromedp.Navigate(base+"/#/search?service=checkout&operation=PlaceOrder&minDuration=5ms&range=6h"),
 			chromedp.WaitReady(chromedp.CSS(`#f-operation option[value="PlaceOrder"]`)))
@@ -195,7 +194,6 @@ func TestBrowserViews(t *testing.T) {
 				t.Errorf("span details lack %q", want)
 			}
 		}
-		screenshot(t, ctx, "trace")
 		if !sel.err {
 			t.Fatal("the fixture has no trace with a failed span")
 		}
@@ -205,7 +203,6 @@ func TestBrowserViews(t *testing.T) {
 			if got := textOf(t, ctx, ".stack"); !strings.Contains(got, "payment/charge.go:88") {
 				t.Errorf("stack trace shows %q", got)
 			}
-			screenshot(t, ctx, "trace-exception")
 		}
 		// collapse the root: only it remains
 		step(t, ctx, "collapse", chromedp.Click(chromedp.CSS(`.wf-row:first-child .wf-toggle`)), chromedp.Sleep(100*time.Millisecond))
@@ -247,13 +244,11 @@ func TestBrowserViews(t *testing.T) {
 		if !strings.Contains(textOf(t, ctx, ".map-svg"), "calls") {
 			t.Error("edge labels lack call counts")
 		}
-		screenshot(t, ctx, "service-map")
 		step(t, ctx, "open checkout", chromedp.Click(chromedp.CSS(`g.node[data-service="checkout"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`.op-table tr[data-operation]`)), chromedp.WaitVisible(chromedp.CSS(`.recent-traces tr[data-trace-id]`)))
 		if n := count(t, ctx, ".view-service .chart-svg path.line"); n < 4 {
 			t.Errorf("service overview draws %d lines, want rate, errors and 3 percentiles", n)
 		}
-		screenshot(t, ctx, "service-overview")
 		tid := attrOf(t, ctx, ".recent-traces tr[data-trace-id]", "data-trace-id")
 		step(t, ctx, "recent trace", chromedp.Click(chromedp.CSS(`.recent-traces tr[data-trace-id] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
 		// pick a trace of checkout that has logs: the fixture puts logs on half the traces, so walk the list
@@ -277,7 +272,6 @@ func TestBrowserViews(t *testing.T) {
 		step(t, ctx, "trace logs", chromedp.Click(`//button[normalize-space(.)="Trace logs"]`),
 			chromedp.WaitVisible(chromedp.CSS(`.trace-logs .log-row`)), chromedp.Click(chromedp.CSS(`.trace-logs .log-row`)),
 			chromedp.WaitVisible(chromedp.CSS(`.trace-logs .log-detail a.btn`)))
-		screenshot(t, ctx, "trace-logs")
 		step(t, ctx, "back to trace", chromedp.Click(chromedp.CSS(`.trace-logs .log-detail a.btn`)), chromedp.WaitVisible(chromedp.CSS(`.span-detail`)))
 		hash := eval[string](t, ctx, `location.hash`)
 		if !strings.HasPrefix(hash, "#/trace/"+tid) || !strings.Contains(hash, "span=") {
@@ -300,7 +294,6 @@ func TestBrowserViews(t *testing.T) {
 		if got := textOf(t, ctx, ".log-detail .json"); !strings.Contains(got, `"items"`) {
 			t.Errorf("structured body tree shows %q", got)
 		}
-		screenshot(t, ctx, "logs")
 		// severity facet filters and lands in the URL
 		step(t, ctx, "facet", chromedp.Click(chromedp.CSS(`.facet[data-severity="error"] input`)), chromedp.Sleep(300*time.Millisecond),
 			chromedp.WaitVisible(chromedp.CSS(`.log-row`)))
@@ -315,7 +308,6 @@ func TestBrowserViews(t *testing.T) {
 		if n := count(t, ctx, ".cmp-row[data-path]"); n < 2 {
 			t.Errorf("comparison rows = %d", n)
 		}
-		screenshot(t, ctx, "compare")
 	})
 
 	t.Run("dark", func(t *testing.T) {
@@ -325,9 +317,7 @@ func TestBrowserViews(t *testing.T) {
 		if theme != "dark" {
 			t.Errorf("theme = %q after reload, want the saved dark theme", theme)
 		}
-		screenshot(t, ctx, "trace-dark")
 		step(t, ctx, "dark search", chromedp.Navigate(base+"/#/search?range=1h"), chromedp.WaitVisible(chromedp.CSS(`.result`)))
-		screenshot(t, ctx, "search-dark")
 		step(t, ctx, "light", setTheme("light"))
 	})
 }

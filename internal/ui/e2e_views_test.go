@@ -121,6 +121,7 @@ func TestBrowserRealServerViews(t *testing.T) {
 	if timing.SpanCount != 50_000 {
 		t.Fatalf("loaded %d spans, want 50000", timing.SpanCount)
 	}
+	screenshot(t, ctx, "trace-50k")
 	t.Logf("real otlpd, 50,000-span trace: first rows %.0f ms after the view started (first page of 5,000 spans), all 10 pages %.0f ms (test saw rows after %v)",
 		timing.FirstRows, timing.AllSpans, seen.Round(time.Millisecond))
 }
