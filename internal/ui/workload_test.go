@@ -60,8 +60,9 @@ func TestBrowserWorkload(t *testing.T) {
 
 	// a failing trace, its exception
 	q := strings.ReplaceAll("status = error and kind = server", " ", "%20")
-	step(t, ctx, "errors", chromedp.Navigate(base+"/#/search?range=1h&limit=20&q="+q), chromedp.WaitVisible(chromedp.CSS(".result .badge-err")))
-	tid := attrOf(t, ctx, ".result", "data-trace-id")
+	step(t, ctx, "errors", chromedp.Navigate(base+"/#/search?range=1h&limit=100&q="+q), chromedp.WaitVisible(chromedp.CSS(".result .badge-err")))
+	// the failing trace with the most spans shows the waterfall best
+	tid := eval[string](t, ctx, `[...document.querySelectorAll('.result')].map((r) => [parseInt(r.querySelector('.result-meta .chip').textContent), r.dataset.traceId]).sort((a, b) => b[0] - a[0])[0][1]`)
 	step(t, ctx, "trace", chromedp.Navigate(base+"/#/trace/"+tid), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".wf-row .wf-err")))
 	errSpan := eval[string](t, ctx, `document.querySelector('.wf-row .wf-err').closest('.wf-row').dataset.spanId`)
@@ -101,7 +102,9 @@ func TestBrowserWorkload(t *testing.T) {
 	if !strings.Contains(total, fmt.Sprintf("%d", logs)) && !strings.Contains(total, "15k") {
 		t.Errorf("histogram total %q, want the %d records sent", total, logs)
 	}
-	step(t, ctx, "expand", chromedp.Click(chromedp.CSS(".log-row")), chromedp.WaitVisible(chromedp.CSS(".log-detail")))
+	// expand a record with a structured body (a tenth of the workload's bodies are maps)
+	step(t, ctx, "expand", js(`[...document.querySelectorAll('.log-row')].find((r) => r.querySelector('.body').textContent.startsWith('{'))?.click()`),
+		chromedp.WaitVisible(chromedp.CSS(".log-detail .json details")))
 	screenshot(t, ctx, "logs")
 
 	// compare two traces of the same root operation

@@ -78,7 +78,7 @@ export function nsToMs(v) {
 }
 
 // Service colours: a stable hue per name, tuned to stay readable on both themes.
-const PALETTE = [212, 150, 28, 275, 188, 95, 250, 318, 168, 110, 228, 128, 296, 200, 236, 262];
+const PALETTE = [212, 28, 150, 275, 188, 318, 95, 250, 45, 168, 296, 120, 232, 62, 178, 200];
 const colorCache = new Map();
 export function serviceHue(name) {
   let hv = colorCache.get(name);
