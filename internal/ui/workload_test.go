@@ -108,9 +108,15 @@ func TestBrowserWorkload(t *testing.T) {
 	screenshot(t, ctx, "logs")
 
 	// compare two traces of the same root operation
-	step(t, ctx, "pick", chromedp.Navigate(base+"/#/search?range=1h&limit=50"), chromedp.WaitVisible(chromedp.CSS(".result")))
-	pair := eval[[]string](t, ctx, `(() => { const by = {}; for (const r of document.querySelectorAll('.result')) { const k = r.querySelector('.op').textContent; (by[k] ||= []).push(r.dataset.traceId); } return Object.values(by).find((v) => v.length > 1) || [...document.querySelectorAll('.result')].slice(0, 2).map((r) => r.dataset.traceId); })()`)
+	step(t, ctx, "pick", chromedp.Navigate(base+"/#/search?range=1h&limit=500"), chromedp.WaitVisible(chromedp.CSS(".result")))
+	pair := eval[[]string](t, ctx, `(() => { const by = {}; for (const r of document.querySelectorAll('.result')) { const k = r.querySelector('.svc').textContent + ' ' + r.querySelector('.op').textContent; (by[k] ||= []).push(r.dataset.traceId); } return Object.values(by).sort((a, b) => b.length - a.length)[0].slice(0, 2); })()`)
+	if len(pair) < 2 {
+		t.Fatalf("no two traces share a root service and operation")
+	}
 	step(t, ctx, "compare", chromedp.Navigate(base+"/#/compare?a="+pair[0]+"&b="+pair[1]), chromedp.WaitVisible(chromedp.CSS(".cmp-row[data-path]")))
+	if n := count(t, ctx, ".cmp-row[data-path]:not(.only-a):not(.only-b)"); n == 0 {
+		t.Error("two traces of the same root operation share no span path")
+	}
 	screenshot(t, ctx, "compare")
 
 	step(t, ctx, "dark", setTheme("dark"), chromedp.Navigate(base+"/#/trace/"+tid+"?span="+errSpan), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".span-detail")))
