@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write the browser tests' screenshots to docs/screenshots")
@@ -211,6 +212,38 @@ func TestBrowserViews(t *testing.T) {
 		}
 		// a reload of the deep link restores the selection
 		step(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.span-detail[data-span-id="%s"]`, sid))))
+	})
+
+	t.Run("links and keyboard", func(t *testing.T) {
+		// a span with a link to another trace: the Links tab opens that trace with the linked span selected
+		var from, to string
+		var toSpan string
+		for _, id := range f.order {
+			if sp := f.traces[id][0]; len(sp.links) > 0 {
+				from, to, toSpan = id, hex16(sp.links[0][0]), hex8(sp.links[0][1])
+				break
+			}
+		}
+		if from == "" {
+			t.Fatal("the fixture has no linked span")
+		}
+		root := hex8(f.traces[from][0].spanID)
+		step(t, ctx, "links tab", chromedp.Navigate(base+"/#/trace/"+from+"?span="+root+"&tab=links"), chromedp.WaitVisible(chromedp.CSS(".span-detail .event a")),
+			chromedp.Click(chromedp.CSS(".span-detail .event a")), chromedp.WaitVisible(chromedp.CSS(`.span-detail[data-span-id="`+toSpan+`"]`)))
+		if hash := eval[string](t, ctx, `location.hash`); !strings.HasPrefix(hash, "#/trace/"+to) {
+			t.Errorf("the link led to %s, want trace %s", hash, to)
+		}
+		// keyboard: the waterfall moves the selection with the arrow keys
+		step(t, ctx, "keyboard", chromedp.Navigate(base+"/#/trace/"+from+"?span="+root), chromedp.WaitVisible(chromedp.CSS(".span-detail")),
+			chromedp.Focus(chromedp.CSS(".wf-scroll")), chromedp.KeyEvent(kb.ArrowDown), chromedp.Sleep(100*time.Millisecond))
+		second := hex8(f.traces[from][1].spanID)
+		if got := attrOf(t, ctx, ".span-detail", "data-span-id"); got == root {
+			t.Errorf("ArrowDown left the selection on the root (second span in order is %s)", second)
+		}
+		step(t, ctx, "escape", chromedp.KeyEvent(kb.Escape), chromedp.Sleep(100*time.Millisecond))
+		if n := count(t, ctx, ".span-detail"); n != 0 {
+			t.Error("Escape did not close the span details")
+		}
 	})
 
 	t.Run("escaping", func(t *testing.T) {

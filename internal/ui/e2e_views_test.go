@@ -121,6 +121,16 @@ func TestBrowserRealServerViews(t *testing.T) {
 	if timing.SpanCount != 50_000 {
 		t.Fatalf("loaded %d spans, want 50000", timing.SpanCount)
 	}
+	// interactions on the whole trace: expanding every span and collapsing the root rebuild the visible rows
+	expand := eval[float64](t, ctx, `(() => { const b = [...document.querySelectorAll('.trace-tools button')].find((x) => x.textContent === 'Expand all'); const t0 = performance.now(); b.click(); return performance.now() - t0; })()`)
+	if n := count(t, ctx, ".wf-row"); n == 0 || n > 150 {
+		t.Errorf("rows in the DOM after expanding 50,000 spans = %d; only those in view should exist", n)
+	}
+	scroll, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`new Promise((done) => { const s = document.querySelector('.wf-scroll'); const t0 = performance.now(); s.scrollTop = s.scrollHeight / 2; requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - t0))); })`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("50,000 spans: expand all %.0f ms; scroll to the middle and paint %.0f ms", expand, scroll)
 	screenshot(t, ctx, "trace-50k")
 	t.Logf("real otlpd, 50,000-span trace: first rows %.0f ms after the view started (first page of 5,000 spans), all 10 pages %.0f ms (test saw rows after %v)",
 		timing.FirstRows, timing.AllSpans, seen.Round(time.Millisecond))
