@@ -141,6 +141,27 @@ func TestBrowserViews(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`.scatter-box circle.dot`)), chromedp.WaitVisible(chromedp.CSS(`.wf-row`)))
 	})
 
+	t.Run("custom range", func(t *testing.T) {
+		from := time.Now().Add(-20 * time.Minute).Truncate(time.Minute)
+		to := from.Add(10 * time.Minute)
+		local := func(t time.Time) string { return t.Local().Format("2006-01-02T15:04:05") }
+		step(t, ctx, "open picker", chromedp.Navigate(base+"/#/search?range=1h"), chromedp.WaitVisible(chromedp.CSS(".result")),
+			chromedp.Click(chromedp.CSS(`.search-form .pop-anchor .seg`)), chromedp.WaitVisible(chromedp.CSS(".search-form .popover")),
+			js(fmt.Sprintf(`document.querySelector('.search-form .popover input[aria-label="From"]').value = %q`, local(from))),
+			js(fmt.Sprintf(`document.querySelector('.search-form .popover input[aria-label="To"]').value = %q`, local(to))),
+			chromedp.Click(chromedp.CSS(".search-form .popover .btn.primary")), chromedp.Sleep(300*time.Millisecond), chromedp.WaitVisible(chromedp.CSS(".result")))
+		hash := eval[string](t, ctx, `location.hash`)
+		if want := fmt.Sprintf("from=%d&to=%d", from.UnixMilli(), to.UnixMilli()); !strings.Contains(hash, want) {
+			t.Errorf("custom range gave %s, want %s in the URL", hash, want)
+		}
+		for _, id := range eval[[]string](t, ctx, `[...document.querySelectorAll('.result')].map((r) => r.dataset.traceId)`) {
+			// a trace is in the range when one of its spans is: its root may start a moment earlier
+			if st := f.rootOf(id).start; st.Before(from.Add(-5*time.Second)) || st.After(to) {
+				t.Errorf("trace %s started at %v, outside the custom range", id, st)
+			}
+		}
+	})
+
 	t.Run("autocomplete", func(t *testing.T) {
 		step(t, ctx, "type filter", chromedp.Navigate(base+"/#/search"), chromedp.WaitVisible(chromedp.CSS(`.f-query`)),
 			chromedp.SendKeys(chromedp.CSS(`.f-query`), "http.req"), chromedp.WaitVisible(chromedp.CSS(`.ac-list li`)))

@@ -306,3 +306,12 @@ func logsPdata(logs []fxLog) plog.Logs {
 	}
 	return ld
 }
+
+func (f *fixture) rootOf(id string) *fxSpan {
+	for _, s := range f.traces[id] {
+		if s.parentID == ([16]byte{}) {
+			return s
+		}
+	}
+	return f.traces[id][0]
+}
