@@ -40,6 +40,7 @@ type Options struct {
 	Signal        Signal
 	Rate          float64       // items per second for all workers together; 0 means as fast as possible
 	Duration      time.Duration // how long to send; requests in flight at the end still count
+	Requests      int64         // stop after this many requests, even before Duration; 0: no limit
 	Workers       int           // concurrent exporters, each with its own connection (gRPC)
 	Batch         int           // items per request
 	Seed          int64
@@ -107,6 +108,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration <= 0 {
 		return fmt.Errorf("duration %v: want more than 0", o.Duration)
+	}
+	if o.Requests < 0 {
+		return fmt.Errorf("requests %d: want 0 (no limit) or more", o.Requests)
 	}
 	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 		return fmt.Errorf("rate %v: want 0 (as fast as possible) or more", o.Rate)
@@ -213,6 +217,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	stopCtx, stop := context.WithDeadline(ctx, deadline)
 	defer stop()
 	var scheduled atomic.Int64 // items handed out so far, for pacing
+	var claimed atomic.Int64   // requests started, for Options.Requests
 	lat := make([][]time.Duration, opts.Workers)
 	var wg sync.WaitGroup
 	for w := range opts.Workers {
@@ -230,6 +235,9 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 			for round := 0; ; round++ {
 				for _, p := range mine {
 					if stopCtx.Err() != nil {
+						return
+					}
+					if opts.Requests > 0 && claimed.Add(1) > opts.Requests {
 						return
 					}
 					if opts.Rate > 0 {

@@ -129,20 +129,21 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 					}
 				},
 			})
-			// A tiny pool (2 requests per worker) makes every worker replay many rounds.
+			// A tiny pool makes every worker replay its requests.
 			for _, sig := range []Signal{SignalTraces, SignalMetrics} {
-				batch, d, pool := 20, 400*time.Millisecond, int64(6) // 6 requests in the pool
+				batch, pool := 20, int64(6) // 6 requests in the pool
 				if sig == SignalMetrics {
-					batch, d, pool = 5000, 3*time.Second, 20 // one interval: 20 requests
+					batch, pool = 10000, 10 // one interval: 10 requests
 				}
+				// Three rounds of the pool, however slow the machine.
 				res, err := Run(context.Background(), Options{Endpoint: endpoint(s, proto), Protocol: proto,
-					Signal: sig, Duration: d, Workers: 3, Batch: batch, PoolBytes: 1}, nil)
+					Signal: sig, Duration: time.Minute, Requests: 3 * pool, Workers: 3, Batch: batch, PoolBytes: 1}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Logf("%s: %d requests", sig, res.Requests)
-				if res.Requests < 2*pool {
-					t.Fatalf("%s: only %d requests, too few to replay", sig, res.Requests)
+				if res.Requests != 3*pool {
+					t.Fatalf("%s: %d requests, want %d", sig, res.Requests, 3*pool)
 				}
 			}
 			mu.Lock()
@@ -252,6 +253,7 @@ func TestValidate(t *testing.T) {
 	f("workers", func(o *Options) { o.Workers = 0 }, "workers 0")
 	f("duration", func(o *Options) { o.Duration = 0 }, "duration 0s")
 	f("rate", func(o *Options) { o.Rate = -1 }, "rate -1")
+	f("requests", func(o *Options) { o.Requests = -1 }, "requests -1")
 	f("endpoint", func(o *Options) { o.Endpoint = "" }, "endpoint is empty")
 }
 
