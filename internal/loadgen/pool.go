@@ -23,8 +23,8 @@ type payload struct {
 	// patch offsets: where trace IDs (traces) or point timestamps (metrics) sit in body.
 	offsets []int
 	starts  []int // metrics: where the points' start timestamps sit
-	round   int // the round whose values body holds
-	owner   int // metrics: the share of the interval, so that a series always goes through one worker
+	round   int   // the round whose values body holds
+	owner   int   // metrics: the share of the interval, so that a series always goes through one worker
 }
 
 // pool is the set of requests built before the clock starts.
