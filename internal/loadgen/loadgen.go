@@ -83,6 +83,8 @@ type Result struct {
 	Errors       map[string]int64 `json:"errors,omitempty"` // failed requests by status code
 	// ErrorSamples holds the first message seen for each code in Errors.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
+	// RejectSample is the first partial-success message.
+	RejectSample string `json:"reject_sample,omitempty"`
 }
 
 // Validate reports the first bad field of o.
@@ -182,7 +184,7 @@ func probe(ctx context.Context, e exporter, jsonBody bool, opts Options) error {
 	if jsonBody {
 		body = []byte("{}")
 	}
-	if _, code, err := e.export(ctx, body); err != nil {
+	if _, _, code, err := e.export(ctx, body); err != nil {
 		msg := err.Error()
 		if code == "UNAVAILABLE" || code == "NETWORK" {
 			// "... dial tcp 127.0.0.1:4317: connect: connection refused" says it all in its last part.
@@ -198,6 +200,7 @@ type counters struct {
 	mu                                         sync.Mutex
 	errors                                     map[string]int64
 	samples                                    map[string]string
+	rejectMsg                                  string
 }
 
 func (c *counters) fail(code string, err error, items int) {
@@ -207,6 +210,15 @@ func (c *counters) fail(code string, err error, items int) {
 	c.errors[code]++
 	if _, ok := c.samples[code]; !ok && err != nil {
 		c.samples[code] = err.Error()
+	}
+}
+
+func (c *counters) reject(n int64, msg string) {
+	c.rejected.Add(n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rejectMsg == "" {
+		c.rejectMsg = msg
 	}
 }
 
@@ -254,7 +266,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					// A request in flight when the time is up completes: its outcome counts.
 					rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
 					t0 := time.Now()
-					rejected, code, err := e.export(rctx, p.body)
+					rejected, msg, code, err := e.export(rctx, p.body)
 					d := time.Since(t0)
 					cancel()
 					c.requests.Add(1)
@@ -266,7 +278,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					lat[w] = append(lat[w], d)
 					c.accepted.Add(int64(p.items) - rejected)
 					if rejected > 0 {
-						c.rejected.Add(rejected)
+						c.reject(rejected, msg)
 					}
 				}
 			}
@@ -307,6 +319,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	if len(c.errors) > 0 {
 		r.Errors, r.ErrorSamples = c.errors, c.samples
 	}
+	r.RejectSample = c.rejectMsg
 	return r
 }
 

@@ -192,6 +192,9 @@ func TestPartialSuccessAndErrors(t *testing.T) {
 				t.Fatalf("errors %v %v, want only %s", res.Errors, res.ErrorSamples, code)
 			}
 			okReqs := res.Requests - failedReqs
+			if res.RejectSample != "rejected by the sink" {
+				t.Errorf("reject sample %q", res.RejectSample)
+			}
 			if res.Rejected != 3*okReqs || res.Failed != 10*failedReqs || res.Accepted != 7*okReqs {
 				t.Fatalf("rejected %d failed %d accepted %d, want %d, %d, %d", res.Rejected, res.Failed, res.Accepted,
 					3*okReqs, 10*failedReqs, 7*okReqs)
@@ -290,7 +293,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func sampleResult() Result {
 	return Result{Signal: SignalTraces, Protocol: ProtocolGRPC, Endpoint: "127.0.0.1:4317", Batch: 512, Workers: 8,
-		Seconds: 20.004, Requests: 4021, Sent: 2058752, Accepted: 2047000, Rejected: 1000, Failed: 10752,
+		Seconds: 20.004, Requests: 4021, RejectSample: "1000 of 2058752 spans rejected: attribute value too long", Sent: 2058752, Accepted: 2047000, Rejected: 1000, Failed: 10752,
 		ItemsPerS: 102329.5, BytesPerItem: 512.3, P50ms: 31.25, P99ms: 120.5, MaxMs: 250,
 		Errors: map[string]int64{"UNAVAILABLE": 20, "DEADLINE_EXCEEDED": 1},
 		ErrorSamples: map[string]string{"UNAVAILABLE": "otlpd is overloaded: too much data in flight, retry later",
@@ -301,7 +304,7 @@ func TestReportGolden(t *testing.T) {
 	var b bytes.Buffer
 	WriteReport(&b, sampleResult())
 	ok := sampleResult()
-	ok.Errors, ok.ErrorSamples, ok.TargetRate, ok.Failed = nil, nil, 100000, 0
+	ok.Errors, ok.ErrorSamples, ok.TargetRate, ok.Failed, ok.Rejected, ok.RejectSample = nil, nil, 100000, 0, 0, ""
 	WriteReport(&b, ok)
 	golden(t, "report.golden", b.Bytes())
 
