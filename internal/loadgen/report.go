@@ -24,6 +24,9 @@ func WriteReport(w io.Writer, r Result) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  failed     %s items\n", group(r.Failed))
+	if r.WarmupSeconds > 0 {
+		fmt.Fprintf(w, "  warm-up    %.1f s before, %s items accepted (in no other figure)\n", r.WarmupSeconds, group(r.WarmupAccepted))
+	}
 	fmt.Fprintf(w, "  latency    p50 %.2f ms, p99 %.2f ms, max %.2f ms (successful exports)\n", r.P50ms, r.P99ms, r.MaxMs)
 	if len(r.Errors) == 0 {
 		fmt.Fprintln(w, "  errors     none")

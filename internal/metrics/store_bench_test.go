@@ -203,10 +203,16 @@ func BenchmarkServerIngestHTTP(b *testing.B) {
 	h := metricstest.Start(b)
 	url := "http://" + h.HTTPAddr + "/v1/metrics"
 	payload, _ := pmetricotlp.NewExportRequestFromMetrics(workloadBatch(0, 0)).MarshalProto()
+	// Steady state: every series exists before the clock starts.
+	for g := range groups {
+		if err := h.Store.ConsumeMetrics(context.Background(), workloadBatch(g, 0)); err != nil {
+			b.Fatal(err)
+		}
+	}
 	// Payloads are prepared before the clock starts: interval i of group g.
 	n := b.N
 	bodies := make([][]byte, 0, n)
-	for i := range n {
+	for i := groups; i < groups+n; i++ {
 		p, _ := pmetricotlp.NewExportRequestFromMetrics(workloadBatch(i%groups, i/groups)).MarshalProto()
 		bodies = append(bodies, p)
 	}

@@ -199,9 +199,12 @@ func writeError(w http.ResponseWriter, e apiError) {
 		code = http.StatusNotFound
 	}
 	msg := e.err.Error()
-	if e.typ == errInternal {
+	switch e.typ {
+	case errInternal:
 		// Never send internal details to a client.
 		msg = "internal error"
+	case errUnavailable:
+		msg = "the metrics store is unavailable"
 	}
 	writeJSON(w, code, envelope{Status: "error", ErrorType: e.typ, Error: msg})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/otlpd/otlpd/internal/api/prom"
 	"github.com/otlpd/otlpd/internal/metrics"
+	"github.com/otlpd/otlpd/internal/metrics/promconv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -274,4 +275,42 @@ func FuzzQueryAPI(f *testing.F) {
 			t.Fatalf("status %d with envelope %+v", rec.Code, env)
 		}
 	})
+}
+
+// TestUTF8Names stores OTLP names untranslated and reads them back with quoted PromQL names and U__-escaped
+// label names in the label values path.
+func TestUTF8Names(t *testing.T) {
+	st, err := metrics.Open(metrics.Options{Dir: filepath.Join(t.TempDir(), "metrics"), Convert: promconv.Options{Strategy: promconv.NoTranslation}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().Truncate(time.Second)
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "checkout")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("http.server.active_requests")
+	p := m.SetEmptyGauge().DataPoints().AppendEmpty()
+	p.SetTimestamp(pcommon.NewTimestampFromTime(now))
+	p.SetIntValue(3)
+	p.Attributes().PutStr("http.route", "/cart")
+	if err := st.ConsumeMetrics(context.Background(), md); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(prom.New(prom.Options{Queryable: st.Queryable()}))
+	defer srv.Close()
+	got, err := queryAt(srv.URL, `{"http.server.active_requests", "http.route"="/cart"}`, now)
+	if err != nil || !strings.Contains(got, `"value":[`) || !strings.Contains(got, `"3"`) || !strings.Contains(got, `"http.route":"/cart"`) {
+		t.Errorf("quoted UTF-8 query = %s, %v", got, err)
+	}
+	resp, err := http.Get(srv.URL + "/api/v1/label/U__http_2e_route/values")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != `{"status":"success","data":["/cart"]}` {
+		t.Errorf("U__ escaped label values = %s", b)
+	}
 }
