@@ -43,8 +43,9 @@ type Options struct {
 	// Warmup is how long to send before Duration starts, with the same requests; what is sent then is
 	// reported apart (WarmupAccepted) and counts in no other figure.
 	Warmup        time.Duration
-	Workers       int // concurrent exporters, each with its own connection (gRPC)
-	Batch         int // items per request
+	Requests      int64 // stop after this many measured requests, even before Duration; 0: no limit
+	Workers       int   // concurrent exporters, each with its own connection (gRPC)
+	Batch         int   // items per request
 	Seed          int64
 	Headers       map[string]string
 	TLS           bool
@@ -89,6 +90,8 @@ type Result struct {
 	Errors         map[string]int64 `json:"errors,omitempty"` // failed requests by status code
 	// ErrorSamples holds the first message seen for each code in Errors.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
+	// RejectSample is the first partial-success message.
+	RejectSample string `json:"reject_sample,omitempty"`
 }
 
 // Validate reports the first bad field of o.
@@ -114,6 +117,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration <= 0 {
 		return fmt.Errorf("duration %v: want more than 0", o.Duration)
+	}
+	if o.Requests < 0 {
+		return fmt.Errorf("requests %d: want 0 (no limit) or more", o.Requests)
 	}
 	if o.Warmup < 0 {
 		return fmt.Errorf("warmup %v: want 0 or more", o.Warmup)
@@ -188,7 +194,7 @@ func probe(ctx context.Context, e exporter, jsonBody bool, opts Options) error {
 	if jsonBody {
 		body = []byte("{}")
 	}
-	if _, code, err := e.export(ctx, body); err != nil {
+	if _, _, code, err := e.export(ctx, body); err != nil {
 		msg := err.Error()
 		if code == "UNAVAILABLE" || code == "NETWORK" {
 			// "... dial tcp 127.0.0.1:4317: connect: connection refused" says it all in its last part.
@@ -205,6 +211,7 @@ type counters struct {
 	mu                                         sync.Mutex
 	errors                                     map[string]int64
 	samples                                    map[string]string
+	rejectMsg                                  string
 }
 
 func (c *counters) fail(code string, err error, items int) {
@@ -217,6 +224,15 @@ func (c *counters) fail(code string, err error, items int) {
 	}
 }
 
+func (c *counters) reject(n int64, msg string) {
+	c.rejected.Add(n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rejectMsg == "" {
+		c.rejectMsg = msg
+	}
+}
+
 func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	c := &counters{errors: map[string]int64{}, samples: map[string]string{}}
 	start := time.Now()
@@ -225,6 +241,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	stopCtx, stop := context.WithDeadline(ctx, deadline)
 	defer stop()
 	var scheduled atomic.Int64 // items handed out so far, for pacing
+	var claimed atomic.Int64   // requests started, for Options.Requests
 	lat := make([][]time.Duration, opts.Workers)
 	var wg sync.WaitGroup
 	for w := range opts.Workers {
@@ -244,6 +261,9 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					if stopCtx.Err() != nil {
 						return
 					}
+					if opts.Requests > 0 && !time.Now().Before(measureStart) && claimed.Add(1) > opts.Requests {
+						return
+					}
 					if opts.Rate > 0 {
 						due := start.Add(time.Duration(float64(scheduled.Add(int64(p.items))-int64(p.items)) / opts.Rate * 1e9))
 						if wait := time.Until(due); wait > 0 {
@@ -258,7 +278,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					// A request in flight when the time is up completes: its outcome counts.
 					rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
 					t0 := time.Now()
-					rejected, code, err := e.export(rctx, p.body)
+					rejected, msg, code, err := e.export(rctx, p.body)
 					d := time.Since(t0)
 					cancel()
 					if t0.Before(measureStart) {
@@ -276,7 +296,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					lat[w] = append(lat[w], d)
 					c.accepted.Add(int64(p.items) - rejected)
 					if rejected > 0 {
-						c.rejected.Add(rejected)
+						c.reject(rejected, msg)
 					}
 				}
 			}
@@ -321,6 +341,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	if len(c.errors) > 0 {
 		r.Errors, r.ErrorSamples = c.errors, c.samples
 	}
+	r.RejectSample = c.rejectMsg
 	return r
 }
 
