@@ -70,11 +70,23 @@ func js(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[c
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	// move the pointer off the page so that no hover state or tooltip covers the view
+	shoot(t, ctx, name, chromedp.MouseEvent(chromedp.MouseMoved, 1279, 859))
+}
+
+// screenshotHovering keeps the pointer where it is (to show a hover state) but hides the tooltip.
+func screenshotHovering(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shoot(t, ctx, name)
+}
+
+func shoot(t *testing.T, ctx context.Context, name string, before ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
 	if !*updateScreenshots {
 		return
 	}
-	// move the pointer off the page so no tooltip covers the view, then let it settle
-	step(t, ctx, "settle", chromedp.MouseEvent(chromedp.MouseMoved, 1279, 859), js(`document.querySelector('.tooltip') && (document.querySelector('.tooltip').style.display = 'none')`), chromedp.Sleep(300*time.Millisecond))
+	before = append(before, js(`document.querySelector('.tooltip') && (document.querySelector('.tooltip').style.display = 'none')`), chromedp.Sleep(300*time.Millisecond))
+	step(t, ctx, "settle", before...)
 	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
@@ -299,7 +311,8 @@ func TestBrowserViews(t *testing.T) {
 			t.Error("edge labels lack call counts")
 		}
 		step(t, ctx, "open checkout", chromedp.Click(chromedp.CSS(`g.node[data-service="checkout"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`.op-table tr[data-operation]`)), chromedp.WaitVisible(chromedp.CSS(`.recent-traces tr[data-trace-id]`)))
+			chromedp.WaitVisible(chromedp.CSS(`.op-table tr[data-operation]`)), chromedp.WaitVisible(chromedp.CSS(`.recent-traces tr[data-trace-id]`)),
+			chromedp.WaitVisible(chromedp.CSS(".view-service .chart-svg path.line")))
 		if n := count(t, ctx, ".view-service .chart-svg path.line"); n < 4 {
 			t.Errorf("service overview draws %d lines, want rate, errors and 3 percentiles", n)
 		}
