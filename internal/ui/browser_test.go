@@ -139,6 +139,11 @@ func TestBrowserViews(t *testing.T) {
 		if n := count(t, ctx, ".result .badge-err"); n == 0 {
 			t.Errorf("no error marks on results; the fixture has failing traces")
 		}
+		// the next page of results
+		step(t, ctx, "next page", chromedp.Click(chromedp.CSS(".results .load-more")), chromedp.WaitNotPresent(chromedp.CSS(".results .load-more")))
+		if n := count(t, ctx, ".result"); n != len(f.order) {
+			t.Errorf("after the next page: %d results, want all %d traces", n, len(f.order))
+		}
 		// a deep link restores the filters into the form
 		step(t, ctx, "deep link", chromedp.Navigate(base+"/#/search?service=checkout&operation=PlaceOrder&minDuration=5ms&range=6h"),
 			chromedp.WaitReady(chromedp.CSS(`#f-operation option[value="PlaceOrder"]`)))
@@ -351,6 +356,10 @@ func TestBrowserViews(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`.chart-svg rect.bar`)))
 		if n := count(t, ctx, ".log-row"); n != 200 {
 			t.Errorf("log rows = %d, want 200", n)
+		}
+		step(t, ctx, "older", chromedp.Click(chromedp.CSS(".log-list .load-more")), chromedp.WaitVisible(chromedp.CSS(".log-list .load-more")))
+		if n := count(t, ctx, ".log-row"); n != 400 {
+			t.Errorf("after loading older records: %d rows, want 400", n)
 		}
 		if got := textOf(t, ctx, `.facet[data-severity="info"] .n`); got == "" || got == "0" {
 			t.Errorf("info facet count = %q", got)
