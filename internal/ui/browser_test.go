@@ -66,6 +66,16 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
+// waitJS waits until a JavaScript expression is true.
+func waitJS(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("wait for %s: %v", expr, err)
+	}
+}
+
 func js(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -357,7 +367,8 @@ func TestBrowserViews(t *testing.T) {
 		if n := count(t, ctx, ".log-row"); n != 200 {
 			t.Errorf("log rows = %d, want 200", n)
 		}
-		step(t, ctx, "older", chromedp.Click(chromedp.CSS(".log-list .load-more")), chromedp.WaitVisible(chromedp.CSS(".log-list .load-more")))
+		step(t, ctx, "older", chromedp.Click(chromedp.CSS(".log-list .load-more")))
+		waitJS(t, ctx, `document.querySelectorAll('.log-row').length > 200`)
 		if n := count(t, ctx, ".log-row"); n != 400 {
 			t.Errorf("after loading older records: %d rows, want 400", n)
 		}
@@ -371,8 +382,8 @@ func TestBrowserViews(t *testing.T) {
 			t.Errorf("structured body tree shows %q", got)
 		}
 		// severity facet filters and lands in the URL
-		step(t, ctx, "facet", chromedp.Click(chromedp.CSS(`.facet[data-severity="error"] input`)), chromedp.Sleep(300*time.Millisecond),
-			chromedp.WaitVisible(chromedp.CSS(`.log-row`)))
+		step(t, ctx, "facet", chromedp.Click(chromedp.CSS(`.facet[data-severity="error"] input`)))
+		waitJS(t, ctx, `location.hash.includes('sev=error') && !document.querySelector('.view-logs .loading') && document.querySelectorAll('.log-row').length > 0`)
 		sevs := eval[[]string](t, ctx, `[...new Set([...document.querySelectorAll('.log-row .sev')].map(e => e.textContent.toLowerCase()))]`)
 		if len(sevs) != 1 || sevs[0] != "error" {
 			t.Errorf("with the error facet on, rows show severities %v", sevs)
