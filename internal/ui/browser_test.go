@@ -66,15 +66,37 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
+// waitJS waits until a JavaScript expression is true.
+func waitJS(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("wait for %s: %v", expr, err)
+	}
+}
+
 func js(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	// move the pointer off the page so that no hover state or tooltip covers the view
+	shoot(t, ctx, name, chromedp.MouseEvent(chromedp.MouseMoved, 1279, 859))
+}
+
+// screenshotHovering keeps the pointer where it is (to show a hover state) but hides the tooltip.
+func screenshotHovering(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shoot(t, ctx, name)
+}
+
+func shoot(t *testing.T, ctx context.Context, name string, before ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
 	if !*updateScreenshots {
 		return
 	}
-	// move the pointer off the page so no tooltip covers the view, then let it settle
-	step(t, ctx, "settle", chromedp.MouseEvent(chromedp.MouseMoved, 1279, 859), js(`document.querySelector('.tooltip') && (document.querySelector('.tooltip').style.display = 'none')`), chromedp.Sleep(300*time.Millisecond))
+	before = append(before, js(`document.querySelector('.tooltip') && (document.querySelector('.tooltip').style.display = 'none')`), chromedp.Sleep(300*time.Millisecond))
+	step(t, ctx, "settle", before...)
 	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
@@ -126,6 +148,11 @@ func TestBrowserViews(t *testing.T) {
 		}
 		if n := count(t, ctx, ".result .badge-err"); n == 0 {
 			t.Errorf("no error marks on results; the fixture has failing traces")
+		}
+		// the next page of results
+		step(t, ctx, "next page", chromedp.Click(chromedp.CSS(".results .load-more")), chromedp.WaitNotPresent(chromedp.CSS(".results .load-more")))
+		if n := count(t, ctx, ".result"); n != len(f.order) {
+			t.Errorf("after the next page: %d results, want all %d traces", n, len(f.order))
 		}
 		// a deep link restores the filters into the form
 		step(t, ctx, "deep link", chromedp.Navigate(base+"/#/search?service=checkout&operation=PlaceOrder&minDuration=5ms&range=6h"),
@@ -299,7 +326,8 @@ func TestBrowserViews(t *testing.T) {
 			t.Error("edge labels lack call counts")
 		}
 		step(t, ctx, "open checkout", chromedp.Click(chromedp.CSS(`g.node[data-service="checkout"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`.op-table tr[data-operation]`)), chromedp.WaitVisible(chromedp.CSS(`.recent-traces tr[data-trace-id]`)))
+			chromedp.WaitVisible(chromedp.CSS(`.op-table tr[data-operation]`)), chromedp.WaitVisible(chromedp.CSS(`.recent-traces tr[data-trace-id]`)),
+			chromedp.WaitVisible(chromedp.CSS(".view-service .chart-svg path.line")))
 		if n := count(t, ctx, ".view-service .chart-svg path.line"); n < 4 {
 			t.Errorf("service overview draws %d lines, want rate, errors and 3 percentiles", n)
 		}
@@ -339,6 +367,11 @@ func TestBrowserViews(t *testing.T) {
 		if n := count(t, ctx, ".log-row"); n != 200 {
 			t.Errorf("log rows = %d, want 200", n)
 		}
+		step(t, ctx, "older", chromedp.Click(chromedp.CSS(".log-list .load-more")))
+		waitJS(t, ctx, `document.querySelectorAll('.log-row').length > 200`)
+		if n := count(t, ctx, ".log-row"); n != 400 {
+			t.Errorf("after loading older records: %d rows, want 400", n)
+		}
 		if got := textOf(t, ctx, `.facet[data-severity="info"] .n`); got == "" || got == "0" {
 			t.Errorf("info facet count = %q", got)
 		}
@@ -349,8 +382,8 @@ func TestBrowserViews(t *testing.T) {
 			t.Errorf("structured body tree shows %q", got)
 		}
 		// severity facet filters and lands in the URL
-		step(t, ctx, "facet", chromedp.Click(chromedp.CSS(`.facet[data-severity="error"] input`)), chromedp.Sleep(300*time.Millisecond),
-			chromedp.WaitVisible(chromedp.CSS(`.log-row`)))
+		step(t, ctx, "facet", chromedp.Click(chromedp.CSS(`.facet[data-severity="error"] input`)))
+		waitJS(t, ctx, `location.hash.includes('sev=error') && !document.querySelector('.view-logs .loading') && document.querySelectorAll('.log-row').length > 0`)
 		sevs := eval[[]string](t, ctx, `[...new Set([...document.querySelectorAll('.log-row .sev')].map(e => e.textContent.toLowerCase()))]`)
 		if len(sevs) != 1 || sevs[0] != "error" {
 			t.Errorf("with the error facet on, rows show severities %v", sevs)

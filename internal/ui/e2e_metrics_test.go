@@ -62,6 +62,12 @@ func TestBrowserRealServerMetrics(t *testing.T) {
 	step(t, ctx, "heatmap", chromedp.Navigate(base+"/#/metrics?range=1h&q="+url.QueryEscape("sum by (le) (rate(app_request_duration_seconds_bucket[5m]))")),
 		chromedp.WaitVisible(chromedp.CSS(".heatmap canvas")))
 	screenshot(t, ctx, "metrics-heatmap")
+	step(t, ctx, "native histogram heatmap", chromedp.Navigate(base+"/#/metrics?range=1h&q="+url.QueryEscape("sum(rate(app_response_size_bytes[5m]))")),
+		chromedp.WaitVisible(chromedp.CSS(".heatmap canvas")))
+	if rows := eval[int](t, ctx, `document.querySelectorAll('.heatmap svg text').length`); rows < 4 {
+		t.Errorf("native histogram heatmap has %d axis labels", rows)
+	}
+	screenshot(t, ctx, "metrics-native-heatmap")
 	step(t, ctx, "completion", chromedp.Navigate(base+"/#/metrics"), chromedp.WaitVisible(chromedp.CSS(".f-query")),
 		chromedp.SendKeys(chromedp.CSS(".f-query"), "app_req"), chromedp.WaitVisible(chromedp.CSS(".ac-list li")))
 	if got := textOf(t, ctx, ".ac-list li .ac-text"); got != "app_request_duration_seconds_bucket" && got != "app_request_duration_seconds_count" && got != "app_requests_total" && got != "app_request_duration_seconds_sum" {

@@ -70,7 +70,7 @@ func TestBrowserRealServerViews(t *testing.T) {
 		t.Errorf("service map edges = %d, want at least 5", n)
 	}
 	step(t, ctx, "overview", chromedp.Click(chromedp.CSS(`g.node[data-service="checkout"]`)), chromedp.WaitVisible(chromedp.CSS(".op-table tr[data-operation]")),
-		chromedp.WaitVisible(chromedp.CSS(".recent-traces tr[data-trace-id]")))
+		chromedp.WaitVisible(chromedp.CSS(".recent-traces tr[data-trace-id]")), chromedp.WaitVisible(chromedp.CSS(".view-service .chart-svg path.line")))
 	if n := count(t, ctx, ".view-service .chart-svg path.line"); n < 3 {
 		t.Errorf("service overview lines = %d", n)
 	}

@@ -27,6 +27,11 @@ func (f *fixture) metrics() pmetric.Metrics {
 	hist.SetUnit("s")
 	hh := hist.SetEmptyHistogram()
 	hh.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	size := sm.Metrics().AppendEmpty() // an exponential histogram: a native histogram in PromQL
+	size.SetName("app.response.size")
+	size.SetUnit("By")
+	eh := size.SetEmptyExponentialHistogram()
+	eh.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 	bounds := []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}
 	start := f.now.Add(-30 * time.Minute)
 	for ri, route := range []string{"/", "/cart", "/checkout"} {
@@ -65,6 +70,23 @@ func (f *fixture) metrics() pmetric.Metrics {
 			hp.BucketCounts().FromRaw(buckets)
 			hp.SetCount(count)
 			hp.SetSum(hsum)
+			if ri == 0 { // response sizes: scale 1 (bucket bounds grow by √2), centred near 4 KiB, drifting upwards
+				ep := eh.DataPoints().AppendEmpty()
+				ep.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
+				ep.SetTimestamp(pcommon.NewTimestampFromTime(at))
+				ep.SetScale(1)
+				ep.Positive().SetOffset(16)
+				counts := make([]uint64, 16)
+				var n uint64
+				for j := range counts {
+					c := uint64(float64((i+1)*40) * math.Exp(-math.Pow(float64(j)-6-float64(i)/15, 2)/6))
+					counts[j] = c
+					n += c
+				}
+				ep.Positive().BucketCounts().FromRaw(counts)
+				ep.SetCount(n)
+				ep.SetSum(float64(n) * 4096)
+			}
 			if i%10 == 5 { // an exemplar pointing at a stored trace
 				tr := f.traces[f.order[(i/10+ri*7)%len(f.order)]][0]
 				ex := hp.Exemplars().AppendEmpty()

@@ -87,14 +87,15 @@ func TestBrowserWorkload(t *testing.T) {
 	if got := textOf(t, ctx, ".edge-table tbody tr td:last-child"); !strings.HasSuffix(got, "%") {
 		t.Errorf("edge table error rate %q", got)
 	}
-	step(t, ctx, "hover", chromedp.Focus(chromedp.CSS(`g.node[data-service="checkout"]`)))
-	if n := count(t, ctx, ".map-svg .edge-label.hl"); n == 0 {
-		t.Error("focusing a service shows none of its call labels")
+	// hover checkout with the pointer
+	xy := eval[[]float64](t, ctx, `(() => { const r = document.querySelector('g.node[data-service="checkout"]').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+	step(t, ctx, "hover a service", chromedp.MouseEvent(chromedp.MouseMoved, xy[0], xy[1]), chromedp.WaitVisible(chromedp.CSS(".map-svg .edge-label.hl")))
+	if n, want := count(t, ctx, ".map-svg .edge-label.hl"), count(t, ctx, `.edge-table tbody tr`); n < 15 {
+		t.Errorf("focusing checkout labels %d calls; the workload has it calling and called by most of the 19 others (table shows %d)", n, want)
 	}
-	screenshot(t, ctx, "service-map")
-	step(t, ctx, "blur", chromedp.Blur(chromedp.CSS(`g.node[data-service="checkout"]`)))
+	screenshotHovering(t, ctx, "service-map")
 	step(t, ctx, "overview", chromedp.Click(chromedp.CSS(`g.node[data-service="checkout"]`)), chromedp.WaitVisible(chromedp.CSS(".op-table tr[data-operation]")),
-		chromedp.WaitVisible(chromedp.CSS(".recent-traces tr")))
+		chromedp.WaitVisible(chromedp.CSS(".recent-traces tr")), chromedp.WaitVisible(chromedp.CSS(".view-service .chart-svg path.line")))
 	screenshot(t, ctx, "service-overview")
 
 	step(t, ctx, "logs", chromedp.Navigate(base+"/#/logs?range=1h"), chromedp.WaitVisible(chromedp.CSS(".log-row")), chromedp.WaitVisible(chromedp.CSS(".chart-svg rect.bar")))

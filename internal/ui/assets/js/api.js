@@ -214,9 +214,11 @@ function goDuration(v) {
 export async function searchTraces(p) {
   const data = await get('/api/otlpd/traces', {
     service: p.service, operation: p.operation, filter: p.q, minDuration: goDuration(p.minDuration), maxDuration: goDuration(p.maxDuration),
-    start: msParam(p.start), end: msParam(p.end), limit: p.limit,
+    start: msParam(p.start), end: msParam(p.end), limit: p.limit, offset: p.offset || undefined,
   }, p.key || 'search');
-  return (data?.traces || []).map(summary);
+  const list = (data?.traces || []).map(summary);
+  list.next = data?.nextOffset || 0;
+  return list;
 }
 
 export async function services() {
@@ -293,7 +295,7 @@ function logResult(data, p) {
 // searchLogs returns {logs, histogram: [{t, counts}], total} (GET /api/otlpd/logs/search).
 export async function searchLogs(p) {
   const params = {
-    filter: p.q, traceID: p.traceId, start: msParam(p.start), end: msParam(p.end), limit: p.limit, order: p.order,
+    filter: p.q, traceID: p.traceId, start: msParam(p.start), end: msParam(p.end), limit: p.limit, order: p.order, offset: p.offset || undefined,
     histogram: p.step ? 'true' : undefined, step: p.step,
   };
   let data;

@@ -102,6 +102,23 @@ export function render(root, _arg, params) {
     stops.push(c.stop);
     if (!logs.length) replace(list, empty('No logs match.', 'Widen the time range, clear severity facets or relax the filter.'));
     else replace(list, logs.map((l) => logRow(l)));
+    // older pages on demand
+    let next = res.next;
+    const more = () => {
+      if (!next || p.live) return;
+      const btn = h('button', { type: 'button', class: 'btn small load-more', style: { margin: '8px 10px' }, onclick: async () => {
+        btn.disabled = true;
+        try {
+          const r = await api.searchLogs({ q: withSeverities(p.q, sel), start, end, limit: p.limit, offset: next, key: 'logs-more' });
+          btn.remove();
+          for (const l of r.logs) list.appendChild(logRow(l));
+          next = r.next;
+          more();
+        } catch (e) { btn.disabled = false; if (e.name !== 'AbortError') list.appendChild(errorBox(e)); }
+      } }, `Load ${p.limit} older`);
+      list.appendChild(btn);
+    };
+    more();
     if (p.live) startLive(logs[0]?.time || Date.now());
   }
 

@@ -40,6 +40,36 @@ export function bucketsHeatmap(result) {
   return { times: times.map((t) => t * 1000), rows: les.map((le) => (le === '+Inf' ? '+Inf' : fmtNum(Number(le)))), values };
 }
 
+// nativeHeatmap turns native-histogram series (result[i].histograms) into counts per bucket per time step,
+// summed over the series. Many fine exponential buckets are merged into about 30 logarithmic rows.
+export function nativeHeatmap(result) {
+  if (!result.some((sr) => sr.histograms)) return null;
+  const perTime = new Map(); // t -> Map(upper -> count)
+  const uppers = new Set();
+  for (const sr of result) for (const [t, hg] of sr.histograms || []) {
+    const m = perTime.get(t) || perTime.set(t, new Map()).get(t);
+    for (const [, , up, c] of hg.buckets || []) {
+      const u = Number(up);
+      uppers.add(u);
+      m.set(u, (m.get(u) || 0) + Number(c));
+    }
+  }
+  let bounds = [...uppers].sort((a, b) => a - b);
+  if (!bounds.length) return null;
+  if (bounds.length > 40) { // merge into logarithmic rows
+    const pos = bounds.filter((b) => b > 0);
+    const lo = Math.log10(pos[0] || 1e-9), hi = Math.log10(pos[pos.length - 1] || 1);
+    const n = 30, merged = [];
+    for (let i = 1; i <= n; i++) merged.push(10 ** (lo + ((hi - lo) * i) / n));
+    bounds = merged;
+  }
+  const times = [...perTime.keys()].sort((a, b) => a - b);
+  const rowOf = (u) => { const i = bounds.findIndex((b) => u <= b * (1 + 1e-9)); return i < 0 ? bounds.length - 1 : i; };
+  const values = bounds.map(() => times.map(() => 0));
+  times.forEach((t, c) => { for (const [u, v] of perTime.get(t)) values[rowOf(u)][c] += v; });
+  return { times: times.map((t) => t * 1000), rows: bounds.map((b) => fmtNum(b)), values };
+}
+
 export function render(root, _arg, params) {
   let p = { mode: 'range', ...params };
   const stops = [];
@@ -99,7 +129,7 @@ export function render(root, _arg, params) {
       const d = res?.data;
       if (!d || !d.result.length) { replace(out, h('div', { class: 'panel' }, empty('Empty result.', 'The query matched no series in this time range.'))); return; }
       const panel = h('div', { class: 'panel panel-body' });
-      const heat = bucketsHeatmap(d.result);
+      const heat = nativeHeatmap(d.result) || bucketsHeatmap(d.result);
       const showHeat = heat && p.view !== 'lines';
       const head = h('div', { class: 'chart-title' }, h('span', { class: 'muted' }, `${d.result.length} series · step ${step / 1000}s`),
         heat ? h('div', { class: 'timerange' }, ['heatmap', 'lines'].map((v) => h('button', { type: 'button', class: ['seg', (showHeat ? 'heatmap' : 'lines') === v && 'active'], onclick: () => { p.view = v === 'lines' ? 'lines' : ''; commit(); } }, v))) : null);
@@ -108,7 +138,9 @@ export function render(root, _arg, params) {
         stops.push(heatmap(panel, { ...heat, start, end, height: 300 }).stop);
       } else {
         const hidden = new Set((p.hide || '').split('|').filter(Boolean));
-        const series = d.result.map((r, i) => ({ name: seriesName(r.metric) === '{}' ? p.q : seriesName(r.metric), color: SERIES_COLORS[i % SERIES_COLORS.length], points: (r.values || []).map(([t, v]) => [t * 1000, Number(v)]) }));
+        // a native histogram series is drawn by its count
+        const series = d.result.map((r, i) => ({ name: (seriesName(r.metric) === '{}' ? p.q : seriesName(r.metric)) + (r.histograms ? ' (count)' : ''), color: SERIES_COLORS[i % SERIES_COLORS.length],
+          points: r.values ? r.values.map(([t, v]) => [t * 1000, Number(v)]) : (r.histograms || []).map(([t, hg]) => [t * 1000, Number(hg.count)]) }));
         const markers = [];
         for (const es of ex?.data || []) for (const e of es.exemplars || []) {
           const tid = e.labels?.trace_id || e.labels?.traceID || e.labels?.traceId;

@@ -80,7 +80,7 @@ export function render(root, _arg, params) {
       h('div', null, h('b', null, String(list.length)), ` trace${list.length === 1 ? '' : 's'}`, errs ? h('span', { class: 'muted' }, ` · ${errs} with errors`) : null),
       cmpBtn);
     const listEl = h('div', { class: 'panel result-list', role: 'list' });
-    for (const t of list) {
+    const resultRow = (t, maxD) => {
       const cb = h('input', { type: 'checkbox', 'aria-label': 'Select for comparison', onclick: (e) => {
         e.stopPropagation();
         if (cb.checked) { if (selected.size >= 2) { cb.checked = false; return; } selected.add(t.traceId); } else selected.delete(t.traceId);
@@ -94,16 +94,30 @@ export function render(root, _arg, params) {
             h('span', { class: 'svc', style: { color: serviceColor(t.rootService) } }, t.rootService || 'unknown'),
             h('a', { class: 'op', href: link, onclick: (e) => e.stopPropagation() }, t.rootName || '(missing root span)'),
             h('span', { class: 'tid mono' }, shortId(t.traceId, 8))),
-          h('div', { class: 'result-bar', title: fmtDuration(t.dur) }, h('div', { class: t.errorCount ? 'err' : null, style: { width: Math.max(0.5, (t.dur / maxDur) * 100) + '%' } })),
+          h('div', { class: 'result-bar', title: fmtDuration(t.dur) }, h('div', { class: t.errorCount ? 'err' : null, style: { width: Math.max(0.5, (t.dur / maxD) * 100) + '%' } })),
           h('div', { class: 'result-meta' },
             h('span', { class: 'chip' }, `${t.spanCount} span${t.spanCount === 1 ? '' : 's'}`),
             t.errorCount ? h('span', { class: 'chip badge-err' }, `⚠ ${t.errorCount} error${t.errorCount === 1 ? '' : 's'}`) : null,
             t.services.slice(0, 6).map((sv) => h('span', { class: 'chip' }, h('span', { class: 'dot', style: { background: serviceColor(sv.name) } }), sv.name + (sv.count ? ` ${sv.count}` : ''))),
             t.services.length > 6 ? h('span', { class: 'chip' }, `+${t.services.length - 6}`) : null)),
         h('div', { class: 'result-right' }, h('div', { class: 'dur' }, fmtDuration(t.dur)), h('div', { class: 'muted', title: fmtDateTime(t.start) }, fmtAgo(t.start))));
-      listEl.appendChild(row);
-    }
+      return row;
+    };
+    for (const t of list) listEl.appendChild(resultRow(t, maxDur));
     replace(results, plotBox, head, listEl);
+    if (list.next) {
+      const btn = h('button', { type: 'button', class: 'btn small load-more', style: { marginTop: '10px' }, onclick: async () => {
+        btn.disabled = true;
+        try {
+          const more = await api.searchTraces({ ...p, start, end, offset: list.next, key: 'search-more' });
+          btn.remove();
+          list.next = more.next;
+          for (const t of more) listEl.appendChild(resultRow(t, maxDur));
+          if (list.next) results.appendChild(btn), (btn.disabled = false);
+        } catch (e) { btn.disabled = false; if (e.name !== 'AbortError') results.appendChild(errorBox(e)); }
+      } }, `Next ${p.limit} traces`);
+      results.appendChild(btn);
+    }
     const ts = list.map((t) => t.start);
     const s0 = Math.min(...ts), s1 = Math.max(...ts), pad = Math.max(1000, (s1 - s0) * 0.04);
     const sc = scatter(plotBox, {

@@ -5,6 +5,10 @@ import { go, update, href } from '../router.js';
 import { fmtNum, fmtPct, serviceColor } from '../format.js';
 import { picker, resolve } from '../timerange.js';
 
+// bad says whether a call edge is drawn as failing: at least 5% errors, and at least 5 of them, so that one
+// failure among a handful of calls does not paint the map red.
+export function bad(e) { return e.calls > 0 && e.errors >= 5 && e.errors / e.calls >= 0.05; }
+
 // layoutGraph assigns each service a column (longest path from a caller-less service) and a row.
 export function layoutGraph(names, edges) {
   const out = new Map(names.map((n) => [n, []]));
@@ -59,12 +63,12 @@ export function render(root, _arg, params) {
       h('tbody', null, sorted.slice(0, showAll ? sorted.length : 15).map((e) => h('tr', { 'data-edge': `${e.parent}->${e.child}` },
         h('td', null, h('a', { href: href('service', e.parent, trParams()) }, e.parent)), h('td', null, h('a', { href: href('service', e.child, trParams()) }, e.child)),
         h('td', { class: 'num' }, fmtNum(e.calls)), h('td', { class: 'num' }, fmtNum(e.errors)),
-        h('td', { class: ['num', e.calls && e.errors / e.calls >= 0.05 ? 'status-err' : e.errors ? 'warn-text' : null] }, fmtPct(e.calls ? e.errors / e.calls : 0))))));
+        h('td', { class: ['num', bad(e) ? 'status-err' : e.errors ? 'warn-text' : null] }, fmtPct(e.calls ? e.errors / e.calls : 0))))));
     const more = sorted.length > 15 && !showAll ? h('button', { type: 'button', class: 'btn small', style: { margin: '8px 10px' }, onclick: () => { showAll = true; load(); } }, `Show all ${sorted.length} edges`) : null;
     replace(out,
       h('div', { class: 'panel-head' }, h('span', { class: 'muted' }, `${all.length} services · ${deps.edges.length} edges · ${dense ? 'hover a service to see its calls; ' : ''}click a service for its overview`)),
       h('div', { class: 'map-wrap panel-body' }, svg),
-      h('div', { class: 'map-legend muted' }, h('span', null, h('i', { class: 'ok' }), 'no errors'), h('span', null, h('i', { class: 'warn' }), 'some errors'), h('span', null, h('i', { class: 'err' }), '≥ 5% errors'), h('span', null, 'line width: call volume')));
+      h('div', { class: 'map-legend muted' }, h('span', null, h('i', { class: 'ok' }), 'no errors'), h('span', null, h('i', { class: 'warn' }), 'some errors'), h('span', null, h('i', { class: 'err' }), '≥ 5% errors (5 or more)'), h('span', null, 'line width: call volume')));
     edgesBox.hidden = !deps.edges.length;
     replace(edgesBox, h('div', { class: 'panel-head' }, h('h2', { style: { margin: 0 } }, 'Calls between services'), h('span', { class: 'muted' }, 'highest error rate first')), table, more);
   }
@@ -103,7 +107,7 @@ function layeredMap(all, edges, open) {
       const a = pos.get(e.parent), b = pos.get(e.child);
       if (!a || !b) continue;
       const rate = e.calls ? e.errors / e.calls : 0;
-      const bad = rate >= 0.05;
+      const isBad = bad(e);
       let d, lx, ly;
       if (e.parent === e.child) { d = `M${a.x + NW - 30},${a.y}c0,-30 40,-30 30,0`; lx = a.x + NW - 10; ly = a.y - 26; }
       else {
@@ -119,12 +123,12 @@ function layeredMap(all, edges, open) {
         if (k < 0) { lx = back ? (a.x + b.x + NW) / 2 : mx; ly = back ? Math.max(a.y, b.y) + NH + 44 : (y1 + y2) / 2 - 5; }
       }
       const tip = [`${e.parent} → ${e.child}`, ['calls', fmtNum(e.calls)], ['errors', `${fmtNum(e.errors)} (${fmtPct(rate)})`]];
-      const path = s('path', { d, class: ['edge', bad && 'err'].filter(Boolean).join(' '), 'marker-end': bad ? 'url(#arr-err)' : 'url(#arr)', 'stroke-width': Math.min(5, 1.2 + Math.log10(1 + e.calls) * 0.8) });
+      const path = s('path', { d, class: ['edge', isBad && 'err'].filter(Boolean).join(' '), 'marker-end': isBad ? 'url(#arr-err)' : 'url(#arr)', 'stroke-width': Math.min(5, 1.2 + Math.log10(1 + e.calls) * 0.8) });
       path.addEventListener('mouseenter', (ev) => showTip(ev, tip));
       path.addEventListener('mouseleave', hideTip);
       svg.appendChild(path);
         const label = `${fmtNum(e.calls)} calls${e.errors ? ` · ${fmtPct(rate)} err` : ''}`;
-      edgeLabels.push(s('text', { x: lx, y: labelAt(lx, ly, label.length * 6.2), class: ['edge-label', bad ? 'err' : e.errors ? 'warn' : ''].filter(Boolean).join(' '), 'text-anchor': 'middle', 'data-edge': `${e.parent}->${e.child}` }, label));
+      edgeLabels.push(s('text', { x: lx, y: labelAt(lx, ly, label.length * 6.2), class: ['edge-label', isBad ? 'err' : e.errors ? 'warn' : ''].filter(Boolean).join(' '), 'text-anchor': 'middle', 'data-edge': `${e.parent}->${e.child}` }, label));
     }
     edgeLabels.forEach((l) => svg.appendChild(l));
     for (const n of all) {
@@ -176,9 +180,11 @@ function circularMap(all, edges, open) {
     const a = pos.get(e.parent), b = pos.get(e.child);
     if (!a || !b || e.parent === e.child) continue;
     const rate = e.calls ? e.errors / e.calls : 0;
-    const cls = rate >= 0.05 ? 'err' : e.errors ? 'warn' : '';
+    const cls = bad(e) ? 'err' : e.errors ? 'warn' : '';
     const mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2;
-    const qx = mx + (cx - mx) * 0.55, qy = my + (cy - my) * 0.55;
+    // calls in the two directions between a pair bend differently, so they (and their labels) do not overlap
+    const bend = e.parent < e.child ? 0.45 : 0.65;
+    const qx = mx + (cx - mx) * bend, qy = my + (cy - my) * bend;
     // end the curve at the edge of the target's box, not its centre
     const dx = b.x - qx, dy = b.y - qy, len = Math.hypot(dx, dy) || 1;
     const k = Math.min(Math.abs((NW / 2 + 2) / (dx / len || 1e-9)), Math.abs((NH / 2 + 2) / (dy / len || 1e-9)));
