@@ -49,6 +49,7 @@ export function spanDetail(ctx) {
       h('dt', null, 'duration'), h('dd', null, fmtDuration(sp.dur)),
       h('dt', null, 'self time'), h('dd', null, `${fmtDuration(node.self)}${sp.dur ? ` (${Math.round((node.self / sp.dur) * 100)}%)` : ''}`),
       h('dt', null, 'critical path'), h('dd', null, node.critTotal > 0 ? fmtDuration(node.critTotal) : 'not on it'),
+      node.async ? [h('dt', null, 'async'), h('dd', null, 'its parent did not wait for it')] : null,
       h('dt', null, 'start'), h('dd', null, `+${fmtDuration(sp.start - model.start)} · ${fmtDateTime(sp.start)}`),
       h('dt', null, 'kind'), h('dd', null, sp.kind),
       h('dt', null, 'status'), h('dd', { class: sp.status.code === 'error' ? 'status-err' : sp.status.code === 'ok' ? 'status-ok' : null }, sp.status.code + (sp.status.message ? ` — ${sp.status.message}` : '')),
