@@ -214,6 +214,9 @@ func TestBrowserViews(t *testing.T) {
 	t.Run("trace", func(t *testing.T) {
 		spans := f.traces[id]
 		step(t, ctx, "open trace", chromedp.Navigate(base+"/#/trace/"+id), chromedp.WaitVisible(chromedp.CSS(`[data-complete="true"]`)))
+		if title := eval[string](t, ctx, `document.title`); title != "Trace "+id[:8]+" · otlpd" {
+			t.Errorf("page title %q", title)
+		}
 		if got := textOf(t, ctx, ".span-count"); got != fmt.Sprint(len(spans)) {
 			t.Errorf("span count = %s, want %d", got, len(spans))
 		}

@@ -38,6 +38,8 @@ async function render() {
     root.className = 'view view-' + r.view;
     replace(main, root);
     document.body.dataset.view = r.view;
+    const names = { search: 'Traces', trace: 'Trace ' + r.arg.slice(0, 8), compare: 'Compare', services: 'Service map', service: r.arg, logs: 'Logs', metrics: 'Metrics' };
+    document.title = `${names[r.view] || r.view} · otlpd`;
     cleanup = mod.render(root, r.arg, r.params) || null;
   } catch (e) {
     replace(main, errorBox(e));
