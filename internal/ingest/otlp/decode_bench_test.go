@@ -11,8 +11,8 @@ import (
 )
 
 // Decode benchmarks: otlpd's request path (decode + validate, what both transports run per request) against
-// a bare pdata unmarshal of the same payload, the practical ceiling. Payloads follow the reference workload:
-// 512 spans or log records with ~10 attributes each, and 1000 metric points.
+// a bare pdata unmarshal of the same payload, the practical ceiling. Payloads come from the reference workload
+// generator (internal/workload): 512 spans or log records per request, and 1000 metric points.
 //
 //	go test ./internal/ingest/otlp -run NONE -bench . -benchtime 1s -count 5
 
