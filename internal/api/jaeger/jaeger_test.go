@@ -89,6 +89,7 @@ func richTraces() ptrace.Traces {
 	client.SetStartTimestamp(ts(10))
 	client.SetEndTimestamp(ts(240))
 	client.Status().SetCode(ptrace.StatusCodeOk)
+	client.Attributes().PutStr("db.system.name", "postgresql") // an uninstrumented peer: a graph node
 	l := client.Links().AppendEmpty()
 	l.SetTraceID(traceB)
 	l.SetSpanID(spanID(9))
@@ -196,6 +197,10 @@ func TestGolden(t *testing.T) {
 		{"search_tags", "/api/traces?service=front&tags=" + url.QueryEscape(`{"http.route":"/cart","error":"true"}`) +
 			"&start=" + micros(-time.Hour) + "&end=" + micros(time.Hour)},
 		{"search_tag_kind", "/api/traces?service=front&tag=span.kind:client&minDuration=200ms&maxDuration=1s&limit=5"},
+		{"search_event_tag", "/api/traces?service=front&tags=" + url.QueryEscape(`{"exception.type":"Timeout"}`)},
+		{"search_event_and_process_tags", "/api/traces?service=front&tag=retries:2&tag=host.name:h1&tag=http.route:/cart"},
+		{"search_event_tag_no_match", "/api/traces?service=front&tag=exception.type:Nope"},
+		{"search_tags_split_over_spans", "/api/traces?service=front&tag=retries:2&tag=db.system.name:postgresql"},
 		{"search_empty", "/api/traces?service=front&minDuration=10s"},
 		{"search_trace_ids", "/api/traces?traceID=2a&traceID=" + strings.Repeat("e", 32)},
 		{"search_no_service", "/api/traces"},

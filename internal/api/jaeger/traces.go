@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/query"
@@ -135,7 +136,8 @@ func parseSearch(v url.Values, now time.Time) (searchParams, error) {
 }
 
 // applyTags turns Jaeger tag filters into the search: error, span.kind and otel.status_code are span fields
-// in OTLP; every other tag must equal an attribute of the span, its scope or its resource (process tags).
+// in OTLP; every other tag must equal, as a string, an attribute of the span, its scope, its resource
+// (process tags) or one of its events (Jaeger's log fields), as Jaeger matches tags.
 func applyTags(s *query.TraceSearch, tags map[string]string) error {
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
@@ -143,6 +145,7 @@ func applyTags(s *query.TraceSearch, tags map[string]string) error {
 	}
 	slices.Sort(keys)
 	var conds []string
+	var m tagMatcher
 	for _, k := range keys {
 		val := tags[k]
 		switch k {
@@ -168,10 +171,37 @@ func applyTags(s *query.TraceSearch, tags map[string]string) error {
 				continue
 			}
 		}
-		s.Attributes = append(s.Attributes, storage.AttrPredicate{Scope: storage.AttrAny, Key: k, Op: storage.OpEqual, Value: val})
+		m = append(m, storage.AttrPredicate{Scope: storage.AttrAny, Key: k, Op: storage.OpEqual, Value: val})
 	}
 	s.Filter = strings.Join(conds, " and ")
+	if len(m) > 0 {
+		s.Match = m
+	}
 	return nil
+}
+
+// tagMatcher holds when every tag equals an attribute of the span, its scope or resource, or of one of its
+// events. Each tag may be found in a different place.
+type tagMatcher []storage.AttrPredicate
+
+func (m tagMatcher) MatchSpan(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool {
+	for _, p := range m {
+		if p.Match(span.Attributes(), scope.Attributes(), res.Attributes()) {
+			continue
+		}
+		found := false
+		events := span.Events()
+		for i := range events.Len() {
+			if v, ok := events.At(i).Attributes().Get(p.Key); ok && v.AsString() == p.Value {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // findTraces serves GET /api/traces: data is the matching traces, newest first, each with all its spans (up
