@@ -21,6 +21,8 @@ type Config struct {
 	GRPCAddr string `yaml:"grpc_addr"` // OTLP/gRPC
 	HTTPAddr string `yaml:"http_addr"` // OTLP/HTTP
 	UIAddr   string `yaml:"ui_addr"`   // UI and query APIs
+	// Pprof mounts Go's profiling handlers (net/http/pprof) under /debug/pprof/ on the UI address.
+	Pprof bool `yaml:"pprof"`
 
 	Ingest    Ingest    `yaml:"ingest"`
 	Retention Retention `yaml:"retention"`

@@ -80,14 +80,20 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	if s.metrics, err = openMetrics(cfg, log, reg); err != nil {
 		return nil, err
 	}
-	consumers := append([]pipeline.Consumer{storageConsumer(s.backend), {Name: "metrics", Metrics: s.metrics}}, opts.Consumers...)
+	lat := newWriteLatency(reg)
+	consumers := append([]pipeline.Consumer{
+		lat.wrap("backend", storageConsumer(s.backend)),
+		lat.wrap("tsdb", pipeline.Consumer{Name: "metrics", Metrics: s.metrics}),
+	}, opts.Consumers...)
 	s.pipe = pipeline.New(pipeline.Options{MaxInFlightBytes: cfg.Ingest.MaxInFlightBytes}, consumers...)
+	registerPipelineMetrics(reg, s.pipe, cfg.Ingest.MaxInFlightBytes)
 
 	recv := otlp.New(s.pipe, otlp.Options{
 		MaxRequestBytes:        cfg.Ingest.MaxRequestBytes,
 		MaxGRPCMessageBytes:    cfg.Ingest.MaxGRPCMessageBytes,
 		MaxAttributeValueBytes: cfg.Ingest.MaxAttributeValueBytes,
 		CORSAllowedOrigins:     cfg.Ingest.CORSAllowedOrigins,
+		Observer:               newIngestMetrics(reg),
 	}, log.With("component", "otlp"))
 
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -130,6 +136,9 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	native.New(s.backend, log.With("component", "api")).Register(mux)
 	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
 	promRoutes(mux, cfg, s.metrics.Store, reg, log)
+	if cfg.Pprof {
+		pprofRoutes(mux)
+	}
 	if opts.Routes != nil {
 		opts.Routes(mux, s.backend)
 	}

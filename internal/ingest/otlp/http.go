@@ -46,17 +46,17 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // with CORS for the configured origins.
 func (r *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(TracesPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
-		resp, err := r.exportTraces(ctx, body, f)
-		return resp, resp.PartialSuccess().ErrorMessage() != "", err
+	mux.Handle(TracesPath, r.signalHandler("traces", func(ctx context.Context, body []byte, f format) (marshaler, bool, itemCounts, error) {
+		resp, n, err := r.exportTraces(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", n, err
 	}))
-	mux.Handle(MetricsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
-		resp, err := r.exportMetrics(ctx, body, f)
-		return resp, resp.PartialSuccess().ErrorMessage() != "", err
+	mux.Handle(MetricsPath, r.signalHandler("metrics", func(ctx context.Context, body []byte, f format) (marshaler, bool, itemCounts, error) {
+		resp, n, err := r.exportMetrics(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", n, err
 	}))
-	mux.Handle(LogsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
-		resp, err := r.exportLogs(ctx, body, f)
-		return resp, resp.PartialSuccess().ErrorMessage() != "", err
+	mux.Handle(LogsPath, r.signalHandler("logs", func(ctx context.Context, body []byte, f format) (marshaler, bool, itemCounts, error) {
+		resp, n, err := r.exportLogs(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", n, err
 	}))
 	return mux
 }
@@ -82,8 +82,34 @@ func encodeResponse(resp marshaler, partial bool, f format) ([]byte, error) {
 	}
 }
 
-func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (marshaler, bool, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+// statusRecorder remembers the status code written, for the observer.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (r *Receiver) signalHandler(signal string, export func(context.Context, []byte, format) (marshaler, bool, itemCounts, error)) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		var n itemCounts
+		w := rw
+		if r.opts.Observer != nil {
+			rec := &statusRecorder{ResponseWriter: rw}
+			w = rec
+			defer func() {
+				code := rec.code
+				if code == 0 {
+					code = http.StatusOK
+				}
+				r.observe(signal, "http", n, strconv.Itoa(code))
+			}()
+		}
 		origin := req.Header.Get("Origin")
 		allowed := origin != "" && r.originAllowed(origin)
 		if allowed {
@@ -134,7 +160,8 @@ func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (m
 			return
 		}
 
-		resp, partial, err := export(req.Context(), buf.Bytes(), f)
+		resp, partial, counts, err := export(req.Context(), buf.Bytes(), f)
+		n = counts
 		if err != nil {
 			r.writeExportError(w, req, f, err)
 			return

@@ -55,19 +55,19 @@ func exportOnce(t *testing.T, signal string, body []byte, f format, maxAttr int)
 	var o outcome
 	switch signal {
 	case "traces":
-		resp, err := r.exportTraces(ctx, body, f)
+		resp, _, err := r.exportTraces(ctx, body, f)
 		o.err, o.rejected, o.msg = err, resp.PartialSuccess().RejectedSpans(), resp.PartialSuccess().ErrorMessage()
 		for _, td := range c.traces {
 			o.stored += td.SpanCount()
 		}
 	case "logs":
-		resp, err := r.exportLogs(ctx, body, f)
+		resp, _, err := r.exportLogs(ctx, body, f)
 		o.err, o.rejected, o.msg = err, resp.PartialSuccess().RejectedLogRecords(), resp.PartialSuccess().ErrorMessage()
 		for _, ld := range c.logs {
 			o.stored += ld.LogRecordCount()
 		}
 	case "metrics":
-		resp, err := r.exportMetrics(ctx, body, f)
+		resp, _, err := r.exportMetrics(ctx, body, f)
 		o.err, o.rejected, o.msg = err, resp.PartialSuccess().RejectedDataPoints(), resp.PartialSuccess().ErrorMessage()
 		for _, md := range c.metrics {
 			o.stored += md.DataPointCount()
