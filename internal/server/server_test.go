@@ -22,6 +22,14 @@ func TestMain(m *testing.M) {
 type running struct {
 	*Server
 	client *http.Client
+	scheme string // "http" when empty
+}
+
+func (r *running) base(addr string) string {
+	if r.scheme == "" {
+		return "http://" + addr
+	}
+	return r.scheme + "://" + addr
 }
 
 // start runs a server on random loopback ports until the test ends. mut may change the configuration.
@@ -57,8 +65,8 @@ func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 	return r
 }
 
-func (r *running) ui(path string) string   { return "http://" + r.UIAddr().String() + path }
-func (r *running) otlp(path string) string { return "http://" + r.HTTPAddr().String() + path }
+func (r *running) ui(path string) string   { return r.base(r.UIAddr().String()) + path }
+func (r *running) otlp(path string) string { return r.base(r.HTTPAddr().String()) + path }
 
 func (r *running) waitReady(t *testing.T) {
 	t.Helper()
