@@ -35,13 +35,16 @@ const (
 
 // Options configures a run.
 type Options struct {
-	Endpoint      string // gRPC: host:port; HTTP: host:port or URL (a URL with a path is used as it is)
-	Protocol      Protocol
-	Signal        Signal
-	Rate          float64       // items per second for all workers together; 0 means as fast as possible
-	Duration      time.Duration // how long to send; requests in flight at the end still count
-	Workers       int           // concurrent exporters, each with its own connection (gRPC)
-	Batch         int           // items per request
+	Endpoint string // gRPC: host:port; HTTP: host:port or URL (a URL with a path is used as it is)
+	Protocol Protocol
+	Signal   Signal
+	Rate     float64       // items per second for all workers together; 0 means as fast as possible
+	Duration time.Duration // how long to send; requests in flight at the end still count
+	// Warmup is how long to send before Duration starts, with the same requests; what is sent then is
+	// reported apart (WarmupAccepted) and counts in no other figure.
+	Warmup        time.Duration
+	Workers       int // concurrent exporters, each with its own connection (gRPC)
+	Batch         int // items per request
 	Seed          int64
 	Headers       map[string]string
 	TLS           bool
@@ -62,24 +65,28 @@ type Progress struct {
 
 // Result is the outcome of a run.
 type Result struct {
-	Signal       Signal           `json:"signal"`
-	Protocol     Protocol         `json:"protocol"`
-	Endpoint     string           `json:"endpoint"`
-	Batch        int              `json:"batch"`
-	Workers      int              `json:"workers"`
-	TargetRate   float64          `json:"target_rate,omitempty"`
-	Seconds      float64          `json:"seconds"`
-	Requests     int64            `json:"requests"`
-	Sent         int64            `json:"sent"`     // items in all requests
-	Accepted     int64            `json:"accepted"` // items the server acknowledged and did not reject
-	Rejected     int64            `json:"rejected"` // items rejected through partial success
-	Failed       int64            `json:"failed"`   // items of requests that failed
-	ItemsPerS    float64          `json:"items_per_s"`
-	BytesPerItem float64          `json:"bytes_per_item"`
-	P50ms        float64          `json:"p50_ms"`
-	P99ms        float64          `json:"p99_ms"`
-	MaxMs        float64          `json:"max_ms"`
-	Errors       map[string]int64 `json:"errors,omitempty"` // failed requests by status code
+	Signal     Signal   `json:"signal"`
+	Protocol   Protocol `json:"protocol"`
+	Endpoint   string   `json:"endpoint"`
+	Batch      int      `json:"batch"`
+	Workers    int      `json:"workers"`
+	TargetRate float64  `json:"target_rate,omitempty"`
+	Seconds    float64  `json:"seconds"`
+	// WarmupSeconds and WarmupAccepted describe the warm-up before the measured window: items the server
+	// accepted then are stored too, which matters for footprint per item.
+	WarmupSeconds  float64          `json:"warmup_seconds,omitempty"`
+	WarmupAccepted int64            `json:"warmup_accepted,omitempty"`
+	Requests       int64            `json:"requests"`
+	Sent           int64            `json:"sent"`     // items in all requests
+	Accepted       int64            `json:"accepted"` // items the server acknowledged and did not reject
+	Rejected       int64            `json:"rejected"` // items rejected through partial success
+	Failed         int64            `json:"failed"`   // items of requests that failed
+	ItemsPerS      float64          `json:"items_per_s"`
+	BytesPerItem   float64          `json:"bytes_per_item"`
+	P50ms          float64          `json:"p50_ms"`
+	P99ms          float64          `json:"p99_ms"`
+	MaxMs          float64          `json:"max_ms"`
+	Errors         map[string]int64 `json:"errors,omitempty"` // failed requests by status code
 	// ErrorSamples holds the first message seen for each code in Errors.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 }
@@ -107,6 +114,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration <= 0 {
 		return fmt.Errorf("duration %v: want more than 0", o.Duration)
+	}
+	if o.Warmup < 0 {
+		return fmt.Errorf("warmup %v: want 0 or more", o.Warmup)
 	}
 	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 		return fmt.Errorf("rate %v: want 0 (as fast as possible) or more", o.Rate)
@@ -191,6 +201,7 @@ func probe(ctx context.Context, e exporter, jsonBody bool, opts Options) error {
 
 type counters struct {
 	requests, sent, accepted, rejected, failed atomic.Int64
+	warmAccepted                               atomic.Int64
 	mu                                         sync.Mutex
 	errors                                     map[string]int64
 	samples                                    map[string]string
@@ -209,7 +220,8 @@ func (c *counters) fail(code string, err error, items int) {
 func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	c := &counters{errors: map[string]int64{}, samples: map[string]string{}}
 	start := time.Now()
-	deadline := start.Add(opts.Duration)
+	measureStart := start.Add(opts.Warmup)
+	deadline := measureStart.Add(opts.Duration)
 	stopCtx, stop := context.WithDeadline(ctx, deadline)
 	defer stop()
 	var scheduled atomic.Int64 // items handed out so far, for pacing
@@ -249,6 +261,12 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					rejected, code, err := e.export(rctx, p.body)
 					d := time.Since(t0)
 					cancel()
+					if t0.Before(measureStart) {
+						if code == "" {
+							c.warmAccepted.Add(int64(p.items) - rejected)
+						}
+						continue
+					}
 					c.requests.Add(1)
 					c.sent.Add(int64(p.items))
 					if code != "" {
@@ -274,7 +292,10 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 				case <-done:
 					return
 				case <-t.C:
-					el := time.Since(start)
+					el := time.Since(measureStart)
+					if el <= 0 {
+						continue
+					}
 					acc := c.accepted.Load()
 					opts.Progress(Progress{Elapsed: el, Accepted: acc, Failed: c.failed.Load(), Rate: float64(acc) / el.Seconds()})
 				}
@@ -283,7 +304,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	}
 	wg.Wait()
 	close(done)
-	elapsed := time.Since(start)
+	elapsed := time.Since(measureStart)
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
@@ -294,6 +315,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 		Workers: opts.Workers, TargetRate: opts.Rate, Seconds: elapsed.Seconds(),
 		Requests: c.requests.Load(), Sent: c.sent.Load(), Accepted: c.accepted.Load(), Rejected: c.rejected.Load(),
 		Failed: c.failed.Load(), P50ms: quantileMs(all, 0.50), P99ms: quantileMs(all, 0.99), MaxMs: quantileMs(all, 1),
+		WarmupSeconds: opts.Warmup.Seconds(), WarmupAccepted: c.warmAccepted.Load(),
 	}
 	r.ItemsPerS = float64(r.Accepted) / elapsed.Seconds()
 	if len(c.errors) > 0 {

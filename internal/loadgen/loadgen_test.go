@@ -202,6 +202,25 @@ func TestPartialSuccessAndErrors(t *testing.T) {
 	}
 }
 
+// TestWarmup checks that what is sent during the warm-up is reported apart and counts in no other figure.
+func TestWarmup(t *testing.T) {
+	s := startSink(t, otlpsink.Options{})
+	res, err := Run(context.Background(), Options{Endpoint: s.GRPCAddr, Protocol: ProtocolGRPC, Signal: SignalLogs,
+		Duration: 300 * time.Millisecond, Warmup: 300 * time.Millisecond, Workers: 2, Batch: 20, PoolBytes: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WarmupAccepted == 0 || res.Accepted == 0 {
+		t.Fatalf("want items accepted both in the warm-up and after it: %+v", res)
+	}
+	if got := s.Logs.Load(); got != res.Accepted+res.WarmupAccepted {
+		t.Fatalf("sink received %d items, loadgen says %d + %d in the warm-up", got, res.Accepted, res.WarmupAccepted)
+	}
+	if res.Sent != res.Requests*20 || res.Seconds >= 0.55 || res.WarmupSeconds != 0.3 {
+		t.Fatalf("the measured window includes the warm-up: %+v", res)
+	}
+}
+
 func TestRateLimit(t *testing.T) {
 	s := startSink(t, otlpsink.Options{})
 	res, err := Run(context.Background(), Options{Endpoint: s.GRPCAddr, Protocol: ProtocolGRPC, Signal: SignalTraces,
@@ -251,6 +270,7 @@ func TestValidate(t *testing.T) {
 	f("batch", func(o *Options) { o.Batch = 0 }, "batch 0")
 	f("workers", func(o *Options) { o.Workers = 0 }, "workers 0")
 	f("duration", func(o *Options) { o.Duration = 0 }, "duration 0s")
+	f("warmup", func(o *Options) { o.Warmup = -time.Second }, "warmup -1s")
 	f("rate", func(o *Options) { o.Rate = -1 }, "rate -1")
 	f("endpoint", func(o *Options) { o.Endpoint = "" }, "endpoint is empty")
 }
