@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -120,37 +119,11 @@ func parseV3Search(v url.Values) (query.TraceSearch, error) {
 	if s.End.Before(s.Start) {
 		return s, badParam("parameter 'query.start_time_max' is before 'query.start_time_min'")
 	}
-	for _, name := range []string{"query.duration_min", "query.duration_max"} {
-		raw := v.Get(name)
-		if raw == "" {
-			continue
-		}
-		d, err := time.ParseDuration(raw)
-		if err != nil || d < 0 {
-			return s, badParam("parameter '%s' must be a non-negative duration such as 100ms or 1.5s", name)
-		}
-		if name == "query.duration_min" {
-			s.MinDuration = d
-		} else {
-			s.MaxDuration = d
-		}
+	if err := parseDurations(v, "query.duration_min", "query.duration_max", &s); err != nil {
+		return s, err
 	}
-	if s.MaxDuration != 0 && s.MaxDuration < s.MinDuration {
-		return s, badParam("'query.duration_max' must be greater than or equal to 'query.duration_min'")
-	}
-	s.Limit = DefaultSearchLimit
-	for _, name := range []string{"query.num_traces", "query.search_depth"} {
-		raw := v.Get(name)
-		if raw == "" {
-			continue
-		}
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 {
-			return s, badParam("parameter '%s' must be a non-negative integer", name)
-		}
-		if n > 0 {
-			s.Limit = min(n, MaxSearchLimit)
-		}
+	if s.Limit, err = parseLimit(v, "query.num_traces", "query.search_depth"); err != nil {
+		return s, err
 	}
 	tags := map[string]string{}
 	if raw := v.Get("query.attributes"); raw != "" {
