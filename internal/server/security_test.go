@@ -97,33 +97,16 @@ func newTestPKI(t *testing.T) testPKI {
 	return p
 }
 
-// startSecure runs a server with TLS on every listener and the given tokens.
+// startSecure runs a server with TLS on every listener, and a client that trusts the test CA.
 func startSecure(t *testing.T, pki testPKI, mut func(*config.Config)) *running {
 	t.Helper()
-	cfg := config.Default()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.TLS.CertFile, cfg.TLS.KeyFile = pki.certFile, pki.keyFile
-	if mut != nil {
-		mut(&cfg)
-	}
-	srv, err := New(cfg, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}
-	t.Cleanup(func() {
-		client.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with %v", err)
+	return startWith(t, Options{}, func(c *config.Config) {
+		c.TLS.CertFile, c.TLS.KeyFile = pki.certFile, pki.keyFile
+		if mut != nil {
+			mut(c)
 		}
-	})
-	r := &running{Server: srv, client: client, scheme: "https"}
-	r.waitReady(t) // /readyz needs no token
-	return r
+	}, client, "https")
 }
 
 // oneSpan is a finished span of service, ready for an exporter.

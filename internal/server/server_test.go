@@ -35,6 +35,12 @@ func (r *running) base(addr string) string {
 // start runs a server on random loopback ports until the test ends. mut may change the configuration.
 func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 	t.Helper()
+	return startWith(t, opts, mut, &http.Client{Timeout: 30 * time.Second}, "http")
+}
+
+// startWith is start with the client the test talks to the HTTP addresses with, and their scheme.
+func startWith(t *testing.T, opts Options, mut func(*config.Config), client *http.Client, scheme string) *running {
+	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	if mut != nil {
@@ -47,7 +53,6 @@ func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	client := &http.Client{Timeout: 30 * time.Second}
 	t.Cleanup(func() {
 		client.CloseIdleConnections()
 		cancel()
@@ -60,7 +65,7 @@ func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 			t.Error("server did not stop within 20s")
 		}
 	})
-	r := &running{Server: srv, client: client}
+	r := &running{Server: srv, client: client, scheme: scheme}
 	r.waitReady(t)
 	return r
 }
