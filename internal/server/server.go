@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -81,6 +82,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		}
 	}
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if s.metrics, err = openMetrics(cfg, log, reg); err != nil {
 		return nil, err
 	}

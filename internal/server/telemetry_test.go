@@ -126,6 +126,11 @@ func TestSelfMetrics(t *testing.T) {
 	wantMetric(t, fams, "otlpd_pipeline_in_flight_bytes", nil, 0)
 	wantMetric(t, fams, "otlpd_pipeline_max_in_flight_bytes", nil, 32<<20)
 	wantMetric(t, fams, "otlpd_pipeline_overload_refusals_total", nil, 0)
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+		if fams[name] == nil {
+			t.Errorf("/metrics has no %s", name)
+		}
+	}
 }
 
 // TestPprof checks the profiling handlers are mounted only with the setting.
