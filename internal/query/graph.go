@@ -130,18 +130,22 @@ func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error)
 			e.ErrorCount++
 		}
 	}
-	answered := map[ref]bool{} // spans with a child in another service
+	// A span with a child in another service is marked in owner (answered), so that its peer call, if any,
+	// is not counted again.
+	const answered = int32(1) << 30
 	for _, c := range children {
 		ps, ok := owner[c.parent]
-		if !ok || ps == c.service {
+		if !ok || ps&^answered == c.service {
 			continue
 		}
-		answered[c.parent] = true
-		call(ps, c.service, c.isErr)
+		if ps&answered == 0 && len(peerCalls) > 0 {
+			owner[c.parent] = ps | answered
+		}
+		call(ps&^answered, c.service, c.isErr)
 	}
 	peers := map[int32]bool{}
 	for _, pc := range peerCalls {
-		if answered[pc.span] || pc.peer == pc.service {
+		if owner[pc.span]&answered != 0 || pc.peer == pc.service {
 			continue
 		}
 		call(pc.service, pc.peer, pc.isErr)
