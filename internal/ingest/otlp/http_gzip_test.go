@@ -92,3 +92,30 @@ func TestHTTPResponseGzip(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAcceptsGzip checks the Accept-Encoding parser never panics and only says yes when gzip or * is listed.
+func FuzzAcceptsGzip(f *testing.F) {
+	for _, s := range []string{"gzip", "gzip;q=0", "br, gzip;q=0.5", "*;q=0.1", "identity", "gzip;q=abc", "x-gzip", ";;,,=q", "GZIP ; Q=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		if acceptsGzip([]string{header}) {
+			l := strings.ToLower(header)
+			if !strings.Contains(l, "gzip") && !strings.Contains(l, "*") {
+				t.Fatalf("%q accepted as gzip", header)
+			}
+		}
+	})
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"gzip": true, "GZIP ; Q=1": true, "x-gzip": true, "br, gzip;q=0.5": true, "*": true, "*;q=0.1": true,
+		"": false, "identity": false, "gzip;q=0": false, "gzip;q=0.000": false, "gzip;q=abc": false, "*;q=0": false,
+		"gzip;q=0, *": false, "deflate, br": false,
+	} {
+		if got := acceptsGzip([]string{h}); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
+		}
+	}
+}
