@@ -204,7 +204,7 @@ func (c Config) Validate() error {
 		return errors.New("tls: cert_file and key_file must be set together")
 	}
 	switch c.TLS.MinVersion {
-	case "1.2", "1.3":
+	case "", "1.2", "1.3": // empty: 1.2
 	default:
 		return fmt.Errorf("tls.min_version: %q is not a TLS version (want 1.2 or 1.3)", c.TLS.MinVersion)
 	}
