@@ -139,7 +139,8 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		grpcOpts = append(grpcOpts, grpc.InTapHandle(tap))
 	}
 	s.grpcSrv = recv.NewGRPCServer(grpcOpts...)
-	// OTLP/HTTP clients may speak HTTP/1.1 or HTTP/2; without TLS, HTTP/2 is the prior-knowledge kind.
+	// OTLP/HTTP clients may speak HTTP/1.1 or HTTP/2: over TLS negotiated by ALPN, without TLS the
+	// prior-knowledge kind.
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
