@@ -219,6 +219,24 @@ func TestAuthAndTLS(t *testing.T) {
 		}
 	}
 
+	// OTLP/HTTP over TLS negotiates HTTP/2.
+	h2 := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}, ForceAttemptHTTP2: true}}
+	t.Cleanup(h2.CloseIdleConnections)
+	req, err := http.NewRequest(http.MethodPost, r.otlp("/v1/traces"), strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer yaml-token-1")
+	resp, err := h2.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 {
+		t.Errorf("OTLP/HTTP over TLS: %d %s, want 200 over HTTP/2", resp.StatusCode, resp.Proto)
+	}
+
 	// The query APIs need a token; health checks do not.
 	for _, path := range []string{"/api/otlpd/services", "/api/services", "/api/v3/services", "/metrics"} {
 		code, h, body := r.getWith(t, path, "")
