@@ -55,10 +55,20 @@ func peerOf(sp ptrace.Span) string {
 
 // Dependencies builds the service graph from parent/child spans that started in the range: one call per
 // span whose parent span (same trace) is in another service. A parent outside the range, or beyond the scan
-// limit, is not seen, so its edge is not counted. A client span naming a peer (PeerAttributes) that has no
-// child in another service is one call to that peer: to the service of that name when one was seen, else to
-// a peer node (Edge.Peer).
+// limit, is not seen, so its edge is not counted. Uninstrumented peers are left out (see
+// DependenciesWithPeers).
 func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error) {
+	return q.dependencies(ctx, tr, false)
+}
+
+// DependenciesWithPeers is Dependencies with the uninstrumented peers: a client span naming a peer
+// (PeerAttributes) that has no child in another service is one call to that peer, to the service of that
+// name when one was seen, else to a peer node (Edge.Peer, listed in Graph.Peers).
+func (q *Querier) DependenciesWithPeers(ctx context.Context, tr TimeRange) (Graph, error) {
+	return q.dependencies(ctx, tr, true)
+}
+
+func (q *Querier) dependencies(ctx context.Context, tr TimeRange, withPeers bool) (Graph, error) {
 	if err := q.needSpans(); err != nil {
 		return Graph{}, err
 	}
@@ -109,6 +119,9 @@ func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error)
 		isErr := sp.Status().Code() == ptrace.StatusCodeError
 		if p := sp.ParentSpanID(); !p.IsEmpty() {
 			children = append(children, child{ref{tid, p}, si, isErr})
+		}
+		if !withPeers {
+			return
 		}
 		if peer := peerOf(sp); peer != "" {
 			peerCalls = append(peerCalls, peerCall{self, si, intern(peer), isErr})

@@ -33,7 +33,7 @@ func TestDependenciesPeers(t *testing.T) {
 		spans[i].attrs = attrs
 	}
 	q, _ := newQuerier(t, build(spans))
-	g, err := q.Dependencies(context.Background(), TimeRange{Start: base, End: base.Add(11 * time.Minute)})
+	g, err := q.DependenciesWithPeers(context.Background(), TimeRange{Start: base, End: base.Add(11 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
