@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"bytes"
 	"syscall"
 	"testing"
 	"time"
@@ -130,5 +131,21 @@ func BenchmarkDecodeMetrics(b *testing.B) {
 		r := pmetricotlp.NewExportRequest()
 		err := unmarshal(r, body, f)
 		return r.Metrics().DataPointCount(), err
+	})
+}
+
+// BenchmarkSalvageJSON rewrites a 2048-span JSON request with one malformed trace ID, the path a JSON body
+// with a bad ID takes; B/op against the body's size is the memory salvage costs.
+func BenchmarkSalvageJSON(b *testing.B) {
+	td := genTraces(5, 2048)
+	body := must(ptraceotlp.NewExportRequestFromTraces(td).MarshalJSON())
+	first := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID().String()
+	body = bytes.Replace(body, []byte(`"traceId":"`+first+`"`), []byte(`"traceId":"abcd"`), 1)
+	b.SetBytes(int64(len(body)))
+	measure(b, 2048, func() {
+		_, rej, err := salvageJSON(body, "traces")
+		if err != nil || rej.count != 1 {
+			b.Fatalf("%v, %d rejected", err, rej.count)
+		}
 	})
 }
