@@ -86,8 +86,9 @@ func (t *Tokens) allows(header string) bool {
 }
 
 // HTTP wraps next so that a request needs a valid token, except those open accepts (health checks, CORS
-// preflights). A refused request gets 401 with "WWW-Authenticate: Bearer" and no detail.
-func (t *Tokens) HTTP(next http.Handler, open func(*http.Request) bool) http.Handler {
+// preflights). A refused request gets 401 with "WWW-Authenticate: Bearer" and no detail, and refused (when
+// not nil) is called.
+func (t *Tokens) HTTP(next http.Handler, open func(*http.Request) bool, refused func()) http.Handler {
 	if !t.Enabled() {
 		return next
 	}
@@ -95,6 +96,9 @@ func (t *Tokens) HTTP(next http.Handler, open func(*http.Request) bool) http.Han
 		if (open != nil && open(r)) || t.allows(r.Header.Get("Authorization")) {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if refused != nil {
+			refused()
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="otlpd"`)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -108,8 +112,9 @@ func (t *Tokens) HTTP(next http.Handler, open func(*http.Request) bool) http.Han
 var ErrUnauthenticated = status.Error(codes.Unauthenticated, "unauthenticated")
 
 // GRPCTap is a gRPC tap handle (grpc.InTapHandle) that refuses calls without a valid token in the
-// "authorization" metadata, before their message is read. It is nil when authentication is off.
-func (t *Tokens) GRPCTap() tap.ServerInHandle {
+// "authorization" metadata, before their message is read, calling refused (when not nil) for each. It is nil
+// when authentication is off.
+func (t *Tokens) GRPCTap(refused func()) tap.ServerInHandle {
 	if !t.Enabled() {
 		return nil
 	}
@@ -118,6 +123,9 @@ func (t *Tokens) GRPCTap() tap.ServerInHandle {
 			if t.allows(v) {
 				return ctx, nil
 			}
+		}
+		if refused != nil {
+			refused()
 		}
 		return ctx, ErrUnauthenticated
 	}

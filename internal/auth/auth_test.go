@@ -66,8 +66,9 @@ func TestHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	refusals := 0
 	h := tok.HTTP(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("in")) }),
-		func(r *http.Request) bool { return r.URL.Path == "/open" })
+		func(r *http.Request) bool { return r.URL.Path == "/open" }, func() { refusals++ })
 	cases := []struct {
 		path, authz string
 		want        int
@@ -88,6 +89,9 @@ func TestHTTP(t *testing.T) {
 		if w.Code == 401 && (w.Body.String() != "unauthenticated\n" || w.Header().Get("WWW-Authenticate") == "") {
 			t.Errorf("401 body %q, WWW-Authenticate %q", w.Body.String(), w.Header().Get("WWW-Authenticate"))
 		}
+	}
+	if refusals != 5 {
+		t.Errorf("%d refusals reported, want 5", refusals)
 	}
 }
 

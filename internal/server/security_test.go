@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
@@ -252,6 +254,25 @@ func TestAuthAndTLS(t *testing.T) {
 			t.Errorf("GET %s without a token: %d", path, code)
 		}
 	}
+	// Every refusal above is counted, per listener: 3 gRPC, 3 HTTP, 8 UI (and the scrape itself needs a token).
+	metricsResp, err := r.client.Do(func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, r.ui("/metrics"), nil)
+		req.Header.Set("Authorization", "Bearer yaml-token-1")
+		return req
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(metricsResp.Body)
+	metricsResp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for listener, want := range map[string]float64{"grpc": 3, "http": 3, "ui": 8} {
+		wantMetric(t, fams, "otlpd_auth_refused_total", map[string]string{"listener": listener}, want)
+	}
+
 	code, _, body := r.getWith(t, "/api/v3/services", "bearer file-token-2") // the scheme is case-insensitive
 	if code != http.StatusOK || !strings.Contains(body, `"secure-grpc"`) || !strings.Contains(body, `"secure-http"`) || strings.Contains(body, "refused") {
 		t.Errorf("services with a token: %d %s; want both accepted services and no refused one", code, body)

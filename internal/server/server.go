@@ -135,7 +135,8 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		queryTokens = nil
 	}
 	s.authIngest, s.authQuery = ingestTokens.Enabled(), queryTokens.Enabled()
-	if tap := ingestTokens.GRPCTap(); tap != nil {
+	refused := newAuthRefusals(reg)
+	if tap := ingestTokens.GRPCTap(refused.inc("grpc")); tap != nil {
 		grpcOpts = append(grpcOpts, grpc.InTapHandle(tap))
 	}
 	s.grpcSrv = recv.NewGRPCServer(grpcOpts...)
@@ -150,7 +151,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		// CORS preflights carry no credentials; the export that follows does.
 		Handler: ingestTokens.HTTP(recv.Handler(), func(r *http.Request) bool {
 			return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-		}),
+		}, refused.inc("http")),
 		TLSConfig:         cloneTLS(tlsConf),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -184,7 +185,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		// Health checks stay open for probes; everything else on the address needs a token.
 		Handler: queryTokens.HTTP(mux, func(r *http.Request) bool {
 			return r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
-		}),
+		}, refused.inc("ui")),
 		TLSConfig:         cloneTLS(tlsConf),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

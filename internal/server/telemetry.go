@@ -63,6 +63,24 @@ func (m *ingestMetrics) Exported(signal, transport string, accepted, rejected in
 	}
 }
 
+// authRefusals counts requests refused for a missing or wrong bearer token, by listener.
+type authRefusals struct{ c *prometheus.CounterVec }
+
+func newAuthRefusals(reg prometheus.Registerer) authRefusals {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "otlpd_auth_refused_total",
+		Help: "Requests refused for a missing or wrong bearer token, by listener (grpc, http, ui).",
+	}, []string{"listener"})
+	reg.MustRegister(c)
+	return authRefusals{c}
+}
+
+// inc returns the function that counts a refusal on listener.
+func (a authRefusals) inc(listener string) func() {
+	c := a.c.WithLabelValues(listener)
+	return c.Inc
+}
+
 // registerPipelineMetrics exposes the pipeline's bytes in flight and overload refusals.
 func registerPipelineMetrics(reg prometheus.Registerer, p *pipeline.Pipeline, budget int64) {
 	reg.MustRegister(
