@@ -262,7 +262,7 @@ func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return nil
+		return storage.ErrClosed
 	}
 	e.closed = true
 	e.headWait.Broadcast()

@@ -118,7 +118,7 @@ func (f *logFilter) match(g *group, rec plog.LogRecord, ts int64) bool {
 	if q.BodyContains != "" && !bodyContains(rec.Body(), q.BodyContains) {
 		return false
 	}
-	if !matchAttrs(q.Attributes, rec.Attributes(), g.scope.Attributes(), g.res.Attributes()) {
+	if !storage.MatchAll(q.Attributes, rec.Attributes(), g.scope.Attributes(), g.res.Attributes()) {
 		return false
 	}
 	return q.Match == nil || q.Match.MatchLog(g.res, g.scope, rec)

@@ -219,7 +219,7 @@ func allowedGroups(gs []group, service string, preds []storage.AttrPredicate) ([
 	any := false
 	for i, g := range gs {
 		allowed[i] = (service == "" || g.service == service) &&
-			matchAttrs(ctxPreds, empty, g.scope.Attributes(), g.res.Attributes())
+			storage.MatchAll(ctxPreds, empty, g.scope.Attributes(), g.res.Attributes())
 		any = any || allowed[i]
 	}
 	return allowed, any

@@ -118,7 +118,7 @@ func (f *spanFilter) match(g *group, sp ptrace.Span) bool {
 	if d < int64(q.MinDuration) || (q.MaxDuration > 0 && d > int64(q.MaxDuration)) {
 		return false
 	}
-	if !matchAttrs(q.Attributes, sp.Attributes(), g.scope.Attributes(), g.res.Attributes()) {
+	if !storage.MatchAll(q.Attributes, sp.Attributes(), g.scope.Attributes(), g.res.Attributes()) {
 		return false
 	}
 	return q.Match == nil || q.Match.MatchSpan(g.res, g.scope, sp)

@@ -179,6 +179,9 @@ func (w *Writer) AddBlock(rows []Row, blob []byte, traceBloom, tokenBloom Bloom)
 		w.cols[ColTS] = binary.AppendUvarint(w.cols[ColTS], uint64(r.TS-prev))
 		prev = r.TS
 		w.cols[ColAux] = binary.AppendVarint(w.cols[ColAux], r.Aux)
+		if w.meta.Kind == KindMetrics {
+			bm.MaxTS = max(bm.MaxTS, r.TS+r.Aux) // a batch's rows span [TS, TS+Aux]
+		}
 		w.cols[ColTID] = append(w.cols[ColTID], r.TraceID[:]...)
 		w.cols[ColSet] = binary.AppendUvarint(w.cols[ColSet], uint64(r.Set))
 		w.cols[ColName] = binary.AppendUvarint(w.cols[ColName], uint64(r.Name))
