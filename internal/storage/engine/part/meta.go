@@ -190,7 +190,7 @@ func decodeMeta(raw []byte) (Meta, error) {
 		bm.TraceBloom = d.bloom()
 		bm.TokenBloom = d.bloom()
 		rows += bm.Rows
-		if bm.Rows <= 0 || bm.Rows > 1<<24 || bm.MinTS > bm.MaxTS {
+		if bm.Rows <= 0 || bm.Rows > MaxBlockRows || bm.MinTS > bm.MaxTS {
 			d.fail()
 		}
 	}

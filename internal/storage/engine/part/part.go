@@ -25,6 +25,8 @@ const (
 	MaxFooterBytes = 1 << 30
 	// MaxColumnBytes bounds one decompressed column block.
 	MaxColumnBytes = 256 << 20
+	// MaxBlockRows bounds the rows of one block.
+	MaxBlockRows = 1 << 20
 )
 
 // Kind says what a part holds.
