@@ -23,7 +23,7 @@ func testOptions() Options {
 		MaintenanceInterval: time.Hour, BlockRows: 64}
 }
 
-func openTest(t *testing.T, dir string, opts Options) *Engine {
+func openTest(t testing.TB, dir string, opts Options) *Engine {
 	t.Helper()
 	e, err := Open(dir, opts)
 	if err != nil {

@@ -282,6 +282,9 @@ func (e *Engine) createPart(day string, meta part.Meta) (*part.Writer, string, e
 	}
 	path := filepath.Join(dir, partName(meta.ID, meta.Kind))
 	w, err := part.Create(path, meta)
+	if err == nil && len(meta.Sources) > 0 {
+		w.Level = part.LevelBest // a merge, in the background
+	}
 	return w, path, err
 }
 

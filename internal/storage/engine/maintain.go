@@ -94,7 +94,7 @@ func (e *Engine) Compact(ctx context.Context) error {
 			return err
 		}
 		if e.partCount() >= n0 {
-			return nil
+			return e.merge(ctx, 1)
 		}
 	}
 }
@@ -118,8 +118,8 @@ func (e *Engine) merge(ctx context.Context, minParts int) error {
 	e.mu.RUnlock()
 	for _, k := range sortedKeys(byKey) {
 		ps := byKey[k]
-		if len(ps) < minParts {
-			continue
+		if len(ps) < minParts || (len(ps) == 1 && len(ps[0].meta.Sources) > 0) {
+			continue // a lone part is rewritten only when a flush wrote it (at the fast level)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

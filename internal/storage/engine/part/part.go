@@ -101,13 +101,25 @@ type Row struct {
 	Body    []byte
 }
 
-var encoders = sync.Pool{New: func() any {
-	e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
-	if err != nil {
-		panic("BUG: zstd encoder: " + err.Error())
-	}
-	return e
-}}
+// Level is how hard a Writer compresses.
+type Level uint8
+
+const (
+	LevelFast Level = iota // for flushes: ingest must not wait on compression
+	LevelBest              // for merges, in the background
+)
+
+func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(l))
+		if err != nil {
+			panic("BUG: zstd encoder: " + err.Error())
+		}
+		return e
+	}}
+}
+
+var encoders = [...]*sync.Pool{LevelFast: newEncoderPool(zstd.SpeedDefault), LevelBest: newEncoderPool(zstd.SpeedBestCompression)}
 
 var decoders = sync.Pool{New: func() any {
 	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxColumnBytes))
@@ -117,10 +129,11 @@ var decoders = sync.Pool{New: func() any {
 	return d
 }}
 
-func compress(dst, src []byte) []byte {
-	e := encoders.Get().(*zstd.Encoder)
+func compress(level Level, dst, src []byte) []byte {
+	p := encoders[level]
+	e := p.Get().(*zstd.Encoder)
 	dst = e.EncodeAll(src, dst)
-	encoders.Put(e)
+	p.Put(e)
 	return dst
 }
 
@@ -142,6 +155,8 @@ type Writer struct {
 	meta Meta
 	buf  []byte
 	cols [NumCols][]byte
+	// Level is the compression level of the blocks; set it before the first AddBlock.
+	Level Level
 }
 
 // Create starts writing the part at path (written to path+".tmp" and renamed by Finish).
@@ -197,7 +212,7 @@ func (w *Writer) AddBlock(rows []Row, blob []byte, traceBloom, tokenBloom Bloom)
 	}
 	w.cols[ColBlob] = append(w.cols[ColBlob], blob...)
 	for c := range NumCols {
-		w.buf = compress(w.buf[:0], w.cols[c])
+		w.buf = compress(w.Level, w.buf[:0], w.cols[c])
 		if _, err := w.f.Write(w.buf); err != nil {
 			return fmt.Errorf("write part block: %w", err)
 		}
@@ -218,7 +233,7 @@ func (w *Writer) AddBlock(rows []Row, blob []byte, traceBloom, tokenBloom Bloom)
 // Finish writes the footer, fsyncs, renames the file into place and fsyncs its directory. It returns the
 // file's size.
 func (w *Writer) Finish() (int64, error) {
-	footer := compress(nil, encodeMeta(&w.meta))
+	footer := compress(w.Level, nil, encodeMeta(&w.meta))
 	var tail [tailSize]byte
 	binary.LittleEndian.PutUint32(tail[0:], uint32(len(footer)))
 	binary.LittleEndian.PutUint32(tail[4:], crc32.Checksum(footer, castagnoli))
