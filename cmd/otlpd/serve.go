@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/server"
 )
 
 const serveUsage = `Receive OTLP traces, metrics and logs (gRPC on --grpc-addr, HTTP on --http-addr), store them, and serve
@@ -62,7 +63,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	_ = cfg
-	// TODO: wire receivers, pipeline, storage and API once internal/ingest/otlp lands (issue 2).
-	return errors.New(fmt.Sprint("serve is not wired yet"))
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	srv, err := server.New(cfg, log, server.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "otlpd listening: OTLP/gRPC %s, OTLP/HTTP %s, UI and API http://%s\n",
+		srv.GRPCAddr(), srv.HTTPAddr(), srv.UIAddr())
+	return srv.Run(ctx)
 }

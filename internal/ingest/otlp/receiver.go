@@ -1,0 +1,174 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/storage"
+)
+
+// Consumer takes the accepted items of one request, with the request's decoded size in bytes.
+// *pipeline.Pipeline satisfies it. It returns pipeline.ErrOverloaded to refuse a batch for now, a
+// *storage.RejectedError when it stored all but some items, or another error when nothing was stored.
+type Consumer interface {
+	Traces(ctx context.Context, td ptrace.Traces, size int64) error
+	Logs(ctx context.Context, ld plog.Logs, size int64) error
+	Metrics(ctx context.Context, md pmetric.Metrics, size int64) error
+}
+
+var _ Consumer = (*pipeline.Pipeline)(nil)
+
+// Options configures a Receiver. Zero fields take the defaults of config.Default.
+type Options struct {
+	// MaxRequestBytes bounds an HTTP request body after decompression (413 above it).
+	MaxRequestBytes int64
+	// MaxGRPCMessageBytes bounds one gRPC message after decompression (RESOURCE_EXHAUSTED above it).
+	MaxGRPCMessageBytes int
+	// MaxAttributeValueBytes bounds one string or bytes attribute value or log body.
+	MaxAttributeValueBytes int
+	// CORSAllowedOrigins are the origins browser SDKs may export from over HTTP; "*" allows any.
+	CORSAllowedOrigins []string
+	// RetryAfter is the delay suggested to clients refused for overload. 0 means one second.
+	RetryAfter time.Duration
+}
+
+// Receiver decodes, validates and hands OTLP exports to a Consumer. It serves them over gRPC (NewGRPCServer)
+// and HTTP (Handler). Safe for concurrent use.
+type Receiver struct {
+	next Consumer
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a receiver feeding next.
+func New(next Consumer, opts Options, log *slog.Logger) *Receiver {
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = 20 << 20
+	}
+	if opts.MaxGRPCMessageBytes <= 0 {
+		opts.MaxGRPCMessageBytes = 4 << 20
+	}
+	if opts.MaxAttributeValueBytes <= 0 {
+		opts.MaxAttributeValueBytes = 64 << 10
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Receiver{next: next, opts: opts, log: log}
+}
+
+// errInternal is what a client is told when the consumer failed for a reason of its own; the cause is logged.
+var errInternal = errors.New("otlpd could not store the data; see the server log")
+
+// consumeResult turns a consumer's error into the rejections to report, or an error that fails the request
+// (pipeline.ErrOverloaded, a context error or errInternal).
+func (r *Receiver) consumeResult(ctx context.Context, signal string, err error, rej *rejections) error {
+	if err == nil {
+		return nil
+	}
+	var re *storage.RejectedError
+	switch {
+	case errors.As(err, &re):
+		rej.merge(re.Rejected, re.Reason)
+		return nil
+	case errors.Is(err, pipeline.ErrOverloaded):
+		return pipeline.ErrOverloaded
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	default:
+		r.log.ErrorContext(ctx, "store export", "signal", signal, "err", err)
+		return errInternal
+	}
+}
+
+// exportTraces decodes, validates and consumes one traces request. The error is a *decodeError, an error of
+// consumeResult, or nil with the partial success (if any) in the response.
+func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, error) {
+	resp := ptraceotlp.NewExportResponse()
+	td, rej, err := decodeTraces(body, f)
+	if err != nil {
+		return resp, err
+	}
+	total := int64(td.SpanCount()) + rej.count
+	rej.mergeFrom(validateTraces(td, r.opts.MaxAttributeValueBytes))
+	if td.ResourceSpans().Len() > 0 {
+		if err := r.consumeResult(ctx, "traces", r.next.Traces(ctx, td, int64(len(body))), &rej); err != nil {
+			return resp, err
+		}
+	}
+	if msg := rej.message(total, "spans"); msg != "" {
+		resp.PartialSuccess().SetRejectedSpans(rej.count)
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	return resp, nil
+}
+
+// exportLogs is exportTraces for logs.
+func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogotlp.ExportResponse, error) {
+	resp := plogotlp.NewExportResponse()
+	ld, rej, err := decodeLogs(body, f)
+	if err != nil {
+		return resp, err
+	}
+	total := int64(ld.LogRecordCount()) + rej.count
+	rej.mergeFrom(validateLogs(ld, r.opts.MaxAttributeValueBytes))
+	if ld.ResourceLogs().Len() > 0 {
+		if err := r.consumeResult(ctx, "logs", r.next.Logs(ctx, ld, int64(len(body))), &rej); err != nil {
+			return resp, err
+		}
+	}
+	if msg := rej.message(total, "log records"); msg != "" {
+		resp.PartialSuccess().SetRejectedLogRecords(rej.count)
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	return resp, nil
+}
+
+// exportMetrics is exportTraces for metrics.
+func (r *Receiver) exportMetrics(ctx context.Context, body []byte, f format) (pmetricotlp.ExportResponse, error) {
+	resp := pmetricotlp.NewExportResponse()
+	md, rej, err := decodeMetrics(body, f)
+	if err != nil {
+		return resp, err
+	}
+	total := int64(metricPointCount(md)) + rej.count
+	rej.mergeFrom(validateMetrics(md, r.opts.MaxAttributeValueBytes))
+	if md.ResourceMetrics().Len() > 0 {
+		if err := r.consumeResult(ctx, "metrics", r.next.Metrics(ctx, md, int64(len(body))), &rej); err != nil {
+			return resp, err
+		}
+	}
+	if msg := rej.message(total, "data points"); msg != "" {
+		resp.PartialSuccess().SetRejectedDataPoints(rej.count)
+		resp.PartialSuccess().SetErrorMessage(msg)
+	}
+	return resp, nil
+}
+
+// metricPointCount counts the points of md as validation does: a metric without a type counts as one point.
+func metricPointCount(md pmetric.Metrics) int {
+	n := 0
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		sms := md.ResourceMetrics().At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				n += pointCount(ms.At(k))
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,207 @@
+// Package server assembles otlpd from a config.Config: the storage backend, the pipeline that feeds it, the
+// OTLP receivers (gRPC and HTTP) and the UI/API HTTP server, and runs them until its context ends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/otlpd/otlpd/internal/api/native"
+	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/ingest/otlp"
+	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/storage"
+)
+
+// Options extends what a Config describes with things that are code, not settings.
+type Options struct {
+	// Backend, when set, is used instead of the backend cfg.Storage names. The server closes it.
+	Backend storage.Backend
+	// Consumers are added to the pipeline after storage (live tail, forwarding, ...).
+	Consumers []pipeline.Consumer
+	// Routes, when set, is called with the UI/API mux and the backend, to add routes.
+	Routes func(mux *http.ServeMux, backend storage.Backend)
+	// ShutdownTimeout bounds the graceful shutdown. 0 means 10 seconds.
+	ShutdownTimeout time.Duration
+}
+
+// Server is a whole otlpd. Create it with New, run it with Run.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	opts    Options
+	backend storage.Backend
+	pipe    *pipeline.Pipeline
+
+	grpcLis, httpLis, uiLis net.Listener
+	grpcSrv                 *grpc.Server
+	httpSrv, uiSrv          *http.Server
+	ready                   atomic.Bool
+}
+
+// New builds a server and binds its three listeners (so port 0 becomes a real port, see the Addr methods).
+// Nothing is served until Run. On error, everything New opened is closed.
+func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg, log: log, opts: opts}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+
+	s.backend = opts.Backend
+	if s.backend == nil {
+		if s.backend, err = openBackend(cfg, log); err != nil {
+			return nil, err
+		}
+	}
+	consumers := append([]pipeline.Consumer{storageConsumer(s.backend)}, opts.Consumers...)
+	s.pipe = pipeline.New(pipeline.Options{MaxInFlightBytes: cfg.Ingest.MaxInFlightBytes}, consumers...)
+
+	recv := otlp.New(s.pipe, otlp.Options{
+		MaxRequestBytes:        cfg.Ingest.MaxRequestBytes,
+		MaxGRPCMessageBytes:    cfg.Ingest.MaxGRPCMessageBytes,
+		MaxAttributeValueBytes: cfg.Ingest.MaxAttributeValueBytes,
+		CORSAllowedOrigins:     cfg.Ingest.CORSAllowedOrigins,
+	}, log.With("component", "otlp"))
+
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen for OTLP/gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen for OTLP/HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	if s.uiLis, err = net.Listen("tcp", cfg.UIAddr); err != nil {
+		return nil, fmt.Errorf("listen for the UI and API on %s: %w", cfg.UIAddr, err)
+	}
+
+	s.grpcSrv = recv.NewGRPCServer()
+	s.httpSrv = &http.Server{
+		Handler:           recv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !s.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	native.New(s.backend, log.With("component", "api")).Register(mux)
+	if opts.Routes != nil {
+		opts.Routes(mux, s.backend)
+	}
+	s.uiSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// GRPCAddr is the bound OTLP/gRPC address.
+func (s *Server) GRPCAddr() net.Addr { return s.grpcLis.Addr() }
+
+// HTTPAddr is the bound OTLP/HTTP address.
+func (s *Server) HTTPAddr() net.Addr { return s.httpLis.Addr() }
+
+// UIAddr is the bound UI and API address.
+func (s *Server) UIAddr() net.Addr { return s.uiLis.Addr() }
+
+// Backend is the storage the server writes to.
+func (s *Server) Backend() storage.Backend { return s.backend }
+
+// Run serves until ctx ends, then stops accepting, lets requests in progress finish (up to
+// Options.ShutdownTimeout), and closes the backend. It returns nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 3)
+	var wg sync.WaitGroup
+	serve := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
+				errc <- fmt.Errorf("%s server: %w", name, err)
+			}
+		}()
+	}
+	serve("OTLP/gRPC", func() error { return s.grpcSrv.Serve(s.grpcLis) })
+	serve("OTLP/HTTP", func() error { return s.httpSrv.Serve(s.httpLis) })
+	serve("UI", func() error { return s.uiSrv.Serve(s.uiLis) })
+	s.ready.Store(true)
+	s.log.Info("otlpd serving",
+		"otlp_grpc", s.GRPCAddr().String(), "otlp_http", s.HTTPAddr().String(), "ui", s.UIAddr().String(),
+		"storage", s.cfg.Storage)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.ready.Store(false)
+	s.log.Info("otlpd shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		s.grpcSrv.GracefulStop()
+		close(stopped)
+	}()
+	errs := []error{runErr, s.httpSrv.Shutdown(shutCtx), s.uiSrv.Shutdown(shutCtx)}
+	select {
+	case <-stopped:
+	case <-shutCtx.Done():
+		s.grpcSrv.Stop()
+		<-stopped
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	if err := s.backend.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close storage: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// closeAll releases what New opened, when New fails.
+func (s *Server) closeAll() {
+	for _, l := range []net.Listener{s.grpcLis, s.httpLis, s.uiLis} {
+		if l != nil {
+			_ = l.Close()
+		}
+	}
+	if s.backend != nil && s.opts.Backend == nil {
+		_ = s.backend.Close()
+	}
+}
