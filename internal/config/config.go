@@ -17,7 +17,7 @@ import (
 // Config is everything `otlpd serve` can be told. YAML keys are the snake_case names below.
 type Config struct {
 	DataDir  string `yaml:"data_dir"`
-	Storage  string `yaml:"storage"`   // "memory" or "engine"
+	Storage  string `yaml:"storage"`   // "engine" (default) or "memory"
 	GRPCAddr string `yaml:"grpc_addr"` // OTLP/gRPC
 	HTTPAddr string `yaml:"http_addr"` // OTLP/HTTP
 	UIAddr   string `yaml:"ui_addr"`   // UI and query APIs
@@ -25,6 +25,14 @@ type Config struct {
 	Ingest    Ingest    `yaml:"ingest"`
 	Retention Retention `yaml:"retention"`
 	Memory    Memory    `yaml:"memory"`
+	Engine    Engine    `yaml:"engine"`
+}
+
+// Engine tunes the embedded storage engine.
+type Engine struct {
+	// Sync is "batch" (an export is acknowledged once its data is fsynced; concurrent exports share fsyncs) or
+	// "none" (acknowledged before fsync: a machine crash or power loss loses acknowledged data; for benchmarks).
+	Sync string `yaml:"sync"`
 }
 
 // Ingest limits what the OTLP receivers accept.
@@ -61,7 +69,7 @@ type Memory struct {
 func Default() Config {
 	return Config{
 		DataDir:  "./data",
-		Storage:  "memory",
+		Storage:  "engine",
 		GRPCAddr: "127.0.0.1:4317",
 		HTTPAddr: "127.0.0.1:4318",
 		UIAddr:   "127.0.0.1:4320",
@@ -73,6 +81,7 @@ func Default() Config {
 		},
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
 		Memory:    Memory{MaxSpans: 1_000_000, MaxLogs: 1_000_000, MaxPoints: 1_000_000},
+		Engine:    Engine{Sync: "batch"},
 	}
 }
 
@@ -106,6 +115,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return fmt.Errorf("%s: %q is not host:port: %v", a.name, a.addr, err)
 		}
+	}
+	if c.Engine.Sync != "batch" && c.Engine.Sync != "none" {
+		return fmt.Errorf("engine.sync: %q is not a sync mode (want batch or none)", c.Engine.Sync)
 	}
 	if c.Storage == "engine" && c.DataDir == "" {
 		return errors.New("data_dir: must be set for the engine storage")

@@ -28,6 +28,7 @@ type running struct {
 func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 	t.Helper()
 	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	if mut != nil {
 		mut(&cfg)
@@ -89,6 +90,7 @@ func (r *running) get(t *testing.T, path string) (int, []byte) {
 
 func TestHealthAndShutdown(t *testing.T) {
 	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	srv, err := New(cfg, nil, Options{})
 	if err != nil {
@@ -115,6 +117,7 @@ func TestHealthAndShutdown(t *testing.T) {
 func TestNewFailsOnBusyPort(t *testing.T) {
 	first := start(t, Options{}, nil)
 	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", first.UIAddr().String()
 	_, err := New(cfg, nil, Options{})
 	if err == nil || !strings.Contains(err.Error(), "listen for the UI and API on "+first.UIAddr().String()) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/otlpd/otlpd/internal/storage"
@@ -115,13 +116,28 @@ type Engine struct {
 	stop     chan struct{}
 	bg       sync.WaitGroup
 	headWait *sync.Cond // writers wait on it when the head is far over its limit
+	lock     *os.File   // holds an exclusive flock on dir/LOCK while open
+}
+
+// lockDir takes an exclusive lock on dir/LOCK so that two processes never write one data directory. The
+// kernel releases it when the process dies, however it dies.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open engine: data directory %s is in use by another otlpd (lock: %w)", dir, err)
+	}
+	return f, nil
 }
 
 var _ storage.Backend = (*Engine)(nil)
 
 // Open opens (creating if needed) the data directory dir: it checks the format version, loads the parts
 // (quarantining corrupt ones), replays the write-ahead log, and starts the background flush and maintenance.
-func Open(dir string, opts Options) (*Engine, error) {
+func Open(dir string, opts Options) (_ *Engine, err error) {
 	opts.defaults()
 	e := &Engine{dir: dir, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	e.headWait = sync.NewCond(&e.mu)
@@ -131,6 +147,17 @@ func Open(dir string, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("open engine: %w", err)
 		}
 	}
+	if e.lock, err = lockDir(dir); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			for _, p := range e.parts {
+				p.release()
+			}
+			e.lock.Close()
+		}
+	}()
 	if err := e.checkFormat(); err != nil {
 		return nil, err
 	}
@@ -282,6 +309,7 @@ func (e *Engine) Close() error {
 	}
 	e.parts = nil
 	e.mu.Unlock()
+	e.lock.Close()
 	return err
 }
 

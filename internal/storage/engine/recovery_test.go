@@ -324,3 +324,14 @@ func TestRetention(t *testing.T) {
 		}
 	})
 }
+
+func TestDirectoryLocked(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, testOptions())
+	if _, err := Open(dir, testOptions()); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second Open of a directory in use: %v", err)
+	}
+	e.Close()
+	e2 := openTest(t, dir, testOptions())
+	e2.Close()
+}
