@@ -33,6 +33,8 @@ type Engine struct {
 	// Sync is "batch" (an export is acknowledged once its data is fsynced; concurrent exports share fsyncs) or
 	// "none" (acknowledged before fsync: a machine crash or power loss loses acknowledged data; for benchmarks).
 	Sync string `yaml:"sync"`
+	// FlushItems flushes the in-memory head to parts once it holds this many items. 0: the engine's default.
+	FlushItems int `yaml:"flush_items"`
 }
 
 // Ingest limits what the OTLP receivers accept.
@@ -118,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if c.Engine.Sync != "batch" && c.Engine.Sync != "none" {
 		return fmt.Errorf("engine.sync: %q is not a sync mode (want batch or none)", c.Engine.Sync)
+	}
+	if c.Engine.FlushItems < 0 {
+		return errors.New("engine.flush_items: must not be negative")
 	}
 	if c.Storage == "engine" && c.DataDir == "" {
 		return errors.New("data_dir: must be set for the engine storage")

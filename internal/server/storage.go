@@ -37,6 +37,8 @@ func openBackend(cfg config.Config, log *slog.Logger) (storage.Backend, error) {
 			Sync:     sync,
 			MaxAge:   time.Duration(cfg.Retention.MaxAge),
 			MaxBytes: cfg.Retention.MaxBytes,
+
+			HeadMaxItems: cfg.Engine.FlushItems,
 		})
 	default:
 		return nil, fmt.Errorf("storage %q is not available in this build", cfg.Storage)
