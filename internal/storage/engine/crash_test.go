@@ -34,10 +34,34 @@ type crashLedger struct {
 	acked map[string]uint64
 }
 
-func contentHash(s string) uint64 {
+func contentHash(b []byte) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(s))
+	h.Write(b)
 	return h.Sum64()
+}
+
+// spanProto and logProto render one item with its resource and scope as OTLP protobuf. Attribute order is
+// kept by the engine, so equal items render equal bytes.
+func spanProto(res pcommon.Resource, sc pcommon.InstrumentationScope, sp ptrace.Span) []byte {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	res.CopyTo(rs.Resource())
+	ss := rs.ScopeSpans().AppendEmpty()
+	sc.CopyTo(ss.Scope())
+	sp.CopyTo(ss.Spans().AppendEmpty())
+	b, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	return b
+}
+
+func logProto(res pcommon.Resource, sc pcommon.InstrumentationScope, rec plog.LogRecord) []byte {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	res.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sc.CopyTo(sl.Scope())
+	rec.CopyTo(sl.LogRecords().AppendEmpty())
+	b, _ := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	return b
 }
 
 func spanItemKey(sp ptrace.Span) string {
@@ -52,12 +76,12 @@ func logItemKey(rec plog.LogRecord) string {
 func (l *crashLedger) record(td *ptrace.Traces, ld *plog.Logs, into map[string]uint64) {
 	if td != nil {
 		for _, f := range flattenSpans([]ptrace.Traces{*td}) {
-			into[spanItemKey(f.span)] = contentHash(spanKey(f.res, f.sc, f.span))
+			into[spanItemKey(f.span)] = contentHash(spanProto(f.res, f.sc, f.span))
 		}
 	}
 	if ld != nil {
 		for _, f := range flattenLogs([]plog.Logs{*ld}) {
-			into[logItemKey(f.rec)] = contentHash(logKey(f.res, f.sc, f.rec))
+			into[logItemKey(f.rec)] = contentHash(logProto(f.res, f.sc, f.rec))
 		}
 	}
 }
@@ -77,6 +101,9 @@ func TestCrashRecovery(t *testing.T) {
 	t.Logf("seed %d (rerun with OTLPD_CRASH_SEED=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 77))
 	rounds := 20
+	if s := os.Getenv("OTLPD_CRASH_ROUNDS"); s != "" {
+		fmt.Sscan(s, &rounds)
+	}
 
 	bin := filepath.Join(t.TempDir(), "otlpd")
 	build := exec.Command("go", "build", "-o", bin, "github.com/otlpd/otlpd/cmd/otlpd")
@@ -103,8 +130,8 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
-		traces := benchTraces(seed+int64(round)*1000, 400, 100)
-		logs := benchLogs(seed+int64(round)*1000, 400, 100)
+		traces := benchTraces(seed+int64(round)*1000, 60, 50)
+		logs := benchLogs(seed+int64(round)*1000, 60, 50)
 		for _, ld := range logs {
 			for _, f := range flattenLogs([]plog.Logs{ld}) {
 				logSeq++
@@ -123,6 +150,7 @@ func TestCrashRecovery(t *testing.T) {
 				ledger.mu.Lock()
 				ledger.record(&td, nil, ledger.acked)
 				ledger.mu.Unlock()
+				time.Sleep(time.Duration(rng2(round).IntN(8)) * time.Millisecond) // spread the exports over the round
 			}
 		})
 		wg.Go(func() {
@@ -137,6 +165,7 @@ func TestCrashRecovery(t *testing.T) {
 				ledger.mu.Lock()
 				ledger.record(nil, &ld, ledger.acked)
 				ledger.mu.Unlock()
+				time.Sleep(time.Duration(rng2(round+100).IntN(8)) * time.Millisecond)
 			}
 		})
 		time.Sleep(time.Duration(100+rng.IntN(700)) * time.Millisecond)
@@ -144,13 +173,19 @@ func TestCrashRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv.Wait()
+		tKill := time.Now()
 		wg.Wait()
 		cancel()
 		conn.Close()
+		tClients := time.Since(tKill)
 
 		ledger.mu.Lock()
-		checkCrashImage(t, round, copyDir(t, dataDir), ledger)
+		img := copyDir(t, dataDir)
+		tCopy := time.Since(tKill)
+		checkCrashImage(t, round, img, ledger)
 		ledger.mu.Unlock()
+		t.Logf("round %d: start %v, clients stopped %v, copied %v, checked %v", round, startup.Round(time.Millisecond),
+			tClients.Round(time.Millisecond), tCopy.Round(time.Millisecond), time.Since(tKill).Round(time.Millisecond))
 	}
 	t.Logf("%d rounds, %d items acknowledged, slowest start %v", rounds, len(ledger.acked), maxStart)
 }
@@ -201,7 +236,7 @@ func startOtlpd(t *testing.T, bin, dataDir, cfgPath string) (*exec.Cmd, string, 
 func checkCrashImage(t *testing.T, round int, dir string, l *crashLedger) {
 	t.Helper()
 	t0 := time.Now()
-	e, err := Open(dir, Options{Logger: testOptions().Logger, FlushInterval: time.Hour, MaintenanceInterval: time.Hour})
+	e, err := Open(dir, Options{Logger: testOptions().Logger, FlushInterval: time.Hour, MaintenanceInterval: time.Hour, noCloseFlush: true})
 	if err != nil {
 		t.Fatalf("round %d: open the crash image: %v", round, err)
 	}
@@ -226,7 +261,7 @@ func checkCrashImage(t *testing.T, round int, dir string, l *crashLedger) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		for _, f := range flattenSpans([]ptrace.Traces{td}) {
-			check(spanItemKey(f.span), contentHash(spanKey(f.res, f.sc, f.span)))
+			check(spanItemKey(f.span), contentHash(spanProto(f.res, f.sc, f.span)))
 		}
 	}
 	for ld, err := range e.FindLogs(ctx, storage.LogQuery{Limit: 1 << 30}) {
@@ -234,7 +269,7 @@ func checkCrashImage(t *testing.T, round int, dir string, l *crashLedger) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		for _, f := range flattenLogs([]plog.Logs{ld}) {
-			check(logItemKey(f.rec), contentHash(logKey(f.res, f.sc, f.rec)))
+			check(logItemKey(f.rec), contentHash(logProto(f.res, f.sc, f.rec)))
 		}
 	}
 	missing := 0
@@ -270,3 +305,6 @@ func checkCrashImage(t *testing.T, round int, dir string, l *crashLedger) {
 	t.Logf("round %d: %d items stored, %d acknowledged, all found once; crash image opened in %v", round,
 		len(seen), len(l.acked), openTime.Round(time.Millisecond))
 }
+
+// rng2 gives each client goroutine its own deterministic random source.
+func rng2(n int) *rand.Rand { return rand.New(rand.NewPCG(uint64(n), 5)) }

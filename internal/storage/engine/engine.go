@@ -60,6 +60,8 @@ type Options struct {
 	MergeMinParts int
 	// MaintenanceInterval is how often retention and merges run. Default 10s.
 	MaintenanceInterval time.Duration
+
+	noCloseFlush bool // tests: Close leaves the head in the WAL, as a crash would
 }
 
 func (o *Options) defaults() {
@@ -296,7 +298,10 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	close(e.stop)
 	e.bg.Wait()
-	err := e.flush()
+	var err error
+	if !e.opts.noCloseFlush {
+		err = e.flush()
+	}
 	// Writers that got past the closed check have finished once we hold writeMu.
 	e.writeMu.Lock()
 	if werr := e.wal.Close(); err == nil {
