@@ -14,8 +14,13 @@ import (
 // benchTraces approximates the reference workload (20 services x 5 instances, ~10 attributes per span,
 // traces of ~10 spans) for the engine's own benchmarks.
 func benchTraces(seed int64, batches, per int) []ptrace.Traces {
-	r := rand.New(rand.NewPCG(uint64(seed), 9))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano() + seed*int64(time.Second)
+	return benchTracesAt(seed, batches, per, t0, 100_000)
+}
+
+// benchTracesAt is benchTraces with the first start time t0 and step nanoseconds between spans.
+func benchTracesAt(seed int64, batches, per int, t0, step int64) []ptrace.Traces {
+	r := rand.New(rand.NewPCG(uint64(seed), 9))
 	var out []ptrace.Traces
 	for range batches {
 		td := ptrace.NewTraces()
@@ -33,7 +38,7 @@ func benchTraces(seed int64, batches, per int) []ptrace.Traces {
 			}
 			k := min(per-n, 2+r.IntN(17))
 			var parent [8]byte
-			start := t0 + int64(n)*100_000
+			start := t0 + int64(n)*step
 			for j := range k {
 				sp := ss.Spans().AppendEmpty()
 				sp.SetTraceID(tid)
@@ -81,7 +86,7 @@ func benchTraces(seed int64, batches, per int) []ptrace.Traces {
 			n += k
 		}
 		out = append(out, td)
-		t0 += int64(per) * 100_000
+		t0 += int64(per) * step
 	}
 	return out
 }
@@ -100,8 +105,12 @@ func benchResource(m pcommon.Map, svc, inst int) {
 }
 
 func benchLogs(seed int64, batches, per int) []plog.Logs {
-	r := rand.New(rand.NewPCG(uint64(seed), 10))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano() + seed*int64(time.Second)
+	return benchLogsAt(seed, batches, per, t0, 100_000)
+}
+
+func benchLogsAt(seed int64, batches, per int, t0, step int64) []plog.Logs {
+	r := rand.New(rand.NewPCG(uint64(seed), 10))
 	var out []plog.Logs
 	for range batches {
 		ld := plog.NewLogs()
@@ -114,7 +123,7 @@ func benchLogs(seed int64, batches, per int) []plog.Logs {
 			k := min(per-n, 1+r.IntN(32))
 			for range k {
 				rec := sl.LogRecords().AppendEmpty()
-				ts := t0 + int64(n)*100_000
+				ts := t0 + int64(n)*step
 				rec.SetTimestamp(pcommon.Timestamp(ts))
 				rec.SetObservedTimestamp(pcommon.Timestamp(ts + int64(r.IntN(1000000))))
 				sev := []plog.SeverityNumber{9, 9, 9, 5, 13, 17}[r.IntN(6)]
@@ -146,7 +155,7 @@ func benchLogs(seed int64, batches, per int) []plog.Logs {
 			}
 		}
 		out = append(out, ld)
-		t0 += int64(per) * 100_000
+		t0 += int64(per) * step
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,82 +89,153 @@ func BenchmarkWriteLogs(b *testing.B) {
 	b.ReportMetric(float64(b.N*512)/b.Elapsed().Seconds(), "logs/s")
 }
 
-// TestBytesPerItem reports the bytes on disk per span and per log record after compaction (run with -v; it
-// asserts only that the data round-trips in count).
-func TestBytesPerItem(t *testing.T) {
+// BenchmarkBytesPerItem writes OTLPD_BENCH_ITEMS (default 200,000) spans or log records, flushes and compacts
+// them, and reports the bytes of parts on disk per item. The timing is of the whole write, flush and compaction.
+func BenchmarkBytesPerItem(b *testing.B) {
 	n := 200_000
-	if testing.Short() {
-		n = 20_000
+	if s := os.Getenv("OTLPD_BENCH_ITEMS"); s != "" {
+		fmt.Sscan(s, &n)
 	}
 	ctx := context.Background()
 	for _, kind := range []string{"spans", "logs"} {
-		dir := t.TempDir()
-		e := openTest(t, dir, benchOpts(SyncNone))
-		written := 0
-		if kind == "spans" {
-			for _, td := range benchTraces(7, n/512, 512) {
-				e.WriteSpans(ctx, td)
-				written += td.SpanCount()
+		b.Run(kind, func(b *testing.B) {
+			var tds []ptrace.Traces
+			var lds []plog.Logs
+			if kind == "spans" {
+				tds = benchTraces(7, n/512, 512)
+			} else {
+				lds = benchLogs(7, n/512, 512)
 			}
-		} else {
-			for _, ld := range benchLogs(7, n/512, 512) {
-				e.WriteLogs(ctx, ld)
-				written += ld.LogRecordCount()
+			for range b.N {
+				dir := b.TempDir()
+				e := openTest(b, dir, benchOpts(SyncNone))
+				written := 0
+				for _, td := range tds {
+					e.WriteSpans(ctx, td)
+					written += td.SpanCount()
+				}
+				for _, ld := range lds {
+					e.WriteLogs(ctx, ld)
+					written += ld.LogRecordCount()
+				}
+				if err := e.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if err := e.Compact(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(e.DiskBytes())/float64(written), "disk-B/item")
+				e.Close()
 			}
-		}
-		if err := e.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Compact(ctx); err != nil {
-			t.Fatal(err)
-		}
-		size := e.DiskBytes()
-		e.Close()
-		t.Logf("%s: %d items, %d bytes of parts, %.1f bytes/item (%d bytes in the directory)", kind, written, size,
-			float64(size)/float64(written), dirBytes(dir))
+		})
 	}
 }
 
-// BenchmarkGetTrace looks traces up by ID, with no time range, in an engine holding spansTotal spans.
-func BenchmarkGetTrace(b *testing.B) {
+// BenchmarkLarge stores OTLPD_BENCH_SPANS spans and as many log records (default 1,000,000 each), spread
+// over 24 hours, flushed and compacted, then measures trace by ID (no time range) and searches over a 1-hour
+// window and over the whole range.
+func BenchmarkLarge(b *testing.B) {
 	total := 1_000_000
 	if s := os.Getenv("OTLPD_BENCH_SPANS"); s != "" {
 		fmt.Sscan(s, &total)
 	}
-	dir := b.TempDir()
-	e := openTest(b, dir, benchOpts(SyncNone))
-	defer e.Close()
 	ctx := context.Background()
+	dir := b.TempDir()
+	o := benchOpts(SyncNone)
+	e := openTest(b, dir, o)
+	defer e.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	step := int64(24*time.Hour) / int64(total)
 	var ids []storage.TraceID
-	for i := 0; i < total/512; i++ {
-		td := benchTraces(int64(i), 1, 512)[0]
-		if i%50 == 0 {
+	built := time.Now()
+	for i := range total / 512 {
+		td := benchTracesAt(int64(i), 1, 512, t0+int64(i)*512*step, step)[0]
+		if i%20 == 0 {
 			ids = append(ids, storage.TraceID(td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID()))
 		}
-		e.WriteSpans(ctx, td)
-	}
-	e.Flush(ctx)
-	e.Compact(ctx)
-	b.ResetTimer()
-	lat := make([]time.Duration, 0, b.N)
-	for i := range b.N {
-		t0 := time.Now()
-		n := 0
-		for td, err := range e.GetTrace(ctx, storage.TraceQuery{TraceID: ids[i%len(ids)]}) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += td.SpanCount()
+		if err := e.WriteSpans(ctx, td); err != nil {
+			b.Fatal(err)
 		}
-		lat = append(lat, time.Since(t0))
-		if n == 0 {
-			b.Fatal("empty trace")
+		if err := e.WriteLogs(ctx, benchLogsAt(int64(i), 1, 512, t0+int64(i)*512*step, step)[0]); err != nil {
+			b.Fatal(err)
 		}
 	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-}
+	if err := e.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Compact(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("stored %d spans and %d logs in %v: %d bytes of parts, %d parts", total/512*512, total/512*512,
+		time.Since(built).Round(time.Second), e.DiskBytes(), e.partCount())
+	hour := storage.SpanQuery{Start: time.Unix(0, t0+12*int64(time.Hour)), End: time.Unix(0, t0+13*int64(time.Hour))}
 
-var _ = rand.New
-var _ = plog.NewLogs
+	b.Run("trace-by-id", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for i := range b.N {
+			t := time.Now()
+			n := 0
+			for td, err := range e.GetTrace(ctx, storage.TraceQuery{TraceID: ids[i%len(ids)]}) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += td.SpanCount()
+			}
+			lat = append(lat, time.Since(t))
+			if n == 0 {
+				b.Fatal("empty trace")
+			}
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	})
+	spanSearch := func(b *testing.B, q storage.SpanQuery) {
+		for range b.N {
+			n := 0
+			for td, err := range e.FindSpans(ctx, q) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += td.SpanCount()
+			}
+			b.ReportMetric(float64(n), "spans")
+		}
+	}
+	attr := []storage.AttrPredicate{{Key: "user.id", Op: storage.OpEqual, Value: "user-4242"},
+		{Key: "http.request.method", Op: storage.OpEqual, Value: "POST"}}
+	b.Run("spans-attr-1h", func(b *testing.B) {
+		q := hour
+		q.Attributes, q.Limit = attr, 100
+		spanSearch(b, q)
+	})
+	b.Run("spans-attr-all", func(b *testing.B) {
+		spanSearch(b, storage.SpanQuery{Attributes: attr, Limit: 100})
+	})
+	b.Run("spans-service-error-all", func(b *testing.B) {
+		spanSearch(b, storage.SpanQuery{Service: "service-3", StatusSet: true, Status: ptrace.StatusCodeError, Limit: 100})
+	})
+	logSearch := func(b *testing.B, q storage.LogQuery) {
+		for range b.N {
+			n := 0
+			for ld, err := range e.FindLogs(ctx, q) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += ld.LogRecordCount()
+			}
+			b.ReportMetric(float64(n), "logs")
+		}
+	}
+	body := "by user-4242 ("
+	b.Run("logs-body-1h", func(b *testing.B) {
+		logSearch(b, storage.LogQuery{Start: hour.Start, End: hour.End, BodyContains: body, Limit: 100})
+	})
+	b.Run("logs-body-all", func(b *testing.B) {
+		logSearch(b, storage.LogQuery{BodyContains: body, Limit: 100})
+	})
+	b.Run("logs-body-all-substring", func(b *testing.B) {
+		// No whole word in the needle: no bloom filter can help, every string body is scanned.
+		logSearch(b, storage.LogQuery{BodyContains: "er-4242", Limit: 100})
+	})
+}

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -47,27 +49,40 @@ func headLogView(b *logBatch) *logView {
 
 const logFilterCols = 1<<part.ColTS | 1<<part.ColSet | 1<<part.ColCode | 1<<part.ColTID | 1<<part.ColBody
 
-// partLogView decodes a whole block of a log part and puts the column fields back into the records.
-func partLogView(p *partHandle, blk int) (*logView, error) {
-	b, err := p.r.ReadBlock(blk, logFilterCols|1<<part.ColAux|1<<part.ColBlob)
+// partLogView decodes the given rows (nil: all) of a block of a log part and puts the column fields back into
+// the records. b may hold some columns already.
+func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, error) {
+	b, err := readMissing(p, blk, b, logFilterCols|1<<part.ColAux|1<<part.ColBlob)
 	if err != nil {
-		return nil, fmt.Errorf("part %s: %w", p.path, err)
+		return nil, err
 	}
-	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b.Blob)
+	blob, want := b.Blob, b.N
+	if rows != nil {
+		raw, err := blockRows(p, blk, b)
+		if err != nil {
+			return nil, err
+		}
+		blob, want = selectRows(raw, rows), len(rows)
+	}
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(blob)
 	if err != nil {
 		return nil, corrupt(p, "block %d: %v", blk, err)
 	}
 	if ld.ResourceLogs().Len() != 1 || ld.ResourceLogs().At(0).ScopeLogs().Len() != 1 ||
-		ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().Len() != b.N {
+		ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().Len() != want {
 		return nil, corrupt(p, "block %d: record count does not match", blk)
 	}
 	recs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	v := &logView{groups: p.groups, rowGroup: make([]int32, b.N), recs: make([]plog.LogRecord, b.N), ts: b.TS, keep: ld}
-	for i := range b.N {
+	for k := range want {
+		i := k
+		if rows != nil {
+			i = rows[k]
+		}
 		if int(b.Set[i]) >= len(p.groups) {
 			return nil, corrupt(p, "block %d row %d: attribute set out of range", blk, i)
 		}
-		rec := recs.At(i)
+		rec := recs.At(k)
 		if b.Code[i]&(1<<8) == 0 {
 			rec.SetTimestamp(pcommonTS(b.TS[i]))
 		}
@@ -87,11 +102,12 @@ type logFilter struct {
 	q        *storage.LogQuery
 	tr       tsRange
 	words    []uint64 // token hashes every matching body holds
+	needle   []byte
 	needFull bool
 }
 
 func newLogFilter(q *storage.LogQuery) *logFilter {
-	f := &logFilter{q: q, tr: queryRange(q.Start, q.End), needFull: len(q.Attributes) > 0 || q.Match != nil}
+	f := &logFilter{q: q, tr: queryRange(q.Start, q.End), needFull: len(q.Attributes) > 0 || q.Match != nil, needle: []byte(q.BodyContains)}
 	part.WholeTokens(q.BodyContains, func(tok string) {
 		f.words = append(f.words, part.HashToken(part.TokenWord, tok, 0, ""))
 	})
@@ -149,7 +165,7 @@ func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool) (ok, full
 		if b.Body[i] == nil {
 			return true, true
 		}
-		if !strings.Contains(string(b.Body[i]), q.BodyContains) {
+		if !bytes.Contains(b.Body[i], f.needle) {
 			return false, false
 		}
 	}
@@ -223,13 +239,31 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 		}
 	}
 	if len(check) == 0 {
-		v := &logView{ts: b.TS}
+		v := &logView{ts: b.TS} // the columns answered every condition
 		for _, i := range sure {
 			fn(v, i)
 		}
 		return nil
 	}
-	v, err := partLogView(p, u.blk)
+	if needles := rawNeedles(f.q.Attributes, p.groups, allowed); len(needles) > 0 {
+		b, err = readMissing(p, u.blk, b, 1<<part.ColBlob)
+		if err != nil {
+			return err
+		}
+		raw, err := blockRows(p, u.blk, b)
+		if err != nil {
+			return err
+		}
+		check = slices.DeleteFunc(check, func(i int) bool {
+			for _, n := range needles {
+				if !bytes.Contains(raw[i], n) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	v, err := partLogView(p, u.blk, b, check)
 	if err != nil {
 		return err
 	}
@@ -317,27 +351,35 @@ func (e *Engine) FindLogs(ctx context.Context, q storage.LogQuery) iter.Seq2[plo
 	}
 }
 
+// materializeLogs copies the records of refs, in order, into a new plog.Logs, decoding only their rows.
 func materializeLogs(ctx context.Context, units []unit, refs []ref) (plog.Logs, error) {
 	ld := plog.NewLogs()
+	rowsOf := map[int32][]int{}
+	for _, r := range refs {
+		rowsOf[r.unit] = append(rowsOf[r.unit], int(r.row))
+	}
 	views := map[int32]*logView{}
+	for ui, rows := range rowsOf {
+		if err := ctx.Err(); err != nil {
+			return ld, err
+		}
+		u := &units[ui]
+		if u.p == nil {
+			views[ui] = headLogView(u.hl)
+			continue
+		}
+		slices.Sort(rows)
+		v, err := partLogView(u.p, u.blk, nil, slices.Compact(rows))
+		if err != nil {
+			return ld, err
+		}
+		views[ui] = v
+	}
 	var cur plog.LogRecordSlice
 	var lastView *logView
 	lastGroup := int32(-1)
-	for i, r := range refs {
-		if err := ctxCheck(ctx, i); err != nil {
-			return ld, err
-		}
+	for _, r := range refs {
 		v := views[r.unit]
-		if v == nil {
-			u := &units[r.unit]
-			var err error
-			if u.p == nil {
-				v = headLogView(u.hl)
-			} else if v, err = partLogView(u.p, u.blk); err != nil {
-				return ld, err
-			}
-			views[r.unit] = v
-		}
 		g := v.rowGroup[r.row]
 		if v != lastView || g != lastGroup {
 			gr := &v.groups[g]

@@ -148,9 +148,9 @@ func (c *cursor) load() error {
 	for c.blk < len(c.p.meta.Blocks) {
 		var err error
 		if c.p.meta.Kind == part.KindSpans {
-			c.spans, err = partSpanView(c.p, c.blk, nil)
+			c.spans, err = partSpanView(c.p, c.blk, nil, nil)
 		} else {
-			c.logs, err = partLogView(c.p, c.blk)
+			c.logs, err = partLogView(c.p, c.blk, nil, nil)
 		}
 		if err != nil {
 			return err

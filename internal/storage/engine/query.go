@@ -262,3 +262,26 @@ func sortFound[T any](xs []T, better func(a, b T) bool) {
 		return 0
 	})
 }
+
+// rawNeedles returns the values of equality predicates that a matching row's own encoding must contain
+// verbatim: predicates on the item's attributes (or AttrAny when no resource or scope of the part can supply
+// the value) whose value can only be the string form of a string attribute.
+func rawNeedles(preds []storage.AttrPredicate, groups []group, allowed []bool) [][]byte {
+	var out [][]byte
+	for _, p := range preds {
+		if p.Op != storage.OpEqual || !rawFilterable(p.Value) {
+			continue
+		}
+		switch p.Scope {
+		case storage.AttrSpan:
+		case storage.AttrAny:
+			if groupAttrEq(groups, allowed, p.Key, p.Value) {
+				continue
+			}
+		default:
+			continue
+		}
+		out = append(out, []byte(p.Value))
+	}
+	return out
+}

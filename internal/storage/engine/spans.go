@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -49,30 +50,101 @@ func headSpanView(b *spanBatch) *spanView {
 
 const spanFilterCols = 1<<part.ColTS | 1<<part.ColAux | 1<<part.ColSet | 1<<part.ColName | 1<<part.ColCode
 
-// partSpanView decodes a whole block of a span part and puts the column fields back into the spans.
-func partSpanView(p *partHandle, blk int, b *part.Block) (*spanView, error) {
-	var err error
-	if b == nil || b.Blob == nil || b.TID == nil {
-		b, err = p.r.ReadBlock(blk, spanFilterCols|1<<part.ColTID|1<<part.ColBlob)
-		if err != nil {
-			return nil, fmt.Errorf("part %s: %w", p.path, err)
+// readMissing adds to b the columns of mask it does not hold yet (b nil: a new block).
+func readMissing(p *partHandle, blk int, b *part.Block, mask uint32) (*part.Block, error) {
+	if b != nil {
+		have := uint32(0)
+		for c, ok := range map[int]bool{part.ColTS: b.TS != nil, part.ColAux: b.Aux != nil, part.ColTID: b.TID != nil,
+			part.ColSet: b.Set != nil, part.ColName: b.Name != nil, part.ColCode: b.Code != nil,
+			part.ColBody: b.Body != nil, part.ColBlob: b.Blob != nil} {
+			if ok {
+				have |= 1 << c
+			}
+		}
+		mask &^= have
+		if mask == 0 {
+			return b, nil
 		}
 	}
-	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(b.Blob)
+	nb, err := p.r.ReadBlock(blk, mask)
+	if err != nil {
+		return nil, fmt.Errorf("part %s: %w", p.path, err)
+	}
+	if b == nil {
+		return nb, nil
+	}
+	for _, c := range []struct {
+		dst *[]int64
+		src []int64
+	}{{&b.TS, nb.TS}, {&b.Aux, nb.Aux}} {
+		if c.src != nil {
+			*c.dst = c.src
+		}
+	}
+	for _, c := range []struct {
+		dst *[]uint32
+		src []uint32
+	}{{&b.Set, nb.Set}, {&b.Name, nb.Name}, {&b.Code, nb.Code}} {
+		if c.src != nil {
+			*c.dst = c.src
+		}
+	}
+	if nb.TID != nil {
+		b.TID = nb.TID
+	}
+	if nb.Body != nil {
+		b.Body = nb.Body
+	}
+	if nb.Blob != nil {
+		b.Blob = nb.Blob
+	}
+	return b, nil
+}
+
+// blockRows returns the bytes of each row of a block's blob.
+func blockRows(p *partHandle, blk int, b *part.Block) ([][]byte, error) {
+	rows, err := rowRanges(b.Blob, b.N)
+	if err != nil {
+		return nil, corrupt(p, "block %d: %v", blk, err)
+	}
+	return rows, nil
+}
+
+// partSpanView decodes the given rows (nil: all) of a block of a span part and puts the column fields back into
+// the spans. b may hold some columns already.
+func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView, error) {
+	b, err := readMissing(p, blk, b, spanFilterCols|1<<part.ColTID|1<<part.ColBlob)
+	if err != nil {
+		return nil, err
+	}
+	blob := b.Blob
+	want := b.N
+	if rows != nil {
+		raw, err := blockRows(p, blk, b)
+		if err != nil {
+			return nil, err
+		}
+		blob, want = selectRows(raw, rows), len(rows)
+	}
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(blob)
 	if err != nil {
 		return nil, corrupt(p, "block %d: %v", blk, err)
 	}
 	if td.ResourceSpans().Len() != 1 || td.ResourceSpans().At(0).ScopeSpans().Len() != 1 ||
-		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().Len() != b.N {
+		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().Len() != want {
 		return nil, corrupt(p, "block %d: span count does not match", blk)
 	}
 	sl := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	v := &spanView{groups: p.groups, rowGroup: make([]int32, b.N), spans: make([]ptrace.Span, b.N), ts: b.TS, keep: td}
-	for i := range b.N {
+	for k := range want {
+		i := k
+		if rows != nil {
+			i = rows[k]
+		}
 		if int(b.Set[i]) >= len(p.groups) || int(b.Name[i]) >= len(p.meta.Names) {
 			return nil, corrupt(p, "block %d row %d: dictionary index out of range", blk, i)
 		}
-		sp := sl.At(i)
+		sp := sl.At(k)
 		sp.SetTraceID(b.TID[i])
 		sp.SetStartTimestamp(pcommonTS(b.TS[i]))
 		sp.SetEndTimestamp(pcommonTS(b.TS[i] + b.Aux[i]))
@@ -219,7 +291,28 @@ func (f *spanFilter) scan(u *unit, fn func(v *spanView, row int)) error {
 		}
 		return nil
 	}
-	v, err := partSpanView(p, u.blk, nil)
+	if needles := rawNeedles(f.q.Attributes, p.groups, allowed); len(needles) > 0 {
+		b, err = readMissing(p, u.blk, b, 1<<part.ColBlob)
+		if err != nil {
+			return err
+		}
+		raw, err := blockRows(p, u.blk, b)
+		if err != nil {
+			return err
+		}
+		cand = slices.DeleteFunc(cand, func(i int) bool {
+			for _, n := range needles {
+				if !bytes.Contains(raw[i], n) {
+					return true
+				}
+			}
+			return false
+		})
+		if len(cand) == 0 {
+			return nil
+		}
+	}
+	v, err := partSpanView(p, u.blk, b, cand)
 	if err != nil {
 		return err
 	}
@@ -291,26 +384,32 @@ func (e *Engine) FindSpans(ctx context.Context, q storage.SpanQuery) iter.Seq2[p
 	}
 }
 
-// materializeSpans copies the spans of refs, in order, into a new ptrace.Traces.
+// materializeSpans copies the spans of refs, in order, into a new ptrace.Traces, decoding only their rows.
 func materializeSpans(ctx context.Context, units []unit, refs []ref) (ptrace.Traces, error) {
 	page := newSpanPage()
+	rowsOf := map[int32][]int{}
+	for _, r := range refs {
+		rowsOf[r.unit] = append(rowsOf[r.unit], int(r.row))
+	}
 	views := map[int32]*spanView{}
-	for i, r := range refs {
-		if err := ctxCheck(ctx, i); err != nil {
+	for ui, rows := range rowsOf {
+		if err := ctx.Err(); err != nil {
 			return page.td, err
 		}
-		v := views[r.unit]
-		if v == nil {
-			u := &units[r.unit]
-			var err error
-			if u.p == nil {
-				v = headSpanView(u.hs)
-			} else if v, err = partSpanView(u.p, u.blk, nil); err != nil {
-				return page.td, err
-			}
-			views[r.unit] = v
+		u := &units[ui]
+		if u.p == nil {
+			views[ui] = headSpanView(u.hs)
+			continue
 		}
-		page.add(v, int(r.row))
+		slices.Sort(rows)
+		v, err := partSpanView(u.p, u.blk, nil, slices.Compact(rows))
+		if err != nil {
+			return page.td, err
+		}
+		views[ui] = v
+	}
+	for _, r := range refs {
+		page.add(views[r.unit], int(r.row))
 	}
 	return page.td, nil
 }
@@ -445,7 +544,7 @@ func (e *Engine) GetTrace(ctx context.Context, q storage.TraceQuery) iter.Seq2[p
 				if len(rows) == 0 {
 					continue
 				}
-				v, err := partSpanView(p, bi, nil)
+				v, err := partSpanView(p, bi, b, rows)
 				if err != nil {
 					yield(ptrace.NewTraces(), fmt.Errorf("get trace: %w", err))
 					return
