@@ -23,6 +23,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "receive, store and serve OTLP traces, metrics and logs", runServe},
+		{"loadgen", "send the reference workload to an OTLP endpoint and report throughput and latency", runLoadgen},
+		{"query", "search traces and logs, show a trace, evaluate PromQL against a running otlpd", runQuery},
+		{"tail", "print spans, logs and metric points live as a running otlpd receives them", runTail},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -92,9 +95,13 @@ func newFlagSet(name, usage string, stdout io.Writer) *flag.FlagSet {
 
 // parseFlags parses args; --help prints the usage and returns flag.ErrHelp, a bad flag returns a usageError.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	// The flag package prints the usage on every parse error; only --help should.
+	usage := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		usage()
 		return err
 	}
 	if err != nil {

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/server"
+	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/tail"
 )
 
 const serveUsage = `Receive OTLP traces, metrics and logs (gRPC on --grpc-addr, HTTP on --http-addr), store them, and serve
@@ -67,11 +71,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	srv, err := server.New(cfg, log, server.Options{})
+	srv, err := newServer(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "otlpd listening: OTLP/gRPC %s, OTLP/HTTP %s, UI and API http://%s\n",
 		srv.GRPCAddr(), srv.HTTPAddr(), srv.UIAddr())
 	return srv.Run(ctx)
+}
+
+// newServer assembles otlpd from cfg, with the live tail: the hub sees every accepted batch and its streams
+// end when ctx ends, so that shutdown does not wait for them.
+func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*server.Server, error) {
+	hub := tail.NewHub(tail.Options{})
+	context.AfterFunc(ctx, hub.Close)
+	srv, err := server.New(cfg, log, server.Options{
+		Consumers: []pipeline.Consumer{hub.Consumer()},
+		Routes: func(mux *http.ServeMux, _ storage.Backend) {
+			mux.Handle("GET "+tail.Path, hub.Handler(tail.HandlerOptions{Compile: compileTailFilter}))
+		},
+	})
+	if err != nil {
+		hub.Close()
+		return nil, err
+	}
+	return srv, nil
 }

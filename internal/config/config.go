@@ -26,6 +26,7 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	Memory    Memory    `yaml:"memory"`
 	Engine    Engine    `yaml:"engine"`
+	Metrics   Metrics   `yaml:"metrics"`
 }
 
 // Engine tunes the embedded storage engine.
@@ -67,6 +68,32 @@ type Memory struct {
 	MaxPoints int `yaml:"max_points"`
 }
 
+// Metrics configures the Prometheus side of otlpd: the translation of OTLP metrics, the TSDB under
+// <data_dir>/metrics, its cardinality guard, and PromQL.
+type Metrics struct {
+	// NamingStrategy is how OTLP names become Prometheus names: UnderscoreEscapingWithSuffixes,
+	// UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation.
+	NamingStrategy string `yaml:"naming_strategy"`
+	// PromoteResourceAttributes are resource attributes added as labels to every series.
+	PromoteResourceAttributes []string `yaml:"promote_resource_attributes"`
+	// MaxSeries and MaxSeriesPerMetric bound the active series; new series past them are refused.
+	MaxSeries          int `yaml:"max_series"`
+	MaxSeriesPerMetric int `yaml:"max_series_per_metric"`
+	// OutOfOrderWindow accepts samples up to this much older than the newest of their series.
+	OutOfOrderWindow Duration `yaml:"out_of_order_window"`
+	// MaxExemplars is the size of the in-memory exemplar store.
+	MaxExemplars int64 `yaml:"max_exemplars"`
+	// DeltaMaxSeries and DeltaIdleTTL bound the state kept to turn delta temporality into cumulative.
+	DeltaMaxSeries int      `yaml:"delta_max_series"`
+	DeltaIdleTTL   Duration `yaml:"delta_idle_ttl"`
+	// QueryTimeout, QueryMaxSamples and LookbackDelta configure the PromQL engine.
+	QueryTimeout    Duration `yaml:"query_timeout"`
+	QueryMaxSamples int      `yaml:"query_max_samples"`
+	LookbackDelta   Duration `yaml:"lookback_delta"`
+	// RemoteWrite enables the Prometheus remote-write receiver at /api/v1/write on the UI address.
+	RemoteWrite bool `yaml:"remote_write"`
+}
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -84,6 +111,19 @@ func Default() Config {
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
 		Memory:    Memory{MaxSpans: 1_000_000, MaxLogs: 1_000_000, MaxPoints: 1_000_000},
 		Engine:    Engine{Sync: "batch"},
+		Metrics: Metrics{
+			NamingStrategy:     "UnderscoreEscapingWithSuffixes",
+			MaxSeries:          1_000_000,
+			MaxSeriesPerMetric: 100_000,
+			OutOfOrderWindow:   Duration(30 * time.Minute),
+			MaxExemplars:       100_000,
+			DeltaMaxSeries:     100_000,
+			DeltaIdleTTL:       Duration(time.Hour),
+			QueryTimeout:       Duration(2 * time.Minute),
+			QueryMaxSamples:    50_000_000,
+			LookbackDelta:      Duration(5 * time.Minute),
+			RemoteWrite:        true,
+		},
 	}
 }
 
@@ -144,6 +184,30 @@ func (c Config) Validate() error {
 	}
 	if c.Memory.MaxSpans <= 0 || c.Memory.MaxLogs <= 0 || c.Memory.MaxPoints <= 0 {
 		return errors.New("memory: max_spans, max_logs and max_points must be positive")
+	}
+	return c.Metrics.validate()
+}
+
+func (m Metrics) validate() error {
+	switch m.NamingStrategy {
+	case "UnderscoreEscapingWithSuffixes", "UnderscoreEscapingWithoutSuffixes", "NoUTF8EscapingWithSuffixes", "NoTranslation":
+	default:
+		return fmt.Errorf("metrics.naming_strategy: %q is not a naming strategy (want UnderscoreEscapingWithSuffixes, "+
+			"UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation)", m.NamingStrategy)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"max_series", int64(m.MaxSeries)}, {"max_series_per_metric", int64(m.MaxSeriesPerMetric)},
+		{"out_of_order_window", int64(m.OutOfOrderWindow)}, {"max_exemplars", m.MaxExemplars},
+		{"delta_max_series", int64(m.DeltaMaxSeries)}, {"delta_idle_ttl", int64(m.DeltaIdleTTL)},
+		{"query_timeout", int64(m.QueryTimeout)}, {"query_max_samples", int64(m.QueryMaxSamples)},
+		{"lookback_delta", int64(m.LookbackDelta)},
+	} {
+		if f.v <= 0 {
+			return fmt.Errorf("metrics.%s: must be positive", f.name)
+		}
 	}
 	return nil
 }

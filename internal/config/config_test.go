@@ -65,3 +65,32 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Fatal("Load of a missing file succeeded")
 	}
 }
+
+func TestValidateMetrics(t *testing.T) {
+	f := func(field string, mut func(m *Metrics)) {
+		t.Helper()
+		cfg := Default()
+		mut(&cfg.Metrics)
+		err := cfg.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), "metrics."+field+":") {
+			t.Errorf("%s: Validate = %v, want an error naming metrics.%s", field, err, field)
+		}
+	}
+	f("naming_strategy", func(m *Metrics) { m.NamingStrategy = "Dots" })
+	f("max_series", func(m *Metrics) { m.MaxSeries = 0 })
+	f("max_series_per_metric", func(m *Metrics) { m.MaxSeriesPerMetric = -1 })
+	f("out_of_order_window", func(m *Metrics) { m.OutOfOrderWindow = 0 })
+	f("max_exemplars", func(m *Metrics) { m.MaxExemplars = 0 })
+	f("delta_max_series", func(m *Metrics) { m.DeltaMaxSeries = 0 })
+	f("delta_idle_ttl", func(m *Metrics) { m.DeltaIdleTTL = 0 })
+	f("query_timeout", func(m *Metrics) { m.QueryTimeout = 0 })
+	f("query_max_samples", func(m *Metrics) { m.QueryMaxSamples = 0 })
+	f("lookback_delta", func(m *Metrics) { m.LookbackDelta = 0 })
+	for _, s := range []string{"UnderscoreEscapingWithSuffixes", "UnderscoreEscapingWithoutSuffixes", "NoUTF8EscapingWithSuffixes", "NoTranslation"} {
+		cfg := Default()
+		cfg.Metrics.NamingStrategy = s
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("strategy %s: %v", s, err)
+		}
+	}
+}

@@ -261,3 +261,21 @@ func TestHandWrittenJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestHTTP2 exports over cleartext HTTP/2 (prior knowledge), which OTLP/HTTP clients may use.
+func TestHTTP2(t *testing.T) {
+	r := start(t, Options{}, nil)
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: &protocols}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	resp, err := client.Post(r.otlp("/v1/logs"), "application/json", bytes.NewReader([]byte(jsonLogs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+		t.Errorf("status %d over HTTP/%d, want 200 over HTTP/2", resp.StatusCode, resp.ProtoMajor)
+	}
+}

@@ -1,5 +1,3 @@
-// Package server assembles otlpd from a config.Config: the storage backend, the pipeline that feeds it, the
-// OTLP receivers (gRPC and HTTP) and the UI/API HTTP server, and runs them until its context ends.
 package server
 
 import (
@@ -13,12 +11,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/otlpd/otlpd/internal/api/jaeger"
 	"github.com/otlpd/otlpd/internal/api/native"
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
+	"github.com/otlpd/otlpd/internal/metrics"
 	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/query"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -40,6 +42,7 @@ type Server struct {
 	log     *slog.Logger
 	opts    Options
 	backend storage.Backend
+	metrics *metricsStore
 	pipe    *pipeline.Pipeline
 
 	grpcLis, httpLis, uiLis net.Listener
@@ -73,7 +76,11 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 			return nil, err
 		}
 	}
-	consumers := append([]pipeline.Consumer{storageConsumer(s.backend)}, opts.Consumers...)
+	reg := prometheus.NewRegistry()
+	if s.metrics, err = openMetrics(cfg, log, reg); err != nil {
+		return nil, err
+	}
+	consumers := append([]pipeline.Consumer{storageConsumer(s.backend), {Name: "metrics", Metrics: s.metrics}}, opts.Consumers...)
 	s.pipe = pipeline.New(pipeline.Options{MaxInFlightBytes: cfg.Ingest.MaxInFlightBytes}, consumers...)
 
 	recv := otlp.New(s.pipe, otlp.Options{
@@ -94,7 +101,12 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	}
 
 	s.grpcSrv = recv.NewGRPCServer()
+	// OTLP/HTTP clients may speak HTTP/1.1 or HTTP/2; without TLS, HTTP/2 is the prior-knowledge kind.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	s.httpSrv = &http.Server{
+		Protocols:         &protocols,
 		Handler:           recv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -116,6 +128,8 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	native.New(s.backend, log.With("component", "api")).Register(mux)
+	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
+	promRoutes(mux, cfg, s.metrics.Store, reg, log)
 	if opts.Routes != nil {
 		opts.Routes(mux, s.backend)
 	}
@@ -136,6 +150,9 @@ func (s *Server) HTTPAddr() net.Addr { return s.httpLis.Addr() }
 
 // UIAddr is the bound UI and API address.
 func (s *Server) UIAddr() net.Addr { return s.uiLis.Addr() }
+
+// Metrics is the Prometheus TSDB store the server writes metrics to.
+func (s *Server) Metrics() *metrics.Store { return s.metrics.Store }
 
 // Backend is the storage the server writes to.
 func (s *Server) Backend() storage.Backend { return s.backend }
@@ -191,6 +208,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.backend.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close storage: %w", err))
 	}
+	if err := s.metrics.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close metrics store: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -203,5 +223,8 @@ func (s *Server) closeAll() {
 	}
 	if s.backend != nil && s.opts.Backend == nil {
 		_ = s.backend.Close()
+	}
+	if s.metrics != nil {
+		_ = s.metrics.Close()
 	}
 }

@@ -55,6 +55,16 @@ type SpanReader interface {
 	Operations(ctx context.Context, q OperationQuery) ([]Operation, error)
 }
 
+// SpanScanner is an optional interface of a SpanReader that can visit matching spans without copying them,
+// for aggregations (RED, service graph) that read every span of a range once. Callers check for it at run
+// time and fall back to FindSpans.
+type SpanScanner interface {
+	// ScanSpans calls fn for each span that matches q, newest first, at most q.Limit spans (0: backend
+	// default), until fn returns false. The arguments are read-only views of stored data: fn must not modify
+	// them or keep them after it returns. fn must not call the backend. Safe for concurrent use.
+	ScanSpans(ctx context.Context, q SpanQuery, fn func(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool) error
+}
+
 // LogWriter stores log records.
 type LogWriter interface {
 	// WriteLogs stores every record of ld, with the durability and ownership rules of SpanWriter.WriteSpans.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/otlpd/otlpd/internal/query"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -22,6 +23,7 @@ type Reader interface {
 // API serves the native JSON API. Safe for concurrent use.
 type API struct {
 	store Reader
+	q     *query.Querier // search and analysis (query.go, search.go, ...)
 	log   *slog.Logger
 }
 
@@ -30,7 +32,7 @@ func New(store Reader, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{store: store, log: log}
+	return &API{store: store, q: query.New(store, store, query.Options{Logger: log}), log: log}
 }
 
 // Register adds the API's routes to mux.
@@ -40,6 +42,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix+"logs", a.getLogs)
 	mux.HandleFunc("GET "+Prefix+"metrics", a.getMetrics)
 	mux.HandleFunc("GET "+Prefix+"metrics/{name}", a.getMetricPoints)
+	a.registerQuery(mux)
 }
 
 // errorBody is the JSON body of every error response.

@@ -66,7 +66,7 @@ func decode[R unmarshaler](newReq func() R, body []byte, f format, signal string
 	if err == nil {
 		return req, rejections{}, nil
 	}
-	fixed, rej, serr := salvage(body, f, signal)
+	fixed, rej, serr := salvage(body, f, signal, err)
 	if serr == nil {
 		req = newReq()
 		if unmarshal(req, fixed, f) == nil {

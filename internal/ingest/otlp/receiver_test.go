@@ -20,7 +20,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"compress/gzip"
 )
@@ -343,4 +345,32 @@ func TestCORS(t *testing.T) {
 			t.Errorf("POST: status %d allow-origin %q", resp2.StatusCode, resp2.Header.Get("Access-Control-Allow-Origin"))
 		}
 	})
+}
+
+// rawBytes and bytesCodec let a test send arbitrary bytes as a gRPC request.
+type rawBytes []byte
+
+type bytesCodec struct{}
+
+func (bytesCodec) Marshal(v any) ([]byte, error) { return *(v.(*rawBytes)), nil }
+func (bytesCodec) Unmarshal(data []byte, v any) error {
+	*(v.(*rawBytes)) = append([]byte(nil), data...)
+	return nil
+}
+func (bytesCodec) Name() string { return "proto" }
+
+// TestGRPCDecompressionBomb sends small compressed messages that inflate past the message limit: gRPC must
+// refuse them with RESOURCE_EXHAUSTED without holding the inflated message.
+func TestGRPCDecompressionBomb(t *testing.T) {
+	conn := startGRPC(t, &fakeConsumer{}, Options{MaxGRPCMessageBytes: 1 << 20})
+	for _, enc := range []string{"gzip", "zstd"} {
+		t.Run(enc, func(t *testing.T) {
+			in, out := rawBytes(make([]byte, 32<<20)), rawBytes(nil)
+			err := conn.Invoke(context.Background(), "/"+traceService+"/Export", &in, &out,
+				grpc.ForceCodec(bytesCodec{}), grpc.UseCompressor(enc))
+			if s, _ := status.FromError(err); s.Code() != codes.ResourceExhausted {
+				t.Errorf("32 MiB of zeros as %s: %v, want RESOURCE_EXHAUSTED", enc, err)
+			}
+		})
+	}
 }

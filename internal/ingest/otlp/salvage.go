@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -18,7 +19,8 @@ import (
 //
 // Items removed: spans with a malformed trace_id, span_id, parent_span_id, or link trace_id/span_id; log
 // records with a malformed trace_id or span_id; data points with an exemplar with a malformed trace_id or
-// span_id. Positions in messages are those of the request as received.
+// span_id. Positions in messages are those of the request as received. JSON bodies over maxSalvageJSON are
+// not rewritten.
 
 // idField is a bytes field holding an ID of size bytes (or nothing).
 type idField struct {
@@ -386,9 +388,18 @@ func salvageJSON(body []byte, signal string) ([]byte, rejections, error) {
 	return out, rej, err
 }
 
-// salvage rewrites body without the items with malformed IDs, or fails with errNothingToSalvage.
-func salvage(body []byte, f format, signal string) ([]byte, rejections, error) {
+// maxSalvageJSON bounds the JSON bodies salvage rewrites: it decodes them into generic maps, which take
+// several times the body's size. A larger JSON request with a malformed ID is refused whole (400).
+const maxSalvageJSON = 4 << 20
+
+// salvage rewrites body without the items with malformed IDs, or fails with errNothingToSalvage. decodeErr
+// is pdata's error: JSON is only rewritten when that error is about an ID, so that other malformed JSON does
+// not pay for a second, generic parse. (The protobuf rewrite is one cheap pass and always tried.)
+func salvage(body []byte, f format, signal string, decodeErr error) ([]byte, rejections, error) {
 	if f == formatJSON {
+		if len(body) > maxSalvageJSON || !strings.Contains(decodeErr.Error(), "ID.UnmarshalJSONIter") {
+			return nil, rejections{}, errNothingToSalvage
+		}
 		return salvageJSON(body, signal)
 	}
 	return salvageProto(body, signal)

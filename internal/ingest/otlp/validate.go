@@ -314,7 +314,9 @@ func validateMetrics(md pmetric.Metrics, maxAttr int) rejections {
 			mi := -1
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
 				mi++
-				return validateMetric(m, fmt.Sprintf("%s.metrics[%d]", where, mi), maxAttr, &rej)
+				// The location is formatted only when a problem is reported.
+				name := func() string { return fmt.Sprintf("%s.metrics[%d] (%q)", where, mi, truncate(m.Name(), 64)) }
+				return validateMetric(m, name, maxAttr, &rej)
 			})
 			return sm.Metrics().Len() == 0
 		})
@@ -342,12 +344,11 @@ func pointCount(m pmetric.Metric) int {
 
 // validateMetric removes the invalid points of m and reports whether m itself must go (a metric-level
 // problem, or no point left).
-func validateMetric(m pmetric.Metric, where string, maxAttr int, rej *rejections) bool {
-	name := fmt.Sprintf("%s (%q)", where, truncate(m.Name(), 64))
+func validateMetric(m pmetric.Metric, name func() string, maxAttr int, rej *rejections) bool {
 	var temporality pmetric.AggregationTemporality = -1
 	switch m.Type() {
 	case pmetric.MetricTypeEmpty:
-		rej.add(1, name, "metric has no data (gauge, sum, histogram, exponential_histogram or summary)")
+		rej.add(1, name(), "metric has no data (gauge, sum, histogram, exponential_histogram or summary)")
 		return true
 	case pmetric.MetricTypeSum:
 		temporality = m.Sum().AggregationTemporality()
@@ -357,10 +358,10 @@ func validateMetric(m pmetric.Metric, where string, maxAttr int, rej *rejections
 		temporality = m.ExponentialHistogram().AggregationTemporality()
 	}
 	if temporality == pmetric.AggregationTemporalityUnspecified {
-		rej.add(int64(pointCount(m)), name, "aggregation_temporality must be DELTA (1) or CUMULATIVE (2), not 0")
+		rej.add(int64(pointCount(m)), name(), "aggregation_temporality must be DELTA (1) or CUMULATIVE (2), not 0")
 		return true
 	}
-	pointWhere := func(i int) string { return fmt.Sprintf("%s.data_points[%d]", name, i) }
+	pointWhere := func(i int) string { return fmt.Sprintf("%s.data_points[%d]", name(), i) }
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
 		removeNumberPoints(m.Gauge().DataPoints(), pointWhere, maxAttr, rej)

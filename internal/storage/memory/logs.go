@@ -1,11 +1,9 @@
 package memory
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
-	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -35,11 +33,9 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write logs: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
+	// Index the batch before taking the lock: one allocation, and readers wait only for the insertion.
+	entries := make([]logEntry, ld.LogRecordCount())
+	n := 0
 	rls := ld.ResourceLogs()
 	for i := range rls.Len() {
 		rl := rls.At(i)
@@ -61,14 +57,33 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 				if t == 0 {
 					t = int64(rec.ObservedTimestamp())
 				}
-				s.seq++
-				s.logs.push(&logEntry{scope: scope, rec: rec, seq: s.seq, t: t})
+				entries[n] = logEntry{scope: scope, rec: rec, t: t}
+				n++
 			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	for i := range entries[:n] {
+		e := &entries[i]
+		s.seq++
+		e.seq = s.seq
+		s.logs.push(e)
+		s.logServices.add(e.scope.res.service, e)
+		if id := e.rec.TraceID(); !id.IsEmpty() {
+			s.logTraces.add(storage.TraceID(id), e)
 		}
 	}
 	for s.logs.len() > s.opts.MaxLogs {
 		s.noteEviction(sigLogs, s.opts.MaxLogs)
-		s.logs.pop()
+		e := s.logs.pop()
+		s.logServices.evict(e.scope.res.service, e)
+		if id := e.rec.TraceID(); !id.IsEmpty() {
+			s.logTraces.evict(storage.TraceID(id), e)
+		}
 	}
 	return nil
 }
@@ -76,24 +91,20 @@ func (s *Store) WriteLogs(ctx context.Context, ld plog.Logs) error {
 // FindLogs yields the records matching q in q.Order on their time (ties: by arrival).
 func (s *Store) FindLogs(ctx context.Context, q storage.LogQuery) iter.Seq2[plog.Logs, error] {
 	return func(yield func(plog.Logs, error) bool) {
-		matches, err := s.matchLogs(ctx, &q)
-		if err != nil {
+		before := func(a, b *logEntry) bool { // newest first
+			return a.t > b.t || (a.t == b.t && a.seq > b.seq)
+		}
+		if q.Order == storage.OldestFirst {
+			before = func(a, b *logEntry) bool {
+				return a.t < b.t || (a.t == b.t && a.seq < b.seq)
+			}
+		}
+		top := newTopK(orDefault(q.Limit, DefaultLogLimit), before)
+		if err := s.matchLogs(ctx, &q, top.offer); err != nil {
 			yield(plog.NewLogs(), fmt.Errorf("find logs: %w", err))
 			return
 		}
-		sign := -1 // newest first
-		if q.Order == storage.OldestFirst {
-			sign = 1
-		}
-		slices.SortFunc(matches, func(a, b *logEntry) int {
-			if c := cmp.Compare(a.t, b.t); c != 0 {
-				return sign * c
-			}
-			return sign * cmp.Compare(a.seq, b.seq)
-		})
-		if limit := orDefault(q.Limit, DefaultLogLimit); len(matches) > limit {
-			matches = matches[:limit]
-		}
+		matches := top.sorted()
 		for len(matches) > 0 {
 			if err := ctxErr(ctx); err != nil {
 				yield(plog.NewLogs(), err)
@@ -108,29 +119,38 @@ func (s *Store) FindLogs(ctx context.Context, q storage.LogQuery) iter.Seq2[plog
 	}
 }
 
-func (s *Store) matchLogs(ctx context.Context, q *storage.LogQuery) ([]*logEntry, error) {
+// matchLogs calls match with each stored record matching q, in arrival order, under the read lock.
+func (s *Store) matchLogs(ctx context.Context, q *storage.LogQuery, match func(*logEntry)) error {
 	if err := ctxErr(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	start, end := unixNano(q.Start), unixNano(q.End)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, storage.ErrClosed
+		return storage.ErrClosed
 	}
-	var out []*logEntry
-	for i := range s.logs.len() {
+	// Scan the smallest list that holds every candidate.
+	from := &s.logs
+	if !q.TraceID.IsEmpty() {
+		from = s.logTraces[q.TraceID]
+	} else if q.Service != "" {
+		from = s.logServices[q.Service]
+	}
+	if from == nil {
+		return nil
+	}
+	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		e := s.logs.at(i)
-		if logMatches(e, q, start, end) {
-			out = append(out, e)
+		if e := from.at(i); logMatches(e, q, start, end) {
+			match(e)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func logMatches(e *logEntry, q *storage.LogQuery, start, end int64) bool {

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/otlpd/otlpd/internal/storage"
@@ -38,16 +39,36 @@ type Store struct {
 	closed bool
 	seq    uint64 // arrival number of the last stored item, all signals
 
-	spans    fifo[*spanEntry]
-	traces   map[storage.TraceID]*traceEntry
-	services map[string]*serviceEntry
+	spans        fifo[*spanEntry]
+	traces       index[storage.TraceID, *spanEntry]
+	spanServices index[string, *spanEntry] // by service.name ("" for none)
+	operations   map[string]map[opKey]int  // service -> operation -> stored spans
 
-	logs fifo[*logEntry]
+	logs        fifo[*logEntry]
+	logTraces   index[storage.TraceID, *logEntry] // records with a trace ID
+	logServices index[string, *logEntry]
 
 	points  fifo[*pointEntry]
-	metrics map[string]int // metric name -> stored points
+	metrics index[string, *pointEntry] // by metric name
 
-	evicting [3]bool // a signal has started evicting (logged once)
+	evicted  [3]int64 // items evicted, by signal
+	evicting [3]bool  // a signal has started evicting (logged once)
+}
+
+// Stats counts what a Store holds and what it has evicted.
+type Stats struct {
+	Spans, Logs, Points                      int
+	EvictedSpans, EvictedLogs, EvictedPoints int64
+}
+
+// Stats returns the current counts. Safe for concurrent use; valid after Close (all zero but the evictions).
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Stats{
+		Spans: s.spans.len(), Logs: s.logs.len(), Points: s.points.len(),
+		EvictedSpans: s.evicted[sigSpans], EvictedLogs: s.evicted[sigLogs], EvictedPoints: s.evicted[sigPoints],
+	}
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -67,11 +88,14 @@ func New(opts Options) *Store {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Store{
-		opts:     opts,
-		log:      opts.Logger,
-		traces:   make(map[storage.TraceID]*traceEntry),
-		services: make(map[string]*serviceEntry),
-		metrics:  make(map[string]int),
+		opts:         opts,
+		log:          opts.Logger,
+		traces:       make(index[storage.TraceID, *spanEntry]),
+		spanServices: make(index[string, *spanEntry]),
+		operations:   make(map[string]map[opKey]int),
+		logTraces:    make(index[storage.TraceID, *logEntry]),
+		logServices:  make(index[string, *logEntry]),
+		metrics:      make(index[string, *pointEntry]),
 	}
 }
 
@@ -83,12 +107,9 @@ func (s *Store) Close() error {
 		return storage.ErrClosed
 	}
 	s.closed = true
-	s.spans = fifo[*spanEntry]{}
-	s.traces = nil
-	s.services = nil
-	s.logs = fifo[*logEntry]{}
-	s.points = fifo[*pointEntry]{}
-	s.metrics = nil
+	s.spans, s.traces, s.spanServices, s.operations = fifo[*spanEntry]{}, nil, nil, nil
+	s.logs, s.logTraces, s.logServices = fifo[*logEntry]{}, nil, nil
+	s.points, s.metrics = fifo[*pointEntry]{}, nil
 	return nil
 }
 
@@ -100,8 +121,9 @@ const (
 
 var signalNames = [3]string{"spans", "log records", "metric points"}
 
-// noteEviction logs the first eviction of a signal. s.mu is held for writing.
+// noteEviction counts an eviction and logs the first of a signal. s.mu is held for writing.
 func (s *Store) noteEviction(sig, limit int) {
+	s.evicted[sig]++
 	if s.evicting[sig] {
 		return
 	}
@@ -169,4 +191,113 @@ func ctxErr(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// index lists the stored items of each key in arrival order. Since eviction follows arrival order, the item
+// evicted is always the first of its key.
+type index[K comparable, E comparable] map[K]*fifo[E]
+
+func (ix index[K, E]) add(k K, e E) {
+	q := ix[k]
+	if q == nil {
+		q = &fifo[E]{}
+		ix[k] = q
+	}
+	q.push(e)
+}
+
+// evict removes e, the oldest item of k.
+func (ix index[K, E]) evict(k K, e E) {
+	q := ix[k]
+	if q == nil || q.len() == 0 || q.at(0) != e {
+		panic("BUG: evicted item is not the oldest of its index key")
+	}
+	q.pop()
+	if q.len() == 0 {
+		delete(ix, k)
+	}
+}
+
+// items returns the items of k, oldest first.
+func (ix index[K, E]) items(k K) []E {
+	q := ix[k]
+	if q == nil {
+		return nil
+	}
+	out := make([]E, q.len())
+	for i := range out {
+		out[i] = q.at(i)
+	}
+	return out
+}
+
+// topK keeps the first k items offered in the order given by before (before(a, b): a comes first). It is a
+// heap whose root is the last item kept, so a scan costs O(n log k) and keeps k items, not every match.
+type topK[T any] struct {
+	k      int
+	before func(a, b T) bool
+	h      []T
+}
+
+func newTopK[T any](k int, before func(a, b T) bool) *topK[T] {
+	return &topK[T]{k: k, before: before}
+}
+
+func (t *topK[T]) offer(x T) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, x)
+		t.up(len(t.h) - 1)
+		return
+	}
+	if t.k > 0 && t.before(x, t.h[0]) {
+		t.h[0] = x
+		t.down(0)
+	}
+}
+
+// after reports whether h[i] should sit above h[j]: it comes later in the output.
+func (t *topK[T]) after(i, j int) bool { return t.before(t.h[j], t.h[i]) }
+
+func (t *topK[T]) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.after(i, p) {
+			return
+		}
+		t.h[i], t.h[p] = t.h[p], t.h[i]
+		i = p
+	}
+}
+
+func (t *topK[T]) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(t.h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(t.h) && t.after(r, l) {
+			m = r
+		}
+		if !t.after(m, i) {
+			return
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
+}
+
+// sorted returns the kept items in output order.
+func (t *topK[T]) sorted() []T {
+	out := t.h
+	slices.SortFunc(out, func(a, b T) int {
+		switch {
+		case t.before(a, b):
+			return -1
+		case t.before(b, a):
+			return 1
+		}
+		return 0
+	})
+	return out
 }

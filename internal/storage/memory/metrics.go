@@ -1,11 +1,9 @@
 package memory
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
-	"slices"
 	"sort"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -41,11 +39,9 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
+	// Index the batch before taking the lock: one allocation, and readers wait only for the insertion.
+	entries := make([]pointEntry, md.DataPointCount())
+	next := 0
 	rms := md.ResourceMetrics()
 	for i := range rms.Len() {
 		rm := rms.At(i)
@@ -63,20 +59,28 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 				}
 				g := &metricGroup{scope: scope, m: m}
 				for p := range n {
-					s.seq++
-					s.points.push(&pointEntry{metric: g, idx: p, seq: s.seq, t: pointTime(m, p)})
+					entries[next] = pointEntry{metric: g, idx: p, t: pointTime(m, p)}
+					next++
 				}
-				s.metrics[m.Name()] += n
 			}
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	for i := range entries[:next] {
+		e := &entries[i]
+		s.seq++
+		e.seq = s.seq
+		s.points.push(e)
+		s.metrics.add(e.metric.m.Name(), e)
 	}
 	for s.points.len() > s.opts.MaxPoints {
 		s.noteEviction(sigPoints, s.opts.MaxPoints)
 		e := s.points.pop()
-		name := e.metric.m.Name()
-		if s.metrics[name]--; s.metrics[name] <= 0 {
-			delete(s.metrics, name)
-		}
+		s.metrics.evict(e.metric.m.Name(), e)
 	}
 	return nil
 }
@@ -102,20 +106,14 @@ func (s *Store) MetricNames(ctx context.Context) ([]string, error) {
 // FindMetrics yields the points matching q, oldest first by point time (ties: by arrival).
 func (s *Store) FindMetrics(ctx context.Context, q storage.MetricQuery) iter.Seq2[pmetric.Metrics, error] {
 	return func(yield func(pmetric.Metrics, error) bool) {
-		matches, err := s.matchPoints(ctx, &q)
-		if err != nil {
+		top := newTopK(orDefault(q.Limit, DefaultPointLimit), func(a, b *pointEntry) bool { // oldest first
+			return a.t < b.t || (a.t == b.t && a.seq < b.seq)
+		})
+		if err := s.matchPoints(ctx, &q, top.offer); err != nil {
 			yield(pmetric.NewMetrics(), fmt.Errorf("find metrics: %w", err))
 			return
 		}
-		slices.SortFunc(matches, func(a, b *pointEntry) int {
-			if c := cmp.Compare(a.t, b.t); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.seq, b.seq)
-		})
-		if limit := orDefault(q.Limit, DefaultPointLimit); len(matches) > limit {
-			matches = matches[:limit]
-		}
+		matches := top.sorted()
 		for len(matches) > 0 {
 			if err := ctxErr(ctx); err != nil {
 				yield(pmetric.NewMetrics(), err)
@@ -130,32 +128,35 @@ func (s *Store) FindMetrics(ctx context.Context, q storage.MetricQuery) iter.Seq
 	}
 }
 
-func (s *Store) matchPoints(ctx context.Context, q *storage.MetricQuery) ([]*pointEntry, error) {
+// matchPoints calls match with each stored point matching q, in arrival order, under the read lock.
+func (s *Store) matchPoints(ctx context.Context, q *storage.MetricQuery, match func(*pointEntry)) error {
 	if err := ctxErr(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	start, end := unixNano(q.Start), unixNano(q.End)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, storage.ErrClosed
+		return storage.ErrClosed
 	}
-	if q.Name != "" && s.metrics[q.Name] == 0 {
-		return nil, nil
+	from := &s.points
+	if q.Name != "" {
+		// Only the points of the metric.
+		if from = s.metrics[q.Name]; from == nil {
+			return nil
+		}
 	}
-	var out []*pointEntry
-	for i := range s.points.len() {
+	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		e := s.points.at(i)
-		if (q.Name == "" || e.metric.m.Name() == q.Name) && inRange(e.t, start, end) {
-			out = append(out, e)
+		if e := from.at(i); inRange(e.t, start, end) {
+			match(e)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func pointCount(m pmetric.Metric) int {

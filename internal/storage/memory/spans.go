@@ -34,20 +34,9 @@ type spanEntry struct {
 	start, end int64 // unix ns
 }
 
-// traceEntry lists the stored spans of one trace in arrival order.
-type traceEntry struct {
-	spans []*spanEntry
-}
-
 type opKey struct {
 	name string
 	kind ptrace.SpanKind
-}
-
-// serviceEntry counts the stored spans of a service by operation.
-type serviceEntry struct {
-	spans int
-	ops   map[opKey]int
 }
 
 // WriteSpans stores every span of td, keeping references to it.
@@ -55,11 +44,9 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 	if err := ctxErr(ctx); err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
+	// Index the batch before taking the lock: one allocation, and readers wait only for the insertion.
+	entries := make([]spanEntry, td.SpanCount())
+	n := 0
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		rs := rss.At(i)
@@ -77,17 +64,20 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 			spans := ss.Spans()
 			for k := range spans.Len() {
 				sp := spans.At(k)
-				s.seq++
-				e := &spanEntry{
-					scope: scope,
-					span:  sp,
-					seq:   s.seq,
-					start: int64(sp.StartTimestamp()),
-					end:   int64(sp.EndTimestamp()),
-				}
-				s.addSpan(e)
+				entries[n] = spanEntry{scope: scope, span: sp, start: int64(sp.StartTimestamp()), end: int64(sp.EndTimestamp())}
+				n++
 			}
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	for i := range entries[:n] {
+		s.seq++
+		entries[i].seq = s.seq
+		s.addSpan(&entries[i])
 	}
 	for s.spans.len() > s.opts.MaxSpans {
 		s.noteEviction(sigSpans, s.opts.MaxSpans)
@@ -98,48 +88,29 @@ func (s *Store) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 
 func (s *Store) addSpan(e *spanEntry) {
 	s.spans.push(e)
-	id := storage.TraceID(e.span.TraceID())
-	t := s.traces[id]
-	if t == nil {
-		t = &traceEntry{}
-		s.traces[id] = t
+	s.traces.add(storage.TraceID(e.span.TraceID()), e)
+	svc := e.scope.res.service
+	s.spanServices.add(svc, e)
+	ops := s.operations[svc]
+	if ops == nil {
+		ops = make(map[opKey]int)
+		s.operations[svc] = ops
 	}
-	t.spans = append(t.spans, e)
-	svc := s.services[e.scope.res.service]
-	if svc == nil {
-		svc = &serviceEntry{ops: make(map[opKey]int)}
-		s.services[e.scope.res.service] = svc
-	}
-	svc.spans++
-	svc.ops[opKey{e.span.Name(), e.span.Kind()}]++
+	ops[opKey{e.span.Name(), e.span.Kind()}]++
 }
 
 func (s *Store) evictSpan() {
 	e := s.spans.pop()
-	id := storage.TraceID(e.span.TraceID())
-	if t := s.traces[id]; t != nil {
-		// Eviction follows arrival order, so the evicted span is the first of its trace.
-		if t.spans[0] == e {
-			t.spans[0] = nil
-			t.spans = t.spans[1:]
-		} else if i := slices.Index(t.spans, e); i >= 0 {
-			t.spans[i] = nil
-			t.spans = slices.Delete(t.spans, i, i+1)
-		}
-		if len(t.spans) == 0 {
-			delete(s.traces, id)
-		}
-	}
-	svc := s.services[e.scope.res.service]
-	if svc == nil {
-		return
-	}
+	s.traces.evict(storage.TraceID(e.span.TraceID()), e)
+	svc := e.scope.res.service
+	s.spanServices.evict(svc, e)
+	ops := s.operations[svc]
 	k := opKey{e.span.Name(), e.span.Kind()}
-	if svc.ops[k]--; svc.ops[k] <= 0 {
-		delete(svc.ops, k)
-	}
-	if svc.spans--; svc.spans <= 0 {
-		delete(s.services, e.scope.res.service)
+	if ops[k]--; ops[k] <= 0 {
+		delete(ops, k)
+		if len(ops) == 0 {
+			delete(s.operations, svc)
+		}
 	}
 }
 
@@ -152,10 +123,7 @@ func (s *Store) GetTrace(ctx context.Context, q storage.TraceQuery) iter.Seq2[pt
 			yield(ptrace.NewTraces(), storage.ErrClosed)
 			return
 		}
-		var entries []*spanEntry
-		if t := s.traces[q.TraceID]; t != nil {
-			entries = slices.Clone(t.spans)
-		}
+		entries := s.traces.items(q.TraceID)
 		s.mu.RUnlock()
 		if len(entries) == 0 {
 			yield(ptrace.NewTraces(), storage.ErrNotFound)
@@ -168,49 +136,43 @@ func (s *Store) GetTrace(ctx context.Context, q storage.TraceQuery) iter.Seq2[pt
 // FindTraceIDs returns the traces with a span matching q, newest first by the start of their newest matching
 // span.
 func (s *Store) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]storage.TraceRef, error) {
-	matches, err := s.matchSpans(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("find trace ids: %w", err)
-	}
+	// Aggregate per trace while scanning (under the read lock; the callback only touches local state), then
+	// keep the Limit traces with the newest matching spans.
 	type found struct {
-		ref    storage.TraceRef
-		newest int64
-		seq    uint64
+		id          storage.TraceID
+		first, last int64 // earliest start, latest end of the matching spans
+		newest      int64 // start of the newest matching span
+		seq         uint64
 	}
-	byID := make(map[storage.TraceID]*found)
-	var order []*found
-	for _, e := range matches {
+	var traces []found
+	byID := make(map[storage.TraceID]int)
+	err := s.matchSpans(ctx, q, func(e *spanEntry) {
 		id := storage.TraceID(e.span.TraceID())
-		f := byID[id]
-		if f == nil {
-			f = &found{ref: storage.TraceRef{TraceID: id, Start: unixTime(e.start), End: unixTime(e.end)}, newest: e.start, seq: e.seq}
-			byID[id] = f
-			order = append(order, f)
-			continue
+		i, ok := byID[id]
+		if !ok {
+			byID[id] = len(traces)
+			traces = append(traces, found{id: id, first: e.start, last: e.end, newest: e.start, seq: e.seq})
+			return
 		}
-		if st := unixTime(e.start); st.Before(f.ref.Start) {
-			f.ref.Start = st
-		}
-		if en := unixTime(e.end); en.After(f.ref.End) {
-			f.ref.End = en
-		}
+		f := &traces[i]
+		f.first, f.last = min(f.first, e.start), max(f.last, e.end)
 		if e.start > f.newest || (e.start == f.newest && e.seq > f.seq) {
 			f.newest, f.seq = e.start, e.seq
 		}
-	}
-	slices.SortFunc(order, func(a, b *found) int {
-		if c := cmp.Compare(b.newest, a.newest); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.seq, a.seq)
 	})
-	limit := orDefault(q.Limit, DefaultTraceLimit)
-	if len(order) > limit {
-		order = order[:limit]
+	if err != nil {
+		return nil, fmt.Errorf("find trace ids: %w", err)
 	}
+	top := newTopK(orDefault(q.Limit, DefaultTraceLimit), func(a, b *found) bool {
+		return a.newest > b.newest || (a.newest == b.newest && a.seq > b.seq)
+	})
+	for i := range traces {
+		top.offer(&traces[i])
+	}
+	order := top.sorted()
 	refs := make([]storage.TraceRef, len(order))
 	for i, f := range order {
-		refs[i] = f.ref
+		refs[i] = storage.TraceRef{TraceID: f.id, Start: unixTime(f.first), End: unixTime(f.last)}
 	}
 	return refs, nil
 }
@@ -218,55 +180,49 @@ func (s *Store) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]storag
 // FindSpans yields the spans matching q, newest first by start time (then by arrival, latest first).
 func (s *Store) FindSpans(ctx context.Context, q storage.SpanQuery) iter.Seq2[ptrace.Traces, error] {
 	return func(yield func(ptrace.Traces, error) bool) {
-		matches, err := s.matchSpans(ctx, q)
-		if err != nil {
+		top := newTopK(orDefault(q.Limit, DefaultSpanLimit), newerSpan)
+		if err := s.matchSpans(ctx, q, top.offer); err != nil {
 			yield(ptrace.NewTraces(), fmt.Errorf("find spans: %w", err))
 			return
 		}
-		sortNewestFirst(matches)
-		if limit := orDefault(q.Limit, DefaultSpanLimit); len(matches) > limit {
-			matches = matches[:limit]
-		}
-		yieldSpanPages(ctx, matches, DefaultPageSize, yield)
+		yieldSpanPages(ctx, top.sorted(), DefaultPageSize, yield)
 	}
 }
 
-func sortNewestFirst(es []*spanEntry) {
-	slices.SortFunc(es, func(a, b *spanEntry) int {
-		if c := cmp.Compare(b.start, a.start); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.seq, a.seq)
-	})
+// newerSpan orders spans newest first by start time, then by arrival, latest first.
+func newerSpan(a, b *spanEntry) bool {
+	return a.start > b.start || (a.start == b.start && a.seq > b.seq)
 }
 
-// matchSpans returns the stored spans matching q, in arrival order.
-func (s *Store) matchSpans(ctx context.Context, q storage.SpanQuery) ([]*spanEntry, error) {
+// matchSpans calls match with each stored span matching q, in arrival order, under the read lock.
+func (s *Store) matchSpans(ctx context.Context, q storage.SpanQuery, match func(*spanEntry)) error {
 	if err := ctxErr(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	start, end := unixNano(q.Start), unixNano(q.End)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, storage.ErrClosed
+		return storage.ErrClosed
 	}
-	if q.Service != "" && s.services[q.Service] == nil {
-		return nil, nil
+	from := &s.spans
+	if q.Service != "" {
+		// Only the spans of the service.
+		if from = s.spanServices[q.Service]; from == nil {
+			return nil
+		}
 	}
-	var out []*spanEntry
-	for i := range s.spans.len() {
+	for i := range from.len() {
 		if i%4096 == 4095 {
 			if err := ctxErr(ctx); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		e := s.spans.at(i)
-		if spanMatches(e, &q, start, end) {
-			out = append(out, e)
+		if e := from.at(i); spanMatches(e, &q, start, end) {
+			match(e)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func spanMatches(e *spanEntry, q *storage.SpanQuery, start, end int64) bool {
@@ -287,7 +243,9 @@ func spanMatches(e *spanEntry, q *storage.SpanQuery, start, end int64) bool {
 		return false
 	}
 	d := time.Duration(e.end - e.start)
-	if d < q.MinDuration || (q.MaxDuration > 0 && d > q.MaxDuration) {
+	// A span whose end precedes its start (clock skew) has a negative duration; it still matches a query
+	// that sets no duration bound.
+	if (q.MinDuration > 0 && d < q.MinDuration) || (q.MaxDuration > 0 && d > q.MaxDuration) {
 		return false
 	}
 	res, scope := e.scope.res.rs.Resource(), e.scope.ss.Scope()
@@ -307,8 +265,8 @@ func (s *Store) Services(ctx context.Context) ([]string, error) {
 	if s.closed {
 		return nil, storage.ErrClosed
 	}
-	out := make([]string, 0, len(s.services))
-	for name := range s.services {
+	out := make([]string, 0, len(s.operations))
+	for name := range s.operations {
 		if name != "" {
 			out = append(out, name)
 		}
@@ -329,20 +287,20 @@ func (s *Store) Operations(ctx context.Context, q storage.OperationQuery) ([]sto
 		return nil, storage.ErrClosed
 	}
 	var out []storage.Operation
-	add := func(service string, svc *serviceEntry) {
-		for k := range svc.ops {
+	add := func(service string, ops map[opKey]int) {
+		for k := range ops {
 			if q.Kind == ptrace.SpanKindUnspecified || k.kind == q.Kind {
 				out = append(out, storage.Operation{Service: service, Name: k.name, Kind: k.kind})
 			}
 		}
 	}
 	if q.Service != "" {
-		if svc := s.services[q.Service]; svc != nil {
-			add(q.Service, svc)
+		if ops := s.operations[q.Service]; ops != nil {
+			add(q.Service, ops)
 		}
 	} else {
-		for name, svc := range s.services {
-			add(name, svc)
+		for name, ops := range s.operations {
+			add(name, ops)
 		}
 	}
 	slices.SortFunc(out, func(a, b storage.Operation) int {

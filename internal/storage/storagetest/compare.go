@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"iter"
@@ -93,13 +94,22 @@ func joinItems(items []item) []string {
 const maxDiffItems = 10
 
 func diffItems(want, got []item) string {
+	// Items with the same key pair up in the order of their full text.
 	group := func(items []item) map[string][][]string {
-		m := make(map[string][][]string)
-		for _, it := range items {
-			m[it.key] = append(m[it.key], it.lines)
+		type joined struct {
+			text  string
+			lines []string
 		}
-		for _, v := range m {
-			slices.SortFunc(v, func(a, b []string) int { return strings.Compare(strings.Join(a, "\n"), strings.Join(b, "\n")) })
+		byKey := make(map[string][]joined)
+		for _, it := range items {
+			byKey[it.key] = append(byKey[it.key], joined{strings.Join(it.lines, "\n"), it.lines})
+		}
+		m := make(map[string][][]string, len(byKey))
+		for k, v := range byKey {
+			slices.SortFunc(v, func(a, b joined) int { return strings.Compare(a.text, b.text) })
+			for _, j := range v {
+				m[k] = append(m[k], j.lines)
+			}
 		}
 		return m
 	}
@@ -195,7 +205,7 @@ func (l *lines) value(path string, v pcommon.Value) {
 	case pcommon.ValueTypeEmpty:
 		l.add(path, "empty")
 	case pcommon.ValueTypeStr:
-		l.add(path, "str %q", v.Str())
+		l.add(path, "str %s", longString(v.Str()))
 	case pcommon.ValueTypeBool:
 		l.add(path, "bool %t", v.Bool())
 	case pcommon.ValueTypeInt:
@@ -203,7 +213,11 @@ func (l *lines) value(path string, v pcommon.Value) {
 	case pcommon.ValueTypeDouble:
 		l.add(path, "double %s", float(v.Double()))
 	case pcommon.ValueTypeBytes:
-		l.add(path, "bytes %s", hex.EncodeToString(v.Bytes().AsRaw()))
+		if b := v.Bytes().AsRaw(); len(b) > maxInline {
+			l.add(path, "bytes len %d sha256 %x first %s", len(b), sha256.Sum256(b), hex.EncodeToString(b[:32]))
+		} else {
+			l.add(path, "bytes %s", hex.EncodeToString(b))
+		}
 	case pcommon.ValueTypeSlice:
 		s := v.Slice()
 		l.add(path, "array len %d", s.Len())
@@ -216,6 +230,16 @@ func (l *lines) value(path string, v pcommon.Value) {
 	default:
 		l.add(path, "unknown value type %d", v.Type())
 	}
+}
+
+// maxInline is the length above which a string or bytes value is shown by its length, hash and start.
+const maxInline = 256
+
+func longString(s string) string {
+	if len(s) <= maxInline {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("len %d sha256 %x first %q", len(s), sha256.Sum256([]byte(s)), s[:64])
 }
 
 func (l *lines) attrs(path string, m pcommon.Map) {
@@ -270,11 +294,13 @@ func floats(s pcommon.Float64Slice) string {
 func traceItems(td ptrace.Traces) []item {
 	var out []item
 	for _, rs := range td.ResourceSpans().All() {
+		var rl lines
+		rl.resource(rs.SchemaUrl(), rs.Resource())
 		for _, ss := range rs.ScopeSpans().All() {
+			head := slices.Clone(rl)
+			head.scope(ss.SchemaUrl(), ss.Scope())
 			for _, sp := range ss.Spans().All() {
-				var l lines
-				l.resource(rs.SchemaUrl(), rs.Resource())
-				l.scope(ss.SchemaUrl(), ss.Scope())
+				l := slices.Clone(head)
 				spanLines(&l, sp)
 				sort.Strings(l)
 				out = append(out, item{key: "span " + sp.TraceID().String() + "/" + sp.SpanID().String(), lines: l})
@@ -326,11 +352,13 @@ func spanLines(l *lines, sp ptrace.Span) {
 func logItems(ld plog.Logs) []item {
 	var out []item
 	for _, rl := range ld.ResourceLogs().All() {
+		var res lines
+		res.resource(rl.SchemaUrl(), rl.Resource())
 		for _, sl := range rl.ScopeLogs().All() {
+			head := slices.Clone(res)
+			head.scope(sl.SchemaUrl(), sl.Scope())
 			for _, rec := range sl.LogRecords().All() {
-				var l lines
-				l.resource(rl.SchemaUrl(), rl.Resource())
-				l.scope(sl.SchemaUrl(), sl.Scope())
+				l := slices.Clone(head)
 				l.add("log.time_unix_nano", "%d", rec.Timestamp())
 				l.add("log.observed_time_unix_nano", "%d", rec.ObservedTimestamp())
 				l.add("log.severity_number", "%d", rec.SeverityNumber())
@@ -355,12 +383,14 @@ func logItems(ld plog.Logs) []item {
 func metricItems(md pmetric.Metrics) []item {
 	var out []item
 	for _, rm := range md.ResourceMetrics().All() {
+		var res lines
+		res.resource(rm.SchemaUrl(), rm.Resource())
 		for _, sm := range rm.ScopeMetrics().All() {
+			scope := slices.Clone(res)
+			scope.scope(sm.SchemaUrl(), sm.Scope())
 			for _, m := range sm.Metrics().All() {
 				header := func() lines {
-					var l lines
-					l.resource(rm.SchemaUrl(), rm.Resource())
-					l.scope(sm.SchemaUrl(), sm.Scope())
+					l := slices.Clone(scope)
 					l.add("metric.name", "%q", m.Name())
 					l.add("metric.description", "%q", m.Description())
 					l.add("metric.unit", "%q", m.Unit())

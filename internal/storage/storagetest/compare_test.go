@@ -315,3 +315,23 @@ func TestDiffIsReadable(t *testing.T) {
 	}
 	t.Logf("sample diff:\n%s", d)
 }
+
+func TestDiffLargeValues(t *testing.T) {
+	span := func(td ptrace.Traces) ptrace.Span { return td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0) }
+	td := LargeTraces()
+	v, _ := span(td).Attributes().Get("big.str")
+	s := []byte(v.Str())
+	s[len(s)/2] ^= 1 // one bit in the middle
+	span(td).Attributes().PutStr("big.str", string(s))
+	b, _ := span(td).Attributes().Get("big.bytes")
+	b.Bytes().SetAt(b.Bytes().Len()-1, b.Bytes().At(b.Bytes().Len()-1)^1)
+	d := DiffTraces(LargeTraces(), td)
+	for _, want := range []string{`{"big.str"}`, `{"big.bytes"}`} {
+		if !strings.Contains(d, want) {
+			t.Errorf("diff does not name %s:\n%s", want, d)
+		}
+	}
+	if DiffTraces(LargeTraces(), LargeTraces()) != "" || DiffLogs(LargeLogs(), LargeLogs()) != "" || DiffMetrics(LargeMetrics(), LargeMetrics()) != "" {
+		t.Error("large data is not deterministic")
+	}
+}

@@ -1,7 +1,9 @@
 package storagetest
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -454,5 +456,135 @@ func AllFieldsMetrics() pmetric.Metrics {
 	m2.SetName("up")
 	m2.SetEmptyGauge().DataPoints().AppendEmpty().SetDoubleValue(1)
 	m2.Gauge().DataPoints().At(0).SetTimestamp(ts(5 * time.Second))
+	return md
+}
+
+// LargeTraces returns one trace whose spans carry large values: a 100 KiB string and bytes attribute, 500
+// attributes on one span, 300 events and 100 links, nesting 16 levels deep (as deep as OTLP protobuf decoding allows, with room), and 2,000 small spans; each call returns a new,
+// identical value.
+func LargeTraces() ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "large")
+	rs.Resource().Attributes().PutStr("res.big", strings.Repeat("r", 64<<10))
+	ss := rs.ScopeSpans().AppendEmpty()
+	ss.Scope().SetName("large")
+	sp := ss.Spans().AppendEmpty()
+	sp.SetTraceID(TraceID(200))
+	sp.SetSpanID(SpanID(200))
+	sp.SetName(strings.Repeat("n", 4096))
+	sp.SetStartTimestamp(ts(0))
+	sp.SetEndTimestamp(ts(time.Hour))
+	a := sp.Attributes()
+	a.PutStr("big.str", strings.Repeat("abcdefgh", 100<<7))
+	big := make([]byte, 100<<10)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	a.PutEmptyBytes("big.bytes").FromRaw(big)
+	for i := range 500 {
+		a.PutInt(fmt.Sprintf("attr.%03d", i), int64(i)*1_000_003)
+	}
+	deep := a.PutEmptyMap("deep")
+	for i := range 16 {
+		if i%2 == 0 {
+			deep = deep.PutEmptyMap(fmt.Sprintf("level%d", i))
+		} else {
+			deep = deep.PutEmptySlice(fmt.Sprintf("level%d", i)).AppendEmpty().SetEmptyMap()
+		}
+	}
+	deep.PutStr("bottom", "reached")
+	list := a.PutEmptySlice("long.list")
+	for i := range 5000 {
+		list.AppendEmpty().SetInt(int64(i))
+	}
+	for i := range 300 {
+		ev := sp.Events().AppendEmpty()
+		ev.SetName(fmt.Sprintf("event %d", i))
+		ev.SetTimestamp(ts(time.Duration(i) * time.Second))
+		ev.Attributes().PutInt("i", int64(i))
+	}
+	for i := range 100 {
+		ln := sp.Links().AppendEmpty()
+		ln.SetTraceID(TraceID(byte(i)))
+		ln.SetSpanID(SpanID(byte(i)))
+		ln.Attributes().PutInt("i", int64(i))
+	}
+	for i := range 2000 {
+		s := ss.Spans().AppendEmpty()
+		s.SetTraceID(TraceID(200))
+		s.SetSpanID(pcommon.SpanID{0xbb, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)})
+		s.SetParentSpanID(SpanID(200))
+		s.SetName(fmt.Sprintf("child %d", i%17))
+		s.SetKind(ptrace.SpanKind(i % 6))
+		s.SetStartTimestamp(ts(time.Duration(i) * time.Millisecond))
+		s.SetEndTimestamp(ts(time.Duration(i+i%13) * time.Millisecond))
+	}
+	return td
+}
+
+// LargeLogs returns records with a 1 MiB string body, a large map body and many attributes.
+func LargeLogs() plog.Logs {
+	ld := plog.NewLogs()
+	recs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	r := recs.AppendEmpty()
+	r.SetTimestamp(ts(time.Second))
+	r.Body().SetStr(strings.Repeat("log line ", 1<<17))
+	r2 := recs.AppendEmpty()
+	r2.SetTimestamp(ts(2 * time.Second))
+	m := r2.Body().SetEmptyMap()
+	for i := range 2000 {
+		m.PutStr(fmt.Sprintf("k%04d", i), strings.Repeat("v", i%64))
+	}
+	for i := range 300 {
+		r2.Attributes().PutDouble(fmt.Sprintf("a%03d", i), float64(i)/3)
+	}
+	return ld
+}
+
+// LargeMetrics returns points with 1,000 explicit buckets, 2,000 exponential buckets on each side, and 100
+// quantiles.
+func LargeMetrics() pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+	h := ms.AppendEmpty()
+	h.SetName("large.histogram")
+	hist := h.SetEmptyHistogram()
+	hist.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	p := hist.DataPoints().AppendEmpty()
+	p.SetTimestamp(ts(time.Second))
+	bounds := make([]float64, 1000)
+	counts := make([]uint64, 1001)
+	for i := range bounds {
+		bounds[i] = float64(i) * 0.5
+		counts[i] = uint64(i * i)
+	}
+	counts[1000] = math.MaxUint64
+	p.ExplicitBounds().FromRaw(bounds)
+	p.BucketCounts().FromRaw(counts)
+	e := ms.AppendEmpty()
+	e.SetName("large.exp")
+	exp := e.SetEmptyExponentialHistogram()
+	exp.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	ep := exp.DataPoints().AppendEmpty()
+	ep.SetTimestamp(ts(time.Second))
+	ep.SetScale(8)
+	pos := make([]uint64, 2000)
+	for i := range pos {
+		pos[i] = uint64(i % 5)
+	}
+	ep.Positive().SetOffset(-1000)
+	ep.Positive().BucketCounts().FromRaw(pos)
+	ep.Negative().SetOffset(math.MaxInt32 - 2000)
+	ep.Negative().BucketCounts().FromRaw(pos)
+	s := ms.AppendEmpty()
+	s.SetName("large.summary")
+	sp := s.SetEmptySummary().DataPoints().AppendEmpty()
+	sp.SetTimestamp(ts(time.Second))
+	for i := range 100 {
+		q := sp.QuantileValues().AppendEmpty()
+		q.SetQuantile(float64(i) / 99)
+		q.SetValue(float64(i * i))
+	}
 	return md
 }

@@ -37,6 +37,10 @@ func Run(t *testing.T, f Factory) {
 	t.Run("FindLogs", func(t *testing.T) { testFindLogs(t, f) })
 	t.Run("Metrics", func(t *testing.T) { testMetrics(t, f) })
 	t.Run("ManyItemsPagesAndOrder", func(t *testing.T) { testMany(t, f) })
+	t.Run("RandomSpanQueries", func(t *testing.T) { testRandomSpans(t, f) })
+	t.Run("RandomLogQueries", func(t *testing.T) { testRandomLogs(t, f) })
+	t.Run("RandomMetricQueries", func(t *testing.T) { testRandomMetrics(t, f) })
+	t.Run("EmptyWrites", func(t *testing.T) { testEmptyWrites(t, f) })
 	t.Run("ResultsAreCopies", func(t *testing.T) { testResultsAreCopies(t, f) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, f) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, f) })
@@ -174,6 +178,28 @@ func testRoundTrip(t *testing.T, f Factory) {
 		check := func(stage string) {
 			t.Helper()
 			if !EqualMetrics(t, AllFieldsMetrics(), h.findMetrics(storage.MetricQuery{Limit: 10_000})) {
+				t.Logf("(FindMetrics %s)", stage)
+			}
+		}
+		check("after write")
+		if h.reopen() {
+			check("after reopen")
+		}
+	})
+	t.Run("LargeItems", func(t *testing.T) {
+		h := open(t, f)
+		h.writeSpans(LargeTraces())
+		h.writeLogs(LargeLogs())
+		h.writeMetrics(LargeMetrics())
+		check := func(stage string) {
+			t.Helper()
+			if !EqualTraces(t, LargeTraces(), h.getTrace(TraceID(200))) {
+				t.Logf("(GetTrace %s)", stage)
+			}
+			if !EqualLogs(t, LargeLogs(), h.findLogs(storage.LogQuery{Limit: 10})) {
+				t.Logf("(FindLogs %s)", stage)
+			}
+			if !EqualMetrics(t, LargeMetrics(), h.findMetrics(storage.MetricQuery{Limit: 10})) {
 				t.Logf("(FindMetrics %s)", stage)
 			}
 		}

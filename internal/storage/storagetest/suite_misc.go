@@ -237,6 +237,29 @@ func testMany(t *testing.T, f Factory) {
 		}
 		checkPages("FindSpans newest first", pages, true, n-limit, n-1)
 	})
+	t.Run("DefaultLimitTakesNewest", func(t *testing.T) {
+		// Limit 0 is the backend's default: some spans, and the newest ones.
+		var times []int
+		for page, err := range h.b.FindSpans(ctx, storage.SpanQuery{}) {
+			if err != nil {
+				t.Fatalf("FindSpans: %v", err)
+			}
+			for _, rs := range page.ResourceSpans().All() {
+				for _, ss := range rs.ScopeSpans().All() {
+					for _, sp := range ss.Spans().All() {
+						times = append(times, msOf(sp.StartTimestamp().AsTime()))
+					}
+				}
+			}
+		}
+		if len(times) == 0 {
+			t.Fatal("FindSpans with the default limit returned nothing")
+		}
+		if lo := slices.Min(times); lo != n-len(times) {
+			t.Errorf("FindSpans with the default limit returned %d spans, the oldest at %d ms; want the newest %d (from %d ms)",
+				len(times), lo, len(times), n-len(times))
+		}
+	})
 	t.Run("FindTraceIDs", func(t *testing.T) {
 		refs, err := h.b.FindTraceIDs(ctx, storage.SpanQuery{Limit: 150})
 		if err != nil {
@@ -501,4 +524,37 @@ func testClosed(t *testing.T, f Factory) {
 	_, err = b.MetricNames(ctx)
 	check("MetricNames", err)
 	check("Close", b.Close())
+}
+
+// testEmptyWrites writes batches with nothing in them, or resources and scopes without items: no error, and
+// nothing to read back.
+func testEmptyWrites(t *testing.T, f Factory) {
+	h := open(t, f)
+	h.writeSpans(ptrace.NewTraces())
+	h.writeLogs(plog.NewLogs())
+	h.writeMetrics(pmetric.NewMetrics())
+	td := ptrace.NewTraces()
+	td.ResourceSpans().AppendEmpty().Resource().Attributes().PutStr("service.name", "empty")
+	td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Scope().SetName("no spans")
+	h.writeSpans(td)
+	ld := plog.NewLogs()
+	ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	h.writeLogs(ld)
+	md := pmetric.NewMetrics()
+	md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+	h.writeMetrics(md)
+
+	if n := h.findSpans(storage.SpanQuery{}).SpanCount(); n != 0 {
+		t.Errorf("FindSpans after empty writes: %d spans", n)
+	}
+	if n := h.findLogs(storage.LogQuery{}).LogRecordCount(); n != 0 {
+		t.Errorf("FindLogs after empty writes: %d records", n)
+	}
+	if n := h.findMetrics(storage.MetricQuery{}).DataPointCount(); n != 0 {
+		t.Errorf("FindMetrics after empty writes: %d points", n)
+	}
+	refs, err := h.b.FindTraceIDs(context.Background(), storage.SpanQuery{})
+	if err != nil || len(refs) != 0 {
+		t.Errorf("FindTraceIDs after empty writes = %v, %v", refs, err)
+	}
 }

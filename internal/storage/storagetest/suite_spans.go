@@ -42,7 +42,8 @@ type spanSpec struct {
 //	F worker/GET /        CLIENT   unset  2.5s  5ms
 //
 // Resources: frontend {deployment.environment.name prod, env res}, backend {deployment.environment.name dev,
-// env res}, worker {}. Backend spans are in scope "lib-a" {lib.flag on}, others in "lib-b" (no attributes).
+// env res}, worker {}. Backend spans are in scope "lib-a" {lib.flag on, env scope}, others in "lib-b" (no
+// attributes). So for AttrAny, env is "res" for A and B, "scope" for C and "span" for D.
 var querySpans = []spanSpec{
 	{11, 1, 0, "frontend", "GET /", ptrace.SpanKindServer, ptrace.StatusCodeOk, 0, 100 * time.Millisecond,
 		map[string]any{"http.response.status_code": 200, "http.route": "/"}},
@@ -81,6 +82,7 @@ func buildSpans(specs []spanSpec) ptrace.Traces {
 			if s.service == "backend" {
 				ss.Scope().SetName("lib-a")
 				ss.Scope().Attributes().PutStr("lib.flag", "on")
+				ss.Scope().Attributes().PutStr("env", "scope")
 			} else {
 				ss.Scope().SetName("lib-b")
 			}
@@ -261,7 +263,10 @@ func testFindSpans(t *testing.T, f Factory) {
 		{"AttrSpanIgnoresResource", storage.SpanQuery{Attributes: attr(storage.AttrSpan, "deployment.environment.name", storage.OpEqual, "prod", 0)}, labels()},
 		{"AttrScopeExists", storage.SpanQuery{Attributes: attr(storage.AttrScopeSet, "lib.flag", storage.OpExists, "", 0)}, labels("C", "D")},
 		{"AttrScopeIgnoresSpan", storage.SpanQuery{Attributes: attr(storage.AttrScopeSet, "http.route", storage.OpExists, "", 0)}, labels()},
-		{"AttrAnySpanShadowsResource", storage.SpanQuery{Attributes: attr(storage.AttrAny, "env", storage.OpEqual, "res", 0)}, labels("A", "B", "C")},
+		{"AttrAnySpanAndScopeShadowResource", storage.SpanQuery{Attributes: attr(storage.AttrAny, "env", storage.OpEqual, "res", 0)}, labels("A", "B")},
+		{"AttrAnyScopeShadowsResource", storage.SpanQuery{Attributes: attr(storage.AttrAny, "env", storage.OpEqual, "scope", 0)}, labels("C")},
+		{"AttrAnySpanShadowsScope", storage.SpanQuery{Attributes: attr(storage.AttrAny, "env", storage.OpEqual, "span", 0)}, labels("D")},
+		{"AttrScopeNotShadowed", storage.SpanQuery{Attributes: attr(storage.AttrScopeSet, "env", storage.OpEqual, "scope", 0)}, labels("C", "D")},
 		{"AttrResourceNotShadowed", storage.SpanQuery{Attributes: attr(storage.AttrResource, "env", storage.OpEqual, "res", 0)}, labels("A", "B", "C", "D")},
 		{"AttrNotEqualIncludesAbsent", storage.SpanQuery{Attributes: attr(storage.AttrSpan, "http.route", storage.OpNotEqual, "/", 0)}, labels("B", "C", "D", "E", "F")},
 		{"AttrContains", storage.SpanQuery{Attributes: attr(storage.AttrAny, "user.id", storage.OpContains, "u-", 0)}, labels("C")},

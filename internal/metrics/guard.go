@@ -1,0 +1,151 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/index"
+)
+
+// guard counts active series, in total and per metric name, and refuses new series past the limits.
+//
+// It remembers each admitted series by its label hash with the time of its newest sample (24 bytes plus map
+// overhead, about 60 bytes a series). Series whose newest sample is older than the TSDB head are gone from
+// the head, so a sweep forgets them and their names' counts go down; the memory is thus bounded by
+// MaxSeries entries. A hash collision between two series makes them count as one, which errs on the side
+// of admitting.
+type guard struct {
+	limits Limits
+
+	mu        sync.Mutex
+	series    map[uint64]seriesEntry
+	perMetric map[string]int
+	logged    map[string]struct{}
+	headMin   func() int64 // start of the TSDB head, ms
+	now       func() time.Time
+	lastSweep time.Time
+}
+
+type seriesEntry struct {
+	name     string
+	lastSeen int64 // ms
+}
+
+// maxLogged bounds the names remembered for log-once.
+const maxLogged = 10_000
+
+// sweepEvery rate-limits the sweeps a refusal triggers.
+const sweepEvery = 10 * time.Second
+
+func newGuard(l Limits, headMin func() int64) *guard {
+	return &guard{limits: l, series: map[uint64]seriesEntry{}, perMetric: map[string]int{}, logged: map[string]struct{}{},
+		headMin: headMin, now: time.Now}
+}
+
+// admit says whether a sample of the series (name, hash) at time t may be stored. When not, reason is the
+// metric label of the refusal and msg the text for the client.
+func (g *guard) admit(name string, hash uint64, t int64) (reason, msg string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if e, ok := g.series[hash]; ok {
+		if t > e.lastSeen {
+			e.lastSeen = t
+			g.series[hash] = e
+		}
+		return "", ""
+	}
+	if (len(g.series) >= g.limits.MaxSeries || g.perMetric[name] >= g.limits.MaxSeriesPerMetric) && g.now().Sub(g.lastSweep) > sweepEvery {
+		// Before refusing, forget the series the head no longer holds.
+		g.lastSweep = g.now()
+		g.sweepLocked(g.headMin())
+	}
+	if len(g.series) >= g.limits.MaxSeries {
+		return "series_limit", fmt.Sprintf("metric %s: new series refused: the store holds %d active series, the limit", name, g.limits.MaxSeries)
+	}
+	if g.perMetric[name] >= g.limits.MaxSeriesPerMetric {
+		return "metric_series_limit", fmt.Sprintf("metric %s: new series refused: the metric has %d active series, the limit", name, g.limits.MaxSeriesPerMetric)
+	}
+	g.series[hash] = seriesEntry{name: name, lastSeen: t}
+	g.perMetric[name]++
+	return "", ""
+}
+
+// firstRefusal reports whether this is the first refusal for name (so it is logged once).
+func (g *guard) firstRefusal(name string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.logged[name]; ok {
+		return false
+	}
+	if len(g.logged) >= maxLogged {
+		return false
+	}
+	g.logged[name] = struct{}{}
+	return true
+}
+
+// sweep forgets series whose newest sample is before minTime (the head's start): the TSDB has dropped them
+// from memory.
+func (g *guard) sweep(minTime int64) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sweepLocked(minTime)
+}
+
+func (g *guard) sweepLocked(minTime int64) int {
+	n := 0
+	for h, e := range g.series {
+		if e.lastSeen < minTime {
+			delete(g.series, h)
+			if g.perMetric[e.name]--; g.perMetric[e.name] <= 0 {
+				delete(g.perMetric, e.name)
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// len returns the number of active series counted.
+func (g *guard) len() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.series)
+}
+
+// seed counts the series already in the head (after a restart).
+func (g *guard) seed(h *tsdb.Head) error {
+	ir, err := h.Index()
+	if err != nil {
+		return err
+	}
+	defer ir.Close()
+	ctx := context.Background()
+	name, value := index.AllPostingsKey()
+	p, err := ir.Postings(ctx, name, value)
+	if err != nil {
+		return err
+	}
+	var b labels.ScratchBuilder
+	maxt := h.MaxTime()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for p.Next() {
+		if err := ir.Series(p.At(), &b, nil); err != nil {
+			continue
+		}
+		ls := b.Labels()
+		hash := ls.Hash()
+		if _, ok := g.series[hash]; ok {
+			continue
+		}
+		n := ls.Get(labels.MetricName)
+		g.series[hash] = seriesEntry{name: n, lastSeen: maxt}
+		g.perMetric[n]++
+	}
+	return p.Err()
+}

@@ -1,0 +1,36 @@
+// Package promconv translates OTLP metrics into the Prometheus data model by the OpenTelemetry-to-Prometheus
+// compatibility rules, and appends the result to a Prometheus storage.AppenderV2.
+//
+// The per-point rules (metric and label names, unit and type suffixes, job/instance, target_info, scope labels,
+// exemplars, exponential histograms as native histograms, summaries, NO_RECORDED_VALUE as a staleness marker)
+// are those of the Prometheus project's own OTLP translator, which this package drives; the naming strategy is
+// chosen by Options.Strategy. On top of it this package adds what Prometheus leaves to a feature flag or to the
+// caller:
+//
+//   - Delta to cumulative (Accumulator): monotonic sums, histograms and exponential histograms with DELTA
+//     temporality are summed per series into cumulative points. Delta non-monotonic sums are dropped, as the
+//     compatibility rules say, and reported as rejected.
+//   - Exemplars are kept only on histograms and monotonic sums.
+//   - Append errors of single samples (out of order, out of bounds, refused by a limit) do not abort the batch:
+//     they are counted and the rest is stored.
+//
+// # Delta-to-cumulative state
+//
+// The accumulator keeps one entry per delta series (resource, scope, metric name and type, point attributes):
+// the start time, the time of the last point and the running sums (one float for sums; the bucket counts for
+// histograms). An entry costs about 150 bytes plus 8 bytes per bucket. The number of entries is bounded by
+// AccumulatorOptions.MaxSeries (default 100,000); an entry not updated for AccumulatorOptions.IdleTTL (default
+// 1 h) is forgotten, and a point that would need a new entry while the table is full is rejected. Resets and
+// gaps follow the OTLP data model:
+//
+//   - The first point of a series (or the first after its entry was forgotten) starts a cumulative series whose
+//     start time is the point's start time (its time when the start is unknown).
+//   - A point whose start time equals the previous point's time continues the series.
+//   - A point whose start time is later than the previous point's time (a gap: the producer missed intervals or
+//     restarted) also continues the series: what was not reported cannot be added, and the cumulative value
+//     stays a correct lower bound that never decreases, so rate() is not disturbed by a false reset.
+//   - A point at or before the previous point's time, or whose interval overlaps the previous one, would count
+//     the same increments twice; it is rejected.
+//   - A histogram whose bucket bounds change starts a new cumulative series at that point (a reset).
+//   - A NO_RECORDED_VALUE point passes through as a staleness marker and leaves the sums unchanged.
+package promconv

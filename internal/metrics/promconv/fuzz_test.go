@@ -1,0 +1,47 @@
+package promconv
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+)
+
+// FuzzConvert decodes an OTLP export request and converts it twice (to exercise the delta state): no input
+// may crash the converter, and the input batch must come out unmodified.
+func FuzzConvert(f *testing.F) {
+	for _, md := range []pmetric.Metrics{
+		batch(svc, histogramMetric("lat", "s", pmetric.AggregationTemporalityCumulative)),
+		batch(svc, expHistogramMetric("e", "s", pmetric.AggregationTemporalityDelta, 10, []uint64{1, 2, 3})),
+		deltaSum("reqs", true, deltaPoint{0, 10, 3, false}, deltaPoint{10, 20, 4, true}),
+		deltaHistogram(0, 10, []float64{1, 2}, []uint64{1, 0, 2}, 7),
+	} {
+		b, err := pmetricotlp.NewExportRequestFromMetrics(md).MarshalProto()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	c, err := NewConverter(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req := pmetricotlp.NewExportRequest()
+		if err := req.UnmarshalProto(b); err != nil {
+			return
+		}
+		md := req.Metrics()
+		before, _ := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
+		for range 2 {
+			if _, err := c.Convert(context.Background(), md, &recorder{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after, _ := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
+		if string(before) != string(after) {
+			t.Fatal("Convert modified its input")
+		}
+	})
+}
