@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/storage"
@@ -187,7 +188,7 @@ func (f *spanFilter) match(g *group, sp ptrace.Span) bool {
 		return false
 	}
 	d := int64(sp.EndTimestamp()) - int64(sp.StartTimestamp())
-	if d < int64(q.MinDuration) || (q.MaxDuration > 0 && d > int64(q.MaxDuration)) {
+	if (q.MinDuration > 0 && d < int64(q.MinDuration)) || (q.MaxDuration > 0 && d > int64(q.MaxDuration)) {
 		return false
 	}
 	if !storage.MatchAll(q.Attributes, sp.Attributes(), g.scope.Attributes(), g.res.Attributes()) {
@@ -212,7 +213,7 @@ func (f *spanFilter) matchColumns(b *part.Block, i int, allowed []bool, nameID i
 		return false
 	}
 	d := b.Aux[i]
-	return d >= int64(q.MinDuration) && (q.MaxDuration <= 0 || d <= int64(q.MaxDuration))
+	return (q.MinDuration <= 0 || d >= int64(q.MinDuration)) && (q.MaxDuration <= 0 || d <= int64(q.MaxDuration))
 }
 
 // spanUnits lists the units that may hold matching spans, pruned by time, service, name and token filters.
@@ -387,6 +388,18 @@ func (e *Engine) FindSpans(ctx context.Context, q storage.SpanQuery) iter.Seq2[p
 // materializeSpans copies the spans of refs, in order, into a new ptrace.Traces, decoding only their rows.
 func materializeSpans(ctx context.Context, units []unit, refs []ref) (ptrace.Traces, error) {
 	page := newSpanPage()
+	views, err := decodeSpanRefs(ctx, units, refs)
+	if err != nil {
+		return page.td, err
+	}
+	for _, r := range refs {
+		page.add(views[r.unit], int(r.row))
+	}
+	return page.td, nil
+}
+
+// decodeSpanRefs decodes the rows of refs, each unit once.
+func decodeSpanRefs(ctx context.Context, units []unit, refs []ref) (map[int32]*spanView, error) {
 	rowsOf := map[int32][]int{}
 	for _, r := range refs {
 		rowsOf[r.unit] = append(rowsOf[r.unit], int(r.row))
@@ -394,7 +407,7 @@ func materializeSpans(ctx context.Context, units []unit, refs []ref) (ptrace.Tra
 	views := map[int32]*spanView{}
 	for ui, rows := range rowsOf {
 		if err := ctx.Err(); err != nil {
-			return page.td, err
+			return nil, err
 		}
 		u := &units[ui]
 		if u.p == nil {
@@ -404,14 +417,11 @@ func materializeSpans(ctx context.Context, units []unit, refs []ref) (ptrace.Tra
 		slices.Sort(rows)
 		v, err := partSpanView(u.p, u.blk, nil, slices.Compact(rows))
 		if err != nil {
-			return page.td, err
+			return nil, err
 		}
 		views[ui] = v
 	}
-	for _, r := range refs {
-		page.add(views[r.unit], int(r.row))
-	}
-	return page.td, nil
+	return views, nil
 }
 
 // FindTraceIDs returns the traces with a span matching q, newest first by their newest matching span. Start
@@ -427,6 +437,7 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 	units := s.spanUnits(f)
 	sortUnits(units, true)
 	byID := map[storage.TraceID]*found{}
+	stopped := false
 	// best holds the newest ref of each trace; a trace whose newest ref is worse than the limit-th is out.
 	for ui := range units {
 		u := &units[ui]
@@ -434,6 +445,7 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 			return nil, fmt.Errorf("find trace ids: %w", err)
 		}
 		if len(byID) >= limit && u.maxTS < kthNewest(byID, limit) {
+			stopped = true
 			break
 		}
 		err := f.scan(u, func(v *spanView, row int) {
@@ -471,6 +483,27 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 	if len(all) > limit {
 		all = all[:limit]
 	}
+	if stopped {
+		// Older matching spans of the chosen traces may sit in units the search did not read: look the
+		// traces up by ID for the exact time span of their matching spans.
+		for _, t := range all {
+			err := s.traceSpans(ctx, t.ref.TraceID, f.tr, func(v *spanView, row int) bool {
+				sp := v.spans[row]
+				if f.match(&v.groups[v.rowGroup[row]], sp) {
+					if st := utc(int64(sp.StartTimestamp())); st.Before(t.ref.Start) {
+						t.ref.Start = st
+					}
+					if en := utc(int64(sp.EndTimestamp())); en.After(t.ref.End) {
+						t.ref.End = en
+					}
+				}
+				return true
+			})
+			if err != nil {
+				return nil, fmt.Errorf("find trace ids: %w", err)
+			}
+		}
+	}
 	out := make([]storage.TraceRef, len(all))
 	for i, t := range all {
 		out[i] = t.ref
@@ -493,77 +526,82 @@ func (e *Engine) GetTrace(ctx context.Context, q storage.TraceQuery) iter.Seq2[p
 		if !q.Start.IsZero() || !q.End.IsZero() {
 			tr = queryRange(q.Start, q.End)
 		}
-		id := q.TraceID
-		h := part.HashBytes(id[:])
 		found := 0
 		page := newSpanPage()
-		emit := func(v *spanView, row int) bool {
+		stopped := false
+		err = s.traceSpans(ctx, q.TraceID, tr, func(v *spanView, row int) bool {
 			page.add(v, row)
 			found++
 			if page.n >= pageSize {
 				ok := yield(page.td, nil)
 				page = newSpanPage()
+				stopped = !ok
 				return ok
 			}
 			return true
-		}
-		for _, hd := range s.heads {
-			for _, b := range hd.traceBatches(id) {
-				v := headSpanView(b)
-				for i, sp := range v.spans {
-					if storage.TraceID(sp.TraceID()) == id && tr.has(v.ts[i]) && !emit(v, i) {
-						return
-					}
-				}
-			}
-		}
-		for _, p := range s.parts {
-			if p.meta.Kind != part.KindSpans || !tr.overlaps(p.meta.MinTS, p.meta.MaxTS) {
-				continue
-			}
-			for bi := range p.meta.Blocks {
-				bm := &p.meta.Blocks[bi]
-				if !tr.overlaps(bm.MinTS, bm.MaxTS) || !bm.TraceBloom.Has(h) {
-					continue
-				}
-				if err := ctx.Err(); err != nil {
-					yield(ptrace.NewTraces(), err)
-					return
-				}
-				b, err := p.r.ReadBlock(bi, 1<<part.ColTID|1<<part.ColTS)
-				if err != nil {
-					yield(ptrace.NewTraces(), fmt.Errorf("get trace: part %s: %w", p.path, err))
-					return
-				}
-				var rows []int
-				for i := range b.N {
-					if b.TID[i] == id && tr.has(b.TS[i]) {
-						rows = append(rows, i)
-					}
-				}
-				if len(rows) == 0 {
-					continue
-				}
-				v, err := partSpanView(p, bi, b, rows)
-				if err != nil {
-					yield(ptrace.NewTraces(), fmt.Errorf("get trace: %w", err))
-					return
-				}
-				for _, i := range rows {
-					if !emit(v, i) {
-						return
-					}
-				}
-			}
-		}
-		if found == 0 {
+		})
+		switch {
+		case stopped:
+		case err != nil:
+			yield(ptrace.NewTraces(), fmt.Errorf("get trace: %w", err))
+		case found == 0:
 			yield(ptrace.NewTraces(), storage.ErrNotFound)
-			return
-		}
-		if page.n > 0 {
+		case page.n > 0:
 			yield(page.td, nil)
 		}
 	}
+}
+
+// traceSpans calls fn for each span of trace id whose start is in tr, until fn returns false.
+func (s *snapshot) traceSpans(ctx context.Context, id storage.TraceID, tr tsRange, fn func(v *spanView, row int) bool) error {
+	h := part.HashBytes(id[:])
+	for _, hd := range s.heads {
+		for _, b := range hd.traceBatches(id) {
+			v := headSpanView(b)
+			for i, sp := range v.spans {
+				if storage.TraceID(sp.TraceID()) == id && tr.has(v.ts[i]) && !fn(v, i) {
+					return nil
+				}
+			}
+		}
+	}
+	for _, p := range s.parts {
+		if p.meta.Kind != part.KindSpans || !tr.overlaps(p.meta.MinTS, p.meta.MaxTS) {
+			continue
+		}
+		for bi := range p.meta.Blocks {
+			bm := &p.meta.Blocks[bi]
+			if !tr.overlaps(bm.MinTS, bm.MaxTS) || !bm.TraceBloom.Has(h) {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b, err := p.r.ReadBlock(bi, 1<<part.ColTID|1<<part.ColTS)
+			if err != nil {
+				return fmt.Errorf("part %s: %w", p.path, err)
+			}
+			var rows []int
+			for i := range b.N {
+				if b.TID[i] == id && tr.has(b.TS[i]) {
+					rows = append(rows, i)
+				}
+			}
+			if len(rows) == 0 {
+				continue
+			}
+			v, err := partSpanView(p, bi, b, rows)
+			if err != nil {
+				return err
+			}
+			for _, i := range rows {
+				if !fn(v, i) {
+					return nil
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // spanPage builds one page of spans, grouping consecutive spans of one resource and scope.
@@ -610,3 +648,35 @@ type found struct {
 }
 
 func (f *found) newestTS() int64 { return f.newest.ts }
+
+var _ storage.SpanScanner = (*Engine)(nil)
+
+// ScanSpans calls fn for each span matching q, newest first, at most q.Limit (0: DefaultSpanLimit), without
+// copying: the spans are decoded a page at a time and handed to fn as they are.
+func (e *Engine) ScanSpans(ctx context.Context, q storage.SpanQuery, fn func(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool) error {
+	s, err := e.snapshot()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	units, refs, err := s.findSpanRefs(ctx, newSpanFilter(&q), orDefault(q.Limit, DefaultSpanLimit))
+	if err != nil {
+		return fmt.Errorf("scan spans: %w", err)
+	}
+	for len(refs) > 0 {
+		n := min(DefaultPageSize, len(refs))
+		views, err := decodeSpanRefs(ctx, units, refs[:n])
+		if err != nil {
+			return fmt.Errorf("scan spans: %w", err)
+		}
+		for _, r := range refs[:n] {
+			v := views[r.unit]
+			g := &v.groups[v.rowGroup[r.row]]
+			if !fn(g.res, g.scope, v.spans[r.row]) {
+				return nil
+			}
+		}
+		refs = refs[n:]
+	}
+	return nil
+}

@@ -119,7 +119,7 @@ func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
 	}}
 }
 
-var encoders = [...]*sync.Pool{LevelFast: newEncoderPool(zstd.SpeedDefault), LevelBest: newEncoderPool(zstd.SpeedBestCompression)}
+var encoders = [...]*sync.Pool{LevelFast: newEncoderPool(zstd.SpeedFastest), LevelBest: newEncoderPool(zstd.SpeedBestCompression)}
 
 var decoders = sync.Pool{New: func() any {
 	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxColumnBytes))
