@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/workload"
 )
 
 // crashLedger records what the test sent and what the server acknowledged, by item key, with a hash of the
@@ -86,8 +87,9 @@ func (l *crashLedger) record(td *ptrace.Traces, ld *plog.Logs, into map[string]u
 	}
 }
 
-// TestCrashRecovery runs the otlpd binary on a data directory, ingests spans and logs over OTLP/gRPC from two
-// clients, and SIGKILLs the server at a random moment, over and over. After each kill it checks, on a copy of
+// TestCrashRecovery runs the otlpd binary on a data directory, ingests the reference workload's spans and logs
+// over OTLP/gRPC from two clients (the pdata OTLP gRPC client, so that each acknowledgement is known per
+// request), and SIGKILLs the server at a random moment, over and over. After each kill it checks, on a copy of
 // what the kill left, that every acknowledged item is stored exactly once and unaltered, and that nothing
 // stored was never sent; and it restarts the server on the original directory within a time bound.
 func TestCrashRecovery(t *testing.T) {
@@ -130,8 +132,13 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
-		traces := benchTraces(seed+int64(round)*1000, 60, 50)
-		logs := benchLogs(seed+int64(round)*1000, 60, 50)
+		gen := workload.New(seed+int64(round), workload.Options{Start: time.Now()})
+		var traces []ptrace.Traces
+		var logs []plog.Logs
+		for range 60 {
+			traces = append(traces, gen.NextTraces(50))
+			logs = append(logs, gen.NextLogs(50))
+		}
 		for _, ld := range logs {
 			for _, f := range flattenLogs([]plog.Logs{ld}) {
 				logSeq++

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/workload"
 )
 
 // benchSource yields batches of the benchmark workload; see bench_workload_test.go.
@@ -43,7 +44,11 @@ func BenchmarkWriteSpans(b *testing.B) {
 		sync SyncMode
 	}{{"sync=batch", SyncBatch}, {"sync=none", SyncNone}} {
 		b.Run(mode.name, func(b *testing.B) {
-			batches := benchTraces(1, 64, 512)
+			gen := workload.New(1, workload.Options{})
+			var batches []ptrace.Traces
+			for range 64 {
+				batches = append(batches, gen.NextTraces(512))
+			}
 			var bytes int64
 			for _, td := range batches {
 				raw, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
@@ -71,7 +76,11 @@ func BenchmarkWriteSpans(b *testing.B) {
 }
 
 func BenchmarkWriteLogs(b *testing.B) {
-	batches := benchLogs(1, 64, 512)
+	gen := workload.New(1, workload.Options{})
+	var batches []plog.Logs
+	for range 64 {
+		batches = append(batches, gen.NextLogs(512))
+	}
 	e := openTest(b, b.TempDir(), benchOpts(SyncBatch))
 	defer e.Close()
 	b.ReportAllocs()
@@ -101,10 +110,13 @@ func BenchmarkBytesPerItem(b *testing.B) {
 		b.Run(kind, func(b *testing.B) {
 			var tds []ptrace.Traces
 			var lds []plog.Logs
-			if kind == "spans" {
-				tds = benchTraces(7, n/512, 512)
-			} else {
-				lds = benchLogs(7, n/512, 512)
+			gen := workload.New(7, workload.Options{})
+			for range n / 512 {
+				if kind == "spans" {
+					tds = append(tds, gen.NextTraces(512))
+				} else {
+					lds = append(lds, gen.NextLogs(512))
+				}
 			}
 			for range b.N {
 				dir := b.TempDir()
@@ -144,19 +156,19 @@ func BenchmarkLarge(b *testing.B) {
 	o := benchOpts(SyncNone)
 	e := openTest(b, dir, o)
 	defer e.Close()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
-	step := int64(24*time.Hour) / int64(total)
+	t0 := workload.DefaultStart.UnixNano()
+	gen := workload.New(3, workload.Options{Rate: float64(total) / (24 * 3600)}) // the items span 24 hours
 	var ids []storage.TraceID
 	built := time.Now()
 	for i := range total / 512 {
-		td := benchTracesAt(int64(i), 1, 512, t0+int64(i)*512*step, step)[0]
+		td := gen.NextTraces(512)
 		if i%20 == 0 {
 			ids = append(ids, storage.TraceID(td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID()))
 		}
 		if err := e.WriteSpans(ctx, td); err != nil {
 			b.Fatal(err)
 		}
-		if err := e.WriteLogs(ctx, benchLogsAt(int64(i), 1, 512, t0+int64(i)*512*step, step)[0]); err != nil {
+		if err := e.WriteLogs(ctx, gen.NextLogs(512)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,14 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/server"
-	"github.com/otlpd/otlpd/internal/storage/engine"
+	"github.com/otlpd/otlpd/internal/workload"
 )
 
 const ingestBatch = 512
@@ -54,12 +56,17 @@ func maxRSSMiB() float64 {
 	return float64(ru.Maxrss) / 1024 // Linux reports KiB
 }
 
-// BenchmarkIngest exports batches of 512 spans or log records over OTLP/gRPC to a real otlpd server storing
+// BenchmarkIngest exports batches of 512 spans or log records of the reference workload (internal/workload) over OTLP/gRPC to a real otlpd server storing
 // into the engine with fsync before acknowledgement (sync=batch), from 16 concurrent clients, and, in the
 // same run, unmarshals the same payloads with pdata on all cores: the ratio of the two rates is the figure.
 func BenchmarkIngest(b *testing.B) {
-	traces := engine.BenchTraces(1, 64, ingestBatch)
-	logs := engine.BenchLogs(1, 64, ingestBatch)
+	gen := workload.New(1, workload.Options{})
+	var traces []ptrace.Traces
+	var logs []plog.Logs
+	for range 64 {
+		traces = append(traces, gen.NextTraces(ingestBatch))
+		logs = append(logs, gen.NextLogs(ingestBatch))
+	}
 	var spanReqs [][]byte
 	for _, td := range traces {
 		raw, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
