@@ -30,7 +30,9 @@
 //
 // A query takes a snapshot (the heads' batches, which are immutable, and a reference to each part) and
 // lists units (head batches and part blocks) whose time range, attribute sets, span-name dictionary and
-// bloom filters allow a match. Units are scanned newest (or oldest) first into a bounded top-k of row
+// bloom filters allow a match. Within a block, conditions are evaluated on the columns first (time, duration,
+// name, kind, status, severity, trace ID, string bodies, and string attribute equality on the attribute
+// column); only the rows that remain are decoded (the blob is walked, not decoded, to find them). Units are scanned newest (or oldest) first into a bounded top-k of row
 // positions, stopping once no remaining unit can enter it; only then are the rows decoded, one page at a
 // time. GetTrace needs no time range: each block has a bloom filter of its trace IDs. Services, operations,
 // attribute keys and metric names come from a catalog kept from writes and part footers, never from a scan.
@@ -50,7 +52,7 @@
 //	+---------------------------------------------------------------+
 //	| "OTLPDPRT" | version u32 = 1 | kind u8 | 3 bytes zero          |  header, 16 bytes
 //	+---------------------------------------------------------------+
-//	| block 0: column 0 | column 1 | ... | column 7                  |  each column a zstd frame
+//	| block 0: column 0 | column 1 | ... | column 8                  |  each column a zstd frame
 //	| block 1: ...                                                  |
 //	+---------------------------------------------------------------+
 //	| footer: zstd frame of the meta below                           |
@@ -69,8 +71,12 @@
 //	6 body  per row: uvarint 0 (no string body) or uvarint len+1 and the bytes (log string bodies; for
 //	        metrics, the batch as OTLP MetricsData)
 //	7 blob  the rest of the rows as one OTLP TracesData or LogsData with one resource and one scope, the rows in
-//	        order, with the fields held by the columns above cleared (spans: trace ID, times, name, kind,
-//	        status code; logs: times, severity number, trace ID, string body)
+//	        order, with the fields held by the other columns cleared (spans: trace ID, times, name, kind,
+//	        status code; logs: times, severity number, trace ID, string body; both: string and int attributes)
+//	8 attrs the rows' own string and int attributes, key by key:
+//	        key count uvarint, keys (uvarint length + bytes); then for each key, for each row: tag u8 (0 absent,
+//	        1 string, 2 int), and when present: position uvarint (index among the row's attributes, so that
+//	        the order is restored), then uvarint length + bytes (string) or a zigzag varint (int)
 //
 // The span ts is the start time; the log ts is the time, or the observed time when the time is 0.
 //
@@ -82,7 +88,7 @@
 //	count, names: uvarint length + bytes            (span names; metric names for metric parts)
 //	count, operations: service, name (uvarint length + bytes each), kind u8
 //	count, attribute keys: uvarint length + bytes
-//	count, blocks: rows uvarint | minTS varint | maxTS varint | 8 x (offset uvarint, length uvarint)
+//	count, blocks: rows uvarint | minTS varint | maxTS varint | 9 x (offset uvarint, length uvarint)
 //	               | trace bloom: count uvarint + count x u64 | token bloom: count uvarint + count x u64
 //
 // Bloom filters use 10 bits per distinct key and 7 probes (double hashing of a 64-bit FNV-1a hash with a

@@ -306,7 +306,10 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 		return nil, err
 	}
 	services := map[int32]string{}
+	var ac attrCols
+	var attrBuf []byte
 	for done := false; !done; {
+		ac.reset()
 		td := ptrace.NewTraces()
 		out := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
 		out.EnsureCapacity(e.opts.BlockRows)
@@ -340,6 +343,7 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 			dst.SetName("")
 			dst.SetKind(ptrace.SpanKindUnspecified)
 			dst.Status().SetCode(ptrace.StatusCodeUnset)
+			ac.extract(dst.Attributes())
 		}
 		if len(rows) == 0 {
 			break
@@ -350,7 +354,8 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 			return nil, fmt.Errorf("encode span block: %w", err)
 		}
 		tb, kb := pb.blooms()
-		if err := w.AddBlock(rows, blob, tb, kb); err != nil {
+		attrBuf = ac.encode(attrBuf[:0])
+		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
 			w.Abort()
 			return nil, err
 		}
@@ -367,7 +372,10 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 		return nil, err
 	}
 	rows := make([]part.Row, 0, e.opts.BlockRows)
+	var ac attrCols
+	var attrBuf []byte
 	for done := false; !done; {
+		ac.reset()
 		ld := plog.NewLogs()
 		out := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 		out.EnsureCapacity(e.opts.BlockRows)
@@ -406,6 +414,7 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 			if r.Body != nil {
 				pcommon.NewValueEmpty().CopyTo(dst.Body())
 			}
+			ac.extract(dst.Attributes())
 		}
 		if len(rows) == 0 {
 			break
@@ -416,7 +425,8 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 			return nil, fmt.Errorf("encode log block: %w", err)
 		}
 		tb, kb := pb.blooms()
-		if err := w.AddBlock(rows, blob, tb, kb); err != nil {
+		attrBuf = ac.encode(attrBuf[:0])
+		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
 			w.Abort()
 			return nil, err
 		}
@@ -448,7 +458,7 @@ func (e *Engine) writeMetricPart(walSeq uint64, sources []uint64, batches []*met
 			}
 			rows = append(rows, part.Row{TS: b.minTS, Aux: b.maxTS - b.minTS, Body: raw})
 		}
-		if err := w.AddBlock(rows, nil, nil, nil); err != nil {
+		if err := w.AddBlock(rows, nil, nil, nil, nil); err != nil {
 			w.Abort()
 			return nil, err
 		}

@@ -52,7 +52,7 @@ const logFilterCols = 1<<part.ColTS | 1<<part.ColSet | 1<<part.ColCode | 1<<part
 // partLogView decodes the given rows (nil: all) of a block of a log part and puts the column fields back into
 // the records. b may hold some columns already.
 func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, error) {
-	b, err := readMissing(p, blk, b, logFilterCols|1<<part.ColAux|1<<part.ColBlob)
+	b, err := readMissing(p, blk, b, logFilterCols|1<<part.ColAux|1<<part.ColBlob|1<<part.ColAttrs)
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +71,10 @@ func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, e
 	if ld.ResourceLogs().Len() != 1 || ld.ResourceLogs().At(0).ScopeLogs().Len() != 1 ||
 		ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().Len() != want {
 		return nil, corrupt(p, "block %d: record count does not match", blk)
+	}
+	ad, err := decodeAttrCols(b.Attrs, b.N)
+	if err != nil {
+		return nil, corrupt(p, "block %d: %v", blk, err)
 	}
 	recs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	v := &logView{groups: p.groups, rowGroup: make([]int32, b.N), recs: make([]plog.LogRecord, b.N), ts: b.TS, keep: ld}
@@ -92,6 +96,7 @@ func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, e
 		if b.Body[i] != nil {
 			rec.Body().SetStr(string(b.Body[i]))
 		}
+		ad.restore(i, rec.Attributes())
 		v.rowGroup[i] = int32(b.Set[i])
 		v.recs[i] = rec
 	}
@@ -245,23 +250,8 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 		}
 		return nil
 	}
-	if needles := rawNeedles(f.q.Attributes, p.groups, allowed); len(needles) > 0 {
-		b, err = readMissing(p, u.blk, b, 1<<part.ColBlob)
-		if err != nil {
-			return err
-		}
-		raw, err := blockRows(p, u.blk, b)
-		if err != nil {
-			return err
-		}
-		check = slices.DeleteFunc(check, func(i int) bool {
-			for _, n := range needles {
-				if !bytes.Contains(raw[i], n) {
-					return true
-				}
-			}
-			return false
-		})
+	if check, err = prefilterAttrs(p, u.blk, b, check, f.q.Attributes, allowed); err != nil {
+		return err
 	}
 	v, err := partLogView(p, u.blk, b, check)
 	if err != nil {

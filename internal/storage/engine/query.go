@@ -263,25 +263,38 @@ func sortFound[T any](xs []T, better func(a, b T) bool) {
 	})
 }
 
-// rawNeedles returns the values of equality predicates that a matching row's own encoding must contain
-// verbatim: predicates on the item's attributes (or AttrAny when no resource or scope of the part can supply
-// the value) whose value can only be the string form of a string attribute.
-func rawNeedles(preds []storage.AttrPredicate, groups []group, allowed []bool) [][]byte {
-	var out [][]byte
-	for _, p := range preds {
-		if p.Op != storage.OpEqual || !rawFilterable(p.Value) {
+// prefilterAttrs drops from rows those that cannot satisfy an equality predicate on the item's own
+// attributes (or AttrAny, when no resource or scope of the part can supply the value) whose value can only be
+// the string form of a string attribute: every string attribute of a row is in the block's attribute column.
+func prefilterAttrs(p *partHandle, blk int, b *part.Block, rows []int, preds []storage.AttrPredicate, allowed []bool) ([]int, error) {
+	var ad *attrColsDec
+	for _, pr := range preds {
+		if pr.Op != storage.OpEqual || !rawFilterable(pr.Value) {
 			continue
 		}
-		switch p.Scope {
+		switch pr.Scope {
 		case storage.AttrSpan:
 		case storage.AttrAny:
-			if groupAttrEq(groups, allowed, p.Key, p.Value) {
+			if groupAttrEq(p.groups, allowed, pr.Key, pr.Value) {
 				continue
 			}
 		default:
 			continue
 		}
-		out = append(out, []byte(p.Value))
+		if ad == nil {
+			var err error
+			if b, err = readMissing(p, blk, b, 1<<part.ColAttrs); err != nil {
+				return nil, err
+			}
+			if ad, err = decodeAttrCols(b.Attrs, b.N); err != nil {
+				return nil, corrupt(p, "block %d: %v", blk, err)
+			}
+		}
+		eq := ad.strEq(pr.Key, pr.Value)
+		rows = slices.DeleteFunc(rows, func(i int) bool { return eq == nil || !eq[i] })
+		if len(rows) == 0 {
+			break
+		}
 	}
-	return out
+	return rows, nil
 }

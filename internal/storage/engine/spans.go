@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -57,7 +56,7 @@ func readMissing(p *partHandle, blk int, b *part.Block, mask uint32) (*part.Bloc
 		have := uint32(0)
 		for c, ok := range map[int]bool{part.ColTS: b.TS != nil, part.ColAux: b.Aux != nil, part.ColTID: b.TID != nil,
 			part.ColSet: b.Set != nil, part.ColName: b.Name != nil, part.ColCode: b.Code != nil,
-			part.ColBody: b.Body != nil, part.ColBlob: b.Blob != nil} {
+			part.ColBody: b.Body != nil, part.ColBlob: b.Blob != nil, part.ColAttrs: b.Attrs != nil} {
 			if ok {
 				have |= 1 << c
 			}
@@ -99,6 +98,9 @@ func readMissing(p *partHandle, blk int, b *part.Block, mask uint32) (*part.Bloc
 	if nb.Blob != nil {
 		b.Blob = nb.Blob
 	}
+	if nb.Attrs != nil {
+		b.Attrs = nb.Attrs
+	}
 	return b, nil
 }
 
@@ -114,7 +116,7 @@ func blockRows(p *partHandle, blk int, b *part.Block) ([][]byte, error) {
 // partSpanView decodes the given rows (nil: all) of a block of a span part and puts the column fields back into
 // the spans. b may hold some columns already.
 func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView, error) {
-	b, err := readMissing(p, blk, b, spanFilterCols|1<<part.ColTID|1<<part.ColBlob)
+	b, err := readMissing(p, blk, b, spanFilterCols|1<<part.ColTID|1<<part.ColBlob|1<<part.ColAttrs)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +137,10 @@ func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView,
 		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().Len() != want {
 		return nil, corrupt(p, "block %d: span count does not match", blk)
 	}
+	ad, err := decodeAttrCols(b.Attrs, b.N)
+	if err != nil {
+		return nil, corrupt(p, "block %d: %v", blk, err)
+	}
 	sl := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	v := &spanView{groups: p.groups, rowGroup: make([]int32, b.N), spans: make([]ptrace.Span, b.N), ts: b.TS, keep: td}
 	for k := range want {
@@ -152,6 +158,7 @@ func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView,
 		sp.SetName(p.meta.Names[b.Name[i]])
 		sp.SetKind(ptrace.SpanKind(b.Code[i] & 0xf))
 		sp.Status().SetCode(ptrace.StatusCode(b.Code[i] >> 4))
+		ad.restore(i, sp.Attributes())
 		v.rowGroup[i] = int32(b.Set[i])
 		v.spans[i] = sp
 	}
@@ -292,26 +299,8 @@ func (f *spanFilter) scan(u *unit, fn func(v *spanView, row int)) error {
 		}
 		return nil
 	}
-	if needles := rawNeedles(f.q.Attributes, p.groups, allowed); len(needles) > 0 {
-		b, err = readMissing(p, u.blk, b, 1<<part.ColBlob)
-		if err != nil {
-			return err
-		}
-		raw, err := blockRows(p, u.blk, b)
-		if err != nil {
-			return err
-		}
-		cand = slices.DeleteFunc(cand, func(i int) bool {
-			for _, n := range needles {
-				if !bytes.Contains(raw[i], n) {
-					return true
-				}
-			}
-			return false
-		})
-		if len(cand) == 0 {
-			return nil
-		}
+	if cand, err = prefilterAttrs(p, u.blk, b, cand, f.q.Attributes, allowed); err != nil || len(cand) == 0 {
+		return err
 	}
 	v, err := partSpanView(p, u.blk, b, cand)
 	if err != nil {

@@ -42,14 +42,15 @@ const (
 
 // Column numbers within a block.
 const (
-	ColTS   = iota // sorted timestamps, delta-encoded uvarints from the block's MinTS
-	ColAux         // zigzag varints: span duration, or a log's observed time minus TS
-	ColTID         // 16-byte trace IDs
-	ColSet         // uvarint index into Meta.Sets
-	ColName        // uvarint index into Meta.Names (span name; unused for logs)
-	ColCode        // uvarint: span kind | status code << 4, or log severity number
-	ColBody        // per row uvarint(len+1) then bytes, or 0 for "no string body" (logs)
-	ColBlob        // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
+	ColTS    = iota // sorted timestamps, delta-encoded uvarints from the block's MinTS
+	ColAux          // zigzag varints: span duration, or a log's observed time minus TS
+	ColTID          // 16-byte trace IDs
+	ColSet          // uvarint index into Meta.Sets
+	ColName         // uvarint index into Meta.Names (span name; unused for logs)
+	ColCode         // uvarint: span kind | status code << 4, or log severity number
+	ColBody         // per row uvarint(len+1) then bytes, or 0 for "no string body" (logs)
+	ColBlob         // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
+	ColAttrs        // the rows' string and int attributes, column by column, opaque to this package
 	NumCols
 )
 
@@ -179,7 +180,7 @@ func Create(path string, meta Meta) (*Writer, error) {
 }
 
 // AddBlock writes one block of rows (sorted by TS) with their blob and bloom filters.
-func (w *Writer) AddBlock(rows []Row, blob []byte, traceBloom, tokenBloom Bloom) error {
+func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom Bloom) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -211,6 +212,7 @@ func (w *Writer) AddBlock(rows []Row, blob []byte, traceBloom, tokenBloom Bloom)
 		}
 	}
 	w.cols[ColBlob] = append(w.cols[ColBlob], blob...)
+	w.cols[ColAttrs] = append(w.cols[ColAttrs], attrs...)
 	for c := range NumCols {
 		w.buf = compress(w.Level, w.buf[:0], w.cols[c])
 		if _, err := w.f.Write(w.buf); err != nil {
@@ -352,15 +354,16 @@ func (r *Reader) Close() error { return r.f.Close() }
 
 // Block is the decoded columns of one block; columns not asked for are nil.
 type Block struct {
-	N    int
-	TS   []int64
-	Aux  []int64
-	TID  [][16]byte
-	Set  []uint32
-	Name []uint32
-	Code []uint32
-	Body [][]byte // nil entry: no string body
-	Blob []byte
+	N     int
+	TS    []int64
+	Aux   []int64
+	TID   [][16]byte
+	Set   []uint32
+	Name  []uint32
+	Code  []uint32
+	Body  [][]byte // nil entry: no string body
+	Blob  []byte
+	Attrs []byte
 }
 
 // ReadBlock decodes the columns of block i selected by mask (bit c for column c).
@@ -441,6 +444,9 @@ func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 		}
 	case ColBlob:
 		b.Blob = raw
+		return nil
+	case ColAttrs:
+		b.Attrs = raw
 		return nil
 	}
 	if d.err != nil || len(d.buf) != 0 {

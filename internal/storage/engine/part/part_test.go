@@ -28,10 +28,10 @@ func writeTestPart(t testing.TB, dir string) (string, []Row) {
 	}
 	tb := NewBloom(10)
 	tb.Add(HashBytes([]byte("x")))
-	if err := w.AddBlock(rows[:6], []byte("blob-0"), tb, NewBloom(1)); err != nil {
+	if err := w.AddBlock(rows[:6], []byte("blob-0"), nil, tb, NewBloom(1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.AddBlock(rows[6:], []byte("blob-1"), nil, nil); err != nil {
+	if err := w.AddBlock(rows[6:], []byte("blob-1"), []byte("a"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	w.SetDicts([][]byte{[]byte("s0"), []byte("s1")}, []string{"n"}, []Op{{"svc", "op", 2}}, []string{"k"})
