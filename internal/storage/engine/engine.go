@@ -48,9 +48,10 @@ type Options struct {
 	MaxBytes int64
 	// Now is the clock (retention, flush age). Default time.Now.
 	Now func() time.Time
-	// HeadMaxItems flushes the head when it holds this many spans, records and points. Default 262144.
+	// HeadMaxItems flushes the head when it holds this many spans, records and points. Default 131072.
 	HeadMaxItems int
-	// HeadMaxBytes flushes the head when its WAL records reach this size. Default 64 MiB.
+	// HeadMaxBytes flushes the head when its WAL records reach this size. Default 32 MiB. (The head holds the
+	// batches as pdata, a few times their protobuf size; a frozen head being flushed doubles that.)
 	HeadMaxBytes int64
 	// FlushInterval flushes a non-empty head at least this often. Default 30s.
 	FlushInterval time.Duration
@@ -72,10 +73,10 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 	if o.HeadMaxItems <= 0 {
-		o.HeadMaxItems = 1 << 18
+		o.HeadMaxItems = 1 << 17
 	}
 	if o.HeadMaxBytes <= 0 {
-		o.HeadMaxBytes = 64 << 20
+		o.HeadMaxBytes = 32 << 20
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 30 * time.Second
