@@ -128,73 +128,110 @@ func (c *attrCols) encode(dst []byte) []byte {
 
 // attrColsDec is a decoded attribute column.
 type attrColsDec struct {
-	keys []string
-	ents [][]attrEnt // [key][row]
+	keys   []string
+	ents   [][]attrEnt // [key][slot]
+	rowIdx []int32     // row -> slot (-1: not decoded); nil: slot = row
 }
 
-func decodeAttrCols(raw []byte, rows int) (*attrColsDec, error) {
+func (d *attrColsDec) slot(row int) int {
+	if d.rowIdx == nil {
+		return row
+	}
+	return int(d.rowIdx[row])
+}
+
+// decodeAttrCols decodes a block's attribute column of rows rows. When sel is not nil, only the entries of
+// the rows where sel is true are kept (the others read as absent). Strings share one allocation.
+func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	d := &attrColsDec{}
 	if len(raw) == 0 {
 		return d, nil
 	}
-	n, k := binary.Uvarint(raw)
-	if k <= 0 || n > uint64(len(raw)) {
+	str := string(raw) // the values are substrings of it
+	off := 0
+	uv := func() (uint64, bool) {
+		v, k := binary.Uvarint(raw[off:])
+		if k <= 0 {
+			return 0, false
+		}
+		off += k
+		return v, true
+	}
+	n, ok := uv()
+	if !ok || n > uint64(len(raw)) {
 		return nil, errAttrCol
 	}
-	raw = raw[k:]
 	d.keys = make([]string, n)
 	for i := range d.keys {
-		l, k := binary.Uvarint(raw)
-		if k <= 0 || l > uint64(len(raw)-k) {
+		l, ok := uv()
+		if !ok || l > uint64(len(raw)-off) {
 			return nil, errAttrCol
 		}
-		d.keys[i] = string(raw[k : k+int(l)])
-		raw = raw[k+int(l):]
+		d.keys[i] = str[off : off+int(l)]
+		off += int(l)
 	}
-	if rows > 0 && uint64(len(raw)) < n*uint64(rows) {
+	if rows > 0 && uint64(len(raw)-off) < n*uint64(rows) {
 		return nil, errAttrCol
+	}
+	if sel != nil && len(sel) != rows {
+		return nil, errAttrCol
+	}
+	slots := rows
+	if sel != nil {
+		d.rowIdx = make([]int32, rows)
+		slots = 0
+		for r, ok := range sel {
+			d.rowIdx[r] = -1
+			if ok {
+				d.rowIdx[r] = int32(slots)
+				slots++
+			}
+		}
 	}
 	d.ents = make([][]attrEnt, n)
 	for ki := range d.ents {
-		col := make([]attrEnt, rows)
-		for r := range col {
-			if len(raw) == 0 {
+		col := make([]attrEnt, slots)
+		for r := range rows {
+			if off >= len(raw) {
 				return nil, errAttrCol
 			}
-			tag := raw[0]
-			raw = raw[1:]
+			tag := raw[off]
+			off++
 			if tag == attrAbsent {
 				continue
 			}
-			pos, k := binary.Uvarint(raw)
-			if k <= 0 || pos > 1<<20 {
+			pos, ok := uv()
+			if !ok || pos > 1<<20 {
 				return nil, errAttrCol
 			}
-			raw = raw[k:]
 			e := attrEnt{tag: tag, pos: uint32(pos)}
 			switch tag {
 			case attrStr:
-				l, k := binary.Uvarint(raw)
-				if k <= 0 || l > uint64(len(raw)-k) {
+				l, ok := uv()
+				if !ok || l > uint64(len(raw)-off) {
 					return nil, errAttrCol
 				}
-				e.s = string(raw[k : k+int(l)])
-				raw = raw[k+int(l):]
+				e.s = str[off : off+int(l)]
+				off += int(l)
 			case attrInt:
-				v, k := binary.Varint(raw)
+				v, k := binary.Varint(raw[off:])
 				if k <= 0 {
 					return nil, errAttrCol
 				}
 				e.i = v
-				raw = raw[k:]
+				off += k
 			default:
 				return nil, errAttrCol
 			}
-			col[r] = e
+			if sel == nil {
+				col[r] = e
+			} else if i := d.rowIdx[r]; i >= 0 {
+				col[i] = e
+			}
 		}
 		d.ents[ki] = col
 	}
-	if len(raw) != 0 {
+	if off != len(raw) {
 		return nil, errAttrCol
 	}
 	return d, nil
@@ -207,9 +244,13 @@ func (d *attrColsDec) restore(row int, m pcommon.Map) {
 		e   *attrEnt
 	}
 	var ms []moved
+	slot := d.slot(row)
+	if slot < 0 {
+		return
+	}
 	for ki, col := range d.ents {
-		if col[row].tag != attrAbsent {
-			ms = append(ms, moved{d.keys[ki], &col[row]})
+		if col[slot].tag != attrAbsent {
+			ms = append(ms, moved{d.keys[ki], &col[slot]})
 		}
 	}
 	if len(ms) == 0 {
@@ -239,17 +280,73 @@ func (d *attrColsDec) restore(row int, m pcommon.Map) {
 	}
 }
 
-// strEq returns, per row, whether the row's attribute key is the string v (nil: the key is in no row).
-func (d *attrColsDec) strEq(key, v string) []bool {
-	for ki, k := range d.keys {
-		if k != key {
-			continue
-		}
-		out := make([]bool, len(d.ents[ki]))
-		for r, e := range d.ents[ki] {
-			out[r] = e.tag == attrStr && e.s == v
-		}
-		return out
+// attrStrEq walks a block's attribute column and returns, per row, whether the row's attribute key is the
+// string v; nil when no row has key. It keeps nothing else of the column.
+func attrStrEq(raw []byte, rows int, key, v string) ([]bool, error) {
+	if len(raw) == 0 {
+		return nil, nil
 	}
-	return nil
+	off := 0
+	uv := func() (uint64, bool) {
+		x, k := binary.Uvarint(raw[off:])
+		if k <= 0 {
+			return 0, false
+		}
+		off += k
+		return x, true
+	}
+	n, ok := uv()
+	if !ok || n > uint64(len(raw)) {
+		return nil, errAttrCol
+	}
+	want := -1
+	for i := range int(n) {
+		l, ok := uv()
+		if !ok || l > uint64(len(raw)-off) {
+			return nil, errAttrCol
+		}
+		if string(raw[off:off+int(l)]) == key {
+			want = i
+		}
+		off += int(l)
+	}
+	if want < 0 {
+		return nil, nil
+	}
+	out := make([]bool, rows)
+	for ki := 0; ki <= want; ki++ {
+		for r := range rows {
+			if off >= len(raw) {
+				return nil, errAttrCol
+			}
+			tag := raw[off]
+			off++
+			if tag == attrAbsent {
+				continue
+			}
+			if _, ok := uv(); !ok {
+				return nil, errAttrCol
+			}
+			switch tag {
+			case attrStr:
+				l, ok := uv()
+				if !ok || l > uint64(len(raw)-off) {
+					return nil, errAttrCol
+				}
+				if ki == want {
+					out[r] = string(raw[off:off+int(l)]) == v
+				}
+				off += int(l)
+			case attrInt:
+				_, k := binary.Varint(raw[off:])
+				if k <= 0 {
+					return nil, errAttrCol
+				}
+				off += k
+			default:
+				return nil, errAttrCol
+			}
+		}
+	}
+	return out, nil
 }

@@ -32,7 +32,7 @@ func TestAttrColsRoundTrip(t *testing.T) {
 			t.Fatalf("%d attributes left in the row, want the bool, double and array", cp.Len())
 		}
 	}
-	d, err := decodeAttrCols(c.encode(nil), len(rows))
+	d, err := decodeAttrCols(c.encode(nil), len(rows), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,8 +54,25 @@ func TestAttrColsRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if eq := d.strEq("s", "v"); len(eq) != 4 || !eq[3] {
-		t.Fatalf("strEq = %v", eq)
+	raw := c.encode(nil)
+	if eq, err := attrStrEq(raw, 4, "s", "v"); err != nil || len(eq) != 4 || !eq[3] {
+		t.Fatalf("attrStrEq(s=v) = %v, %v", eq, err)
+	}
+	if eq, _ := attrStrEq(raw, 4, "last", "v"); eq[0] {
+		t.Fatal("attrStrEq(last=v) matched")
+	}
+	if eq, _ := attrStrEq(raw, 4, "nope", "v"); eq != nil {
+		t.Fatal("attrStrEq of an absent key is not nil")
+	}
+	sel := []bool{false, true, false, true}
+	ds, err := decodeAttrCols(raw, 4, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := pcommon.NewMap()
+	ds.restore(0, m)
+	if m.Len() != 0 {
+		t.Fatal("an unselected row was restored")
 	}
 }
 
@@ -72,12 +89,13 @@ func FuzzAttrCols(f *testing.F) {
 		if rows < 0 || rows > 10000 {
 			return
 		}
-		d, err := decodeAttrCols(raw, rows)
+		d, err := decodeAttrCols(raw, rows, nil)
 		if err != nil {
 			return
 		}
 		for r := range rows {
 			d.restore(r, pcommon.NewMap())
 		}
+		attrStrEq(raw, rows, "k", "v")
 	})
 }

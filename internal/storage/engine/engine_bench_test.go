@@ -214,7 +214,7 @@ func BenchmarkLarge(b *testing.B) {
 			b.ReportMetric(float64(n), "spans")
 		}
 	}
-	attr := []storage.AttrPredicate{{Key: "user.id", Op: storage.OpEqual, Value: "user-4242"}}
+	attr := []storage.AttrPredicate{{Key: "user.id", Op: storage.OpEqual, Value: "user-14242"}}
 	b.Run("spans-attr-1h", func(b *testing.B) {
 		q := hour
 		q.Attributes, q.Limit = attr, 100
@@ -224,7 +224,7 @@ func BenchmarkLarge(b *testing.B) {
 		spanSearch(b, storage.SpanQuery{Attributes: attr, Limit: 100})
 	})
 	b.Run("spans-service-error-all", func(b *testing.B) {
-		spanSearch(b, storage.SpanQuery{Service: "service-3", StatusSet: true, Status: ptrace.StatusCodeError, Limit: 100})
+		spanSearch(b, storage.SpanQuery{Service: "order", StatusSet: true, Status: ptrace.StatusCodeError, Limit: 100})
 	})
 	logSearch := func(b *testing.B, q storage.LogQuery) {
 		for range b.N {
@@ -238,7 +238,7 @@ func BenchmarkLarge(b *testing.B) {
 			b.ReportMetric(float64(n), "logs")
 		}
 	}
-	body := "by user-4242 ("
+	body := "User user-14242 logged"
 	b.Run("logs-body-1h", func(b *testing.B) {
 		logSearch(b, storage.LogQuery{Start: hour.Start, End: hour.End, BodyContains: body, Limit: 100})
 	})
@@ -247,6 +247,6 @@ func BenchmarkLarge(b *testing.B) {
 	})
 	b.Run("logs-body-all-substring", func(b *testing.B) {
 		// No whole word in the needle: no bloom filter can help, every string body is scanned.
-		logSearch(b, storage.LogQuery{BodyContains: "er-4242", Limit: 100})
+		logSearch(b, storage.LogQuery{BodyContains: "er-14242", Limit: 100})
 	})
 }

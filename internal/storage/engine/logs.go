@@ -72,7 +72,14 @@ func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, e
 		ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().Len() != want {
 		return nil, corrupt(p, "block %d: record count does not match", blk)
 	}
-	ad, err := decodeAttrCols(b.Attrs, b.N)
+	var sel []bool
+	if rows != nil {
+		sel = make([]bool, b.N)
+		for _, i := range rows {
+			sel[i] = true
+		}
+	}
+	ad, err := decodeAttrCols(b.Attrs, b.N, sel)
 	if err != nil {
 		return nil, corrupt(p, "block %d: %v", blk, err)
 	}

@@ -267,7 +267,7 @@ func sortFound[T any](xs []T, better func(a, b T) bool) {
 // attributes (or AttrAny, when no resource or scope of the part can supply the value) whose value can only be
 // the string form of a string attribute: every string attribute of a row is in the block's attribute column.
 func prefilterAttrs(p *partHandle, blk int, b *part.Block, rows []int, preds []storage.AttrPredicate, allowed []bool) ([]int, error) {
-	var ad *attrColsDec
+	read := false
 	for _, pr := range preds {
 		if pr.Op != storage.OpEqual || !rawFilterable(pr.Value) {
 			continue
@@ -281,16 +281,17 @@ func prefilterAttrs(p *partHandle, blk int, b *part.Block, rows []int, preds []s
 		default:
 			continue
 		}
-		if ad == nil {
+		if !read {
 			var err error
 			if b, err = readMissing(p, blk, b, 1<<part.ColAttrs); err != nil {
 				return nil, err
 			}
-			if ad, err = decodeAttrCols(b.Attrs, b.N); err != nil {
-				return nil, corrupt(p, "block %d: %v", blk, err)
-			}
+			read = true
 		}
-		eq := ad.strEq(pr.Key, pr.Value)
+		eq, err := attrStrEq(b.Attrs, b.N, pr.Key, pr.Value)
+		if err != nil {
+			return nil, corrupt(p, "block %d: %v", blk, err)
+		}
 		rows = slices.DeleteFunc(rows, func(i int) bool { return eq == nil || !eq[i] })
 		if len(rows) == 0 {
 			break

@@ -137,7 +137,14 @@ func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView,
 		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().Len() != want {
 		return nil, corrupt(p, "block %d: span count does not match", blk)
 	}
-	ad, err := decodeAttrCols(b.Attrs, b.N)
+	var sel []bool
+	if rows != nil {
+		sel = make([]bool, b.N)
+		for _, i := range rows {
+			sel[i] = true
+		}
+	}
+	ad, err := decodeAttrCols(b.Attrs, b.N, sel)
 	if err != nil {
 		return nil, corrupt(p, "block %d: %v", blk, err)
 	}
