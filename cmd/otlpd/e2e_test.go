@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -307,5 +309,80 @@ func TestTailListen(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+}
+
+// TestTailFilterAgainstOtlpd: with a filter expression, tail prints exactly the spans and logs it selects;
+// a bad filter is one line and exit status 2.
+func TestTailFilterAgainstOtlpd(t *testing.T) {
+	srv, _ := startOtlpd(t, "")
+	ui := srv.UIAddr().String()
+	code, _, errs := runCmd(t, "tail", "--server", ui, "--filter", "duration >")
+	if code != 2 || !strings.Contains(errs, "refused the query: filter: 1:11:") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("bad filter: exit %d, stderr %q", code, errs)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb, done := runTailCmd(t, ctx, "--server", ui, "--output", "json",
+		"--filter", `pick = "yes"`) // an attribute: the same filter selects spans and logs
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(srv.GRPCAddr().String()), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tracerProvider(t, "cart", exp).Tracer("t")
+	lexp, err := otlploggrpc.New(context.Background(), otlploggrpc.WithEndpoint(srv.GRPCAddr().String()), otlploggrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithResource(resource.NewSchemaless(attribute.String("service.name", "cart"))),
+		sdklog.WithProcessor(sdklog.NewSimpleProcessor(lexp)))
+	defer lp.Shutdown(context.Background())
+	logger := lp.Logger("t")
+	waitPrinted(t, out, func() {
+		_, sp := tr.Start(context.Background(), "marker")
+		sp.SetAttributes(attribute.String("pick", "yes"))
+		sp.End()
+	})
+
+	for i := range 20 {
+		_, sp := tr.Start(context.Background(), fmt.Sprintf("op-%d", i))
+		sp.SetStatus(otelcodes.Error, "boom")
+		if i%4 == 0 {
+			sp.SetAttributes(attribute.String("pick", "yes"))
+		} else {
+			sp.SetAttributes(attribute.String("pick", "no"))
+		}
+		sp.End()
+		var rec otellog.Record
+		rec.SetBody(attribute.StringValue(fmt.Sprintf("log-%d", i)))
+		rec.SetSeverity(otellog.SeverityError)
+		if i%5 == 0 {
+			rec.AddAttributes(attribute.String("pick", "yes"))
+		}
+		logger.Emit(context.Background(), rec)
+	}
+	want := []string{"op-0", "op-4", "op-8", "op-12", "op-16", "log-0", "log-5", "log-10", "log-15"}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(tailLines(t, out.String())) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	var got []string
+	for _, it := range tailLines(t, out.String()) {
+		if it.Signal == tail.KindLog {
+			got = append(got, fmt.Sprint(it.Body))
+		} else {
+			got = append(got, it.Name)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("tail printed %v, want %v", got, want)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }

@@ -38,6 +38,8 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	signal := fs.String("signal", "traces", "traces, logs or metrics")
 	rate := fs.Float64("rate", 0, "items per second for all workers together; 0 sends as fast as possible")
 	duration := fs.Duration("duration", 10*time.Second, "how long to send (per batch size with --batch-sweep)")
+	warmup := fs.Duration("warmup", 0, "how long to send the same requests before --duration starts, not counted in the figures")
+	requests := fs.Int64("requests", 0, "stop after this many requests, even before --duration (0: no limit)")
 	workers := fs.Int("workers", 8, "concurrent exporters (one connection each over gRPC)")
 	batch := fs.Int("batch", 0, "items per request (default 512 for traces and logs, 1000 for metrics)")
 	sweep := fs.String("batch-sweep", "", "comma-separated batch sizes to run one after the other, e.g. 10,100,500,1000")
@@ -54,8 +56,9 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	opts := loadgen.Options{
 		Endpoint: *endpoint, Protocol: loadgen.Protocol(*protocol), Signal: loadgen.Signal(*signal), Rate: *rate,
-		Duration: *duration, Workers: *workers, Seed: *seed, TLS: *useTLS, TLSSkipVerify: *skipVerify,
-		Timeout: *timeout, PoolBytes: int64(*poolMB) << 20,
+		Duration: *duration, Warmup: *warmup, Requests: *requests, Workers: *workers, Seed: *seed, TLS: *useTLS,
+		TLSSkipVerify: *skipVerify,
+		Timeout:       *timeout, PoolBytes: int64(*poolMB) << 20,
 	}
 	if opts.Endpoint == "" {
 		opts.Endpoint = "127.0.0.1:4317"

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -237,5 +238,40 @@ func TestQueryAgainstOtlpd(t *testing.T) {
 	code, out, _ = runCmd(t, "query", "services", "--server", ui)
 	if code != 0 || out != "checkout\n" {
 		t.Fatalf("services: exit %d, %q", code, out)
+	}
+	code, out, errs = runCmd(t, "query", "traces", "--server", ui, "--service", "checkout", "--since", "1h")
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "checkout: POST /checkout") {
+		t.Fatalf("traces: exit %d, %s%s", code, out, errs)
+	}
+	code, out, errs = runCmd(t, "query", "traces", "--server", ui, "--filter", `name = "nothing"`)
+	if code != 0 || out != "no traces found\n" {
+		t.Fatalf("traces with no match: exit %d, %q %s", code, out, errs)
+	}
+
+	// Logs and metrics come from the load generator: 300 records and one interval of 1,000 points of one
+	// resource.
+	for _, sig := range []string{"logs", "metrics"} {
+		if code, _, errs := runCmd(t, "loadgen", "--endpoint", srv.GRPCAddr().String(), "--signal", sig, "--batch", "100",
+			"--requests", "3", "--workers", "1", "--pool-mb", "1", "--duration", "30s"); code != 0 {
+			t.Fatalf("loadgen %s: %s", sig, errs)
+		}
+	}
+	code, out, errs = runCmd(t, "query", "logs", "--server", ui, "--filter", "severity >= error", "--limit", "1000")
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) < 10 {
+		t.Fatalf("logs: exit %d, %d lines: %s%s", code, len(lines), out, errs)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, " ERROR ") && !strings.Contains(l, " FATAL ") {
+			t.Fatalf("logs: line %q is not an error", l)
+		}
+	}
+	code, out, errs = runCmd(t, "query", "promql", "--server", ui, `count({__name__=~"http_server_request.*"})`)
+	if code != 0 || !regexp.MustCompile(`^\{\}\s+\d+\s+\d{4}-`).MatchString(out) {
+		t.Fatalf("promql: exit %d, %q %s", code, out, errs)
+	}
+	code, _, errs = runCmd(t, "query", "promql", "--server", ui, "sum(")
+	if code != 2 || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("bad PromQL: exit %d, %q", code, errs)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,9 +13,15 @@ import (
 	"os"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
 	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/query/filter"
+	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/tail"
 )
 
@@ -125,9 +132,52 @@ func (f *tailFlags) writer(stdout io.Writer) (func(tail.Item) error, error) {
 	return func(it tail.Item) error { return fm.Write(stdout, it) }, nil
 }
 
-// compileTailFilter compiles a tail filter expression. TODO: compile with the filter language once
-// internal/query/filter is on this branch; until then only --service filters.
-var compileTailFilter tail.CompileFunc
+// compileTailFilter compiles a filter expression for the signals asked for. A filter that names fields of one
+// signal only (severity, body; duration, kind) selects that signal: for the other it matches nothing, so
+// `--filter 'severity >= warn'` shows warning logs and no spans. It fails only when it fits none of them.
+func compileTailFilter(expr string, sig tail.Signals) (storage.SpanMatcher, storage.LogMatcher, error) {
+	if sig&(tail.Spans|tail.Logs) == 0 {
+		return nil, nil, errors.New("a filter selects spans and logs; for metrics use service")
+	}
+	e, err := filter.Parse(expr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		sm       storage.SpanMatcher = matchNone{}
+		lm       storage.LogMatcher  = matchNone{}
+		firstErr error
+		compiled bool
+	)
+	if sig&tail.Spans != 0 {
+		if f, err := e.Spans(); err != nil {
+			firstErr = err
+		} else {
+			sm, compiled = f, true
+		}
+	}
+	if sig&tail.Logs != 0 {
+		if f, err := e.Logs(); err != nil {
+			firstErr = cmp.Or(firstErr, err)
+		} else {
+			lm, compiled = f, true
+		}
+	}
+	if !compiled {
+		return nil, nil, firstErr
+	}
+	return sm, lm, nil
+}
+
+// matchNone matches no span and no log record.
+type matchNone struct{}
+
+func (matchNone) MatchSpan(pcommon.Resource, pcommon.InstrumentationScope, ptrace.Span) bool {
+	return false
+}
+func (matchNone) MatchLog(pcommon.Resource, pcommon.InstrumentationScope, plog.LogRecord) bool {
+	return false
+}
 
 // tailListen receives OTLP on grpcAddr and httpAddr with otlpd's receivers, keeps nothing, and prints every
 // matching item until ctx ends.
@@ -138,9 +188,6 @@ func tailListen(ctx context.Context, f *tailFlags, grpcAddr, httpAddr string, wr
 	}
 	filter := tail.Filter{Signals: sig, Service: f.service}
 	if f.filter != "" {
-		if compileTailFilter == nil {
-			return usageError{errors.New("--filter is not available in this build; use --service")}
-		}
 		if filter.Spans, filter.Logs, err = compileTailFilter(f.filter, sig); err != nil {
 			return usageError{fmt.Errorf("--filter: %w", err)}
 		}

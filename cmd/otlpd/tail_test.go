@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/tail"
@@ -133,4 +135,37 @@ func TestTailErrors(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Examples:") {
 		t.Errorf("--help: exit %d", code)
 	}
+}
+
+func TestCompileTailFilter(t *testing.T) {
+	span := ptrace.NewSpan()
+	span.Status().SetCode(ptrace.StatusCodeError)
+	rec := plog.NewLogRecord()
+	rec.SetSeverityNumber(plog.SeverityNumberWarn)
+	res, scope := pcommon.NewResource(), pcommon.NewInstrumentationScope()
+	f := func(expr string, sig tail.Signals, wantSpan, wantLog bool, wantErr string) {
+		t.Helper()
+		sm, lm, err := compileTailFilter(expr, sig)
+		if wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), wantErr) {
+				t.Errorf("%q: err %v, want %q", expr, err, wantErr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		if got := sm.MatchSpan(res, scope, span); got != wantSpan {
+			t.Errorf("%q: span match %v, want %v", expr, got, wantSpan)
+		}
+		if got := lm.MatchLog(res, scope, rec); got != wantLog {
+			t.Errorf("%q: log match %v, want %v", expr, got, wantLog)
+		}
+	}
+	f("status = error", tail.Spans|tail.Logs, true, false, "")   // a span-only filter selects no logs
+	f("severity >= warn", tail.Spans|tail.Logs, false, true, "") // and a log-only one no spans
+	f("severity >= error", tail.Logs, false, false, "")
+	f("severity >= warn", tail.Spans, false, false, "severity")
+	f("duration >", tail.Spans, false, false, "1:11:")
+	f("service.name = \"x\"", tail.Metrics, false, false, "for metrics use service")
 }

@@ -35,13 +35,17 @@ const (
 
 // Options configures a run.
 type Options struct {
-	Endpoint      string // gRPC: host:port; HTTP: host:port or URL (a URL with a path is used as it is)
-	Protocol      Protocol
-	Signal        Signal
-	Rate          float64       // items per second for all workers together; 0 means as fast as possible
-	Duration      time.Duration // how long to send; requests in flight at the end still count
-	Workers       int           // concurrent exporters, each with its own connection (gRPC)
-	Batch         int           // items per request
+	Endpoint string // gRPC: host:port; HTTP: host:port or URL (a URL with a path is used as it is)
+	Protocol Protocol
+	Signal   Signal
+	Rate     float64       // items per second for all workers together; 0 means as fast as possible
+	Duration time.Duration // how long to send; requests in flight at the end still count
+	// Warmup is how long to send before Duration starts, with the same requests; what is sent then is
+	// reported apart (WarmupAccepted) and counts in no other figure.
+	Warmup        time.Duration
+	Requests      int64 // stop after this many measured requests, even before Duration; 0: no limit
+	Workers       int   // concurrent exporters, each with its own connection (gRPC)
+	Batch         int   // items per request
 	Seed          int64
 	Headers       map[string]string
 	TLS           bool
@@ -62,26 +66,32 @@ type Progress struct {
 
 // Result is the outcome of a run.
 type Result struct {
-	Signal       Signal           `json:"signal"`
-	Protocol     Protocol         `json:"protocol"`
-	Endpoint     string           `json:"endpoint"`
-	Batch        int              `json:"batch"`
-	Workers      int              `json:"workers"`
-	TargetRate   float64          `json:"target_rate,omitempty"`
-	Seconds      float64          `json:"seconds"`
-	Requests     int64            `json:"requests"`
-	Sent         int64            `json:"sent"`     // items in all requests
-	Accepted     int64            `json:"accepted"` // items the server acknowledged and did not reject
-	Rejected     int64            `json:"rejected"` // items rejected through partial success
-	Failed       int64            `json:"failed"`   // items of requests that failed
-	ItemsPerS    float64          `json:"items_per_s"`
-	BytesPerItem float64          `json:"bytes_per_item"`
-	P50ms        float64          `json:"p50_ms"`
-	P99ms        float64          `json:"p99_ms"`
-	MaxMs        float64          `json:"max_ms"`
-	Errors       map[string]int64 `json:"errors,omitempty"` // failed requests by status code
+	Signal     Signal   `json:"signal"`
+	Protocol   Protocol `json:"protocol"`
+	Endpoint   string   `json:"endpoint"`
+	Batch      int      `json:"batch"`
+	Workers    int      `json:"workers"`
+	TargetRate float64  `json:"target_rate,omitempty"`
+	Seconds    float64  `json:"seconds"`
+	// WarmupSeconds and WarmupAccepted describe the warm-up before the measured window: items the server
+	// accepted then are stored too, which matters for footprint per item.
+	WarmupSeconds  float64          `json:"warmup_seconds,omitempty"`
+	WarmupAccepted int64            `json:"warmup_accepted,omitempty"`
+	Requests       int64            `json:"requests"`
+	Sent           int64            `json:"sent"`     // items in all requests
+	Accepted       int64            `json:"accepted"` // items the server acknowledged and did not reject
+	Rejected       int64            `json:"rejected"` // items rejected through partial success
+	Failed         int64            `json:"failed"`   // items of requests that failed
+	ItemsPerS      float64          `json:"items_per_s"`
+	BytesPerItem   float64          `json:"bytes_per_item"`
+	P50ms          float64          `json:"p50_ms"`
+	P99ms          float64          `json:"p99_ms"`
+	MaxMs          float64          `json:"max_ms"`
+	Errors         map[string]int64 `json:"errors,omitempty"` // failed requests by status code
 	// ErrorSamples holds the first message seen for each code in Errors.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
+	// RejectSample is the first partial-success message.
+	RejectSample string `json:"reject_sample,omitempty"`
 }
 
 // Validate reports the first bad field of o.
@@ -107,6 +117,12 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration <= 0 {
 		return fmt.Errorf("duration %v: want more than 0", o.Duration)
+	}
+	if o.Requests < 0 {
+		return fmt.Errorf("requests %d: want 0 (no limit) or more", o.Requests)
+	}
+	if o.Warmup < 0 {
+		return fmt.Errorf("warmup %v: want 0 or more", o.Warmup)
 	}
 	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 		return fmt.Errorf("rate %v: want 0 (as fast as possible) or more", o.Rate)
@@ -178,7 +194,7 @@ func probe(ctx context.Context, e exporter, jsonBody bool, opts Options) error {
 	if jsonBody {
 		body = []byte("{}")
 	}
-	if _, code, err := e.export(ctx, body); err != nil {
+	if _, _, code, err := e.export(ctx, body); err != nil {
 		msg := err.Error()
 		if code == "UNAVAILABLE" || code == "NETWORK" {
 			// "... dial tcp 127.0.0.1:4317: connect: connection refused" says it all in its last part.
@@ -191,9 +207,11 @@ func probe(ctx context.Context, e exporter, jsonBody bool, opts Options) error {
 
 type counters struct {
 	requests, sent, accepted, rejected, failed atomic.Int64
+	warmAccepted                               atomic.Int64
 	mu                                         sync.Mutex
 	errors                                     map[string]int64
 	samples                                    map[string]string
+	rejectMsg                                  string
 }
 
 func (c *counters) fail(code string, err error, items int) {
@@ -206,13 +224,24 @@ func (c *counters) fail(code string, err error, items int) {
 	}
 }
 
+func (c *counters) reject(n int64, msg string) {
+	c.rejected.Add(n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rejectMsg == "" {
+		c.rejectMsg = msg
+	}
+}
+
 func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	c := &counters{errors: map[string]int64{}, samples: map[string]string{}}
 	start := time.Now()
-	deadline := start.Add(opts.Duration)
+	measureStart := start.Add(opts.Warmup)
+	deadline := measureStart.Add(opts.Duration)
 	stopCtx, stop := context.WithDeadline(ctx, deadline)
 	defer stop()
 	var scheduled atomic.Int64 // items handed out so far, for pacing
+	var claimed atomic.Int64   // requests started, for Options.Requests
 	lat := make([][]time.Duration, opts.Workers)
 	var wg sync.WaitGroup
 	for w := range opts.Workers {
@@ -232,6 +261,9 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					if stopCtx.Err() != nil {
 						return
 					}
+					if opts.Requests > 0 && !time.Now().Before(measureStart) && claimed.Add(1) > opts.Requests {
+						return
+					}
 					if opts.Rate > 0 {
 						due := start.Add(time.Duration(float64(scheduled.Add(int64(p.items))-int64(p.items)) / opts.Rate * 1e9))
 						if wait := time.Until(due); wait > 0 {
@@ -246,9 +278,15 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					// A request in flight when the time is up completes: its outcome counts.
 					rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.Timeout)
 					t0 := time.Now()
-					rejected, code, err := e.export(rctx, p.body)
+					rejected, msg, code, err := e.export(rctx, p.body)
 					d := time.Since(t0)
 					cancel()
+					if t0.Before(measureStart) {
+						if code == "" {
+							c.warmAccepted.Add(int64(p.items) - rejected)
+						}
+						continue
+					}
 					c.requests.Add(1)
 					c.sent.Add(int64(p.items))
 					if code != "" {
@@ -258,7 +296,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 					lat[w] = append(lat[w], d)
 					c.accepted.Add(int64(p.items) - rejected)
 					if rejected > 0 {
-						c.rejected.Add(rejected)
+						c.reject(rejected, msg)
 					}
 				}
 			}
@@ -274,7 +312,10 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 				case <-done:
 					return
 				case <-t.C:
-					el := time.Since(start)
+					el := time.Since(measureStart)
+					if el <= 0 {
+						continue
+					}
 					acc := c.accepted.Load()
 					opts.Progress(Progress{Elapsed: el, Accepted: acc, Failed: c.failed.Load(), Rate: float64(acc) / el.Seconds()})
 				}
@@ -283,7 +324,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 	}
 	wg.Wait()
 	close(done)
-	elapsed := time.Since(start)
+	elapsed := time.Since(measureStart)
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
@@ -294,11 +335,13 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 		Workers: opts.Workers, TargetRate: opts.Rate, Seconds: elapsed.Seconds(),
 		Requests: c.requests.Load(), Sent: c.sent.Load(), Accepted: c.accepted.Load(), Rejected: c.rejected.Load(),
 		Failed: c.failed.Load(), P50ms: quantileMs(all, 0.50), P99ms: quantileMs(all, 0.99), MaxMs: quantileMs(all, 1),
+		WarmupSeconds: opts.Warmup.Seconds(), WarmupAccepted: c.warmAccepted.Load(),
 	}
 	r.ItemsPerS = float64(r.Accepted) / elapsed.Seconds()
 	if len(c.errors) > 0 {
 		r.Errors, r.ErrorSamples = c.errors, c.samples
 	}
+	r.RejectSample = c.rejectMsg
 	return r
 }
 

@@ -129,20 +129,21 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 					}
 				},
 			})
-			// A tiny pool (2 requests per worker) makes every worker replay many rounds.
+			// A tiny pool makes every worker replay its requests.
 			for _, sig := range []Signal{SignalTraces, SignalMetrics} {
-				batch, d, pool := 20, 400*time.Millisecond, int64(6) // 6 requests in the pool
+				batch, pool := 20, int64(6) // 6 requests in the pool
 				if sig == SignalMetrics {
-					batch, d, pool = 5000, 3*time.Second, 20 // one interval: 20 requests
+					batch, pool = 10000, 10 // one interval: 10 requests
 				}
+				// Three rounds of the pool, however slow the machine.
 				res, err := Run(context.Background(), Options{Endpoint: endpoint(s, proto), Protocol: proto,
-					Signal: sig, Duration: d, Workers: 3, Batch: batch, PoolBytes: 1}, nil)
+					Signal: sig, Duration: time.Minute, Requests: 3 * pool, Workers: 3, Batch: batch, PoolBytes: 1}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Logf("%s: %d requests", sig, res.Requests)
-				if res.Requests < 2*pool {
-					t.Fatalf("%s: only %d requests, too few to replay", sig, res.Requests)
+				if res.Requests != 3*pool {
+					t.Fatalf("%s: %d requests, want %d", sig, res.Requests, 3*pool)
 				}
 			}
 			mu.Lock()
@@ -191,6 +192,9 @@ func TestPartialSuccessAndErrors(t *testing.T) {
 				t.Fatalf("errors %v %v, want only %s", res.Errors, res.ErrorSamples, code)
 			}
 			okReqs := res.Requests - failedReqs
+			if res.RejectSample != "rejected by the sink" {
+				t.Errorf("reject sample %q", res.RejectSample)
+			}
 			if res.Rejected != 3*okReqs || res.Failed != 10*failedReqs || res.Accepted != 7*okReqs {
 				t.Fatalf("rejected %d failed %d accepted %d, want %d, %d, %d", res.Rejected, res.Failed, res.Accepted,
 					3*okReqs, 10*failedReqs, 7*okReqs)
@@ -199,6 +203,25 @@ func TestPartialSuccessAndErrors(t *testing.T) {
 				t.Fatalf("sink kept %d, loadgen says %d accepted", s.Logs.Load(), res.Accepted)
 			}
 		})
+	}
+}
+
+// TestWarmup checks that what is sent during the warm-up is reported apart and counts in no other figure.
+func TestWarmup(t *testing.T) {
+	s := startSink(t, otlpsink.Options{})
+	res, err := Run(context.Background(), Options{Endpoint: s.GRPCAddr, Protocol: ProtocolGRPC, Signal: SignalLogs,
+		Duration: 300 * time.Millisecond, Warmup: 300 * time.Millisecond, Workers: 2, Batch: 20, PoolBytes: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WarmupAccepted == 0 || res.Accepted == 0 {
+		t.Fatalf("want items accepted both in the warm-up and after it: %+v", res)
+	}
+	if got := s.Logs.Load(); got != res.Accepted+res.WarmupAccepted {
+		t.Fatalf("sink received %d items, loadgen says %d + %d in the warm-up", got, res.Accepted, res.WarmupAccepted)
+	}
+	if res.Sent != res.Requests*20 || res.Seconds >= 0.55 || res.WarmupSeconds != 0.3 {
+		t.Fatalf("the measured window includes the warm-up: %+v", res)
 	}
 }
 
@@ -251,7 +274,9 @@ func TestValidate(t *testing.T) {
 	f("batch", func(o *Options) { o.Batch = 0 }, "batch 0")
 	f("workers", func(o *Options) { o.Workers = 0 }, "workers 0")
 	f("duration", func(o *Options) { o.Duration = 0 }, "duration 0s")
+	f("warmup", func(o *Options) { o.Warmup = -time.Second }, "warmup -1s")
 	f("rate", func(o *Options) { o.Rate = -1 }, "rate -1")
+	f("requests", func(o *Options) { o.Requests = -1 }, "requests -1")
 	f("endpoint", func(o *Options) { o.Endpoint = "" }, "endpoint is empty")
 }
 
@@ -288,7 +313,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func sampleResult() Result {
 	return Result{Signal: SignalTraces, Protocol: ProtocolGRPC, Endpoint: "127.0.0.1:4317", Batch: 512, Workers: 8,
-		Seconds: 20.004, Requests: 4021, Sent: 2058752, Accepted: 2047000, Rejected: 1000, Failed: 10752,
+		Seconds: 20.004, Requests: 4021, RejectSample: "1000 of 2058752 spans rejected: attribute value too long", Sent: 2058752, Accepted: 2047000, Rejected: 1000, Failed: 10752,
 		ItemsPerS: 102329.5, BytesPerItem: 512.3, P50ms: 31.25, P99ms: 120.5, MaxMs: 250,
 		Errors: map[string]int64{"UNAVAILABLE": 20, "DEADLINE_EXCEEDED": 1},
 		ErrorSamples: map[string]string{"UNAVAILABLE": "otlpd is overloaded: too much data in flight, retry later",
@@ -299,7 +324,7 @@ func TestReportGolden(t *testing.T) {
 	var b bytes.Buffer
 	WriteReport(&b, sampleResult())
 	ok := sampleResult()
-	ok.Errors, ok.ErrorSamples, ok.TargetRate, ok.Failed = nil, nil, 100000, 0
+	ok.Errors, ok.ErrorSamples, ok.TargetRate, ok.Failed, ok.Rejected, ok.RejectSample = nil, nil, 100000, 0, 0, ""
 	WriteReport(&b, ok)
 	golden(t, "report.golden", b.Bytes())
 

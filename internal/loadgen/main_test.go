@@ -1,37 +1,12 @@
 package loadgen
 
 import (
-	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"go.uber.org/goleak"
 )
 
-// TestMain fails the run if goroutines started by the tests (connections, servers, workers) outlive them.
+// TestMain fails the package when a test leaves goroutines behind (connections, servers, workers, streams).
 func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitGoroutines(before); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func waitGoroutines(want int) string {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if runtime.NumGoroutine() <= want {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			return strings.TrimSpace(string(buf[:runtime.Stack(buf, true)]))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	goleak.VerifyTestMain(m)
 }

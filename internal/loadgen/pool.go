@@ -22,8 +22,9 @@ type payload struct {
 	items int
 	// patch offsets: where trace IDs (traces) or point timestamps (metrics) sit in body.
 	offsets []int
-	round   int // the round whose values body holds
-	owner   int // metrics: the share of the interval, so that a series always goes through one worker
+	starts  []int // metrics: where the points' start timestamps sit
+	round   int   // the round whose values body holds
+	owner   int   // metrics: the share of the interval, so that a series always goes through one worker
 }
 
 // pool is the set of requests built before the clock starts.
@@ -48,6 +49,12 @@ func buildPool(sig Signal, jsonBody bool, seed int64, batch, minPayloads int, ma
 			// Whole intervals only, so that shifting by the covered span keeps every series in order.
 			if len(p.payloads)%perInterval == 0 && len(p.payloads) >= minPayloads && p.bytes >= maxBytes {
 				p.shift = time.Duration(len(p.payloads)/perInterval) * workload.MetricInterval
+				// The workload's points start one interval after start; move the pool back by its span so
+				// that its last points are at start (now): a query right after a short run sees them.
+				for _, pl := range p.payloads {
+					p.shiftTimestamps(pl, pl.offsets, -int64(p.shift))
+					p.shiftTimestamps(pl, pl.starts, -int64(p.shift))
+				}
 				return p, nil
 			}
 		default:
@@ -55,7 +62,7 @@ func buildPool(sig Signal, jsonBody bool, seed int64, batch, minPayloads int, ma
 				return p, nil
 			}
 		}
-		pl, err := p.encode(g, batch)
+		pl, err := p.encode(g, batch, start)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +77,7 @@ func buildPool(sig Signal, jsonBody bool, seed int64, batch, minPayloads int, ma
 	}
 }
 
-func (p *pool) encode(g *workload.Generator, batch int) (*payload, error) {
+func (p *pool) encode(g *workload.Generator, batch int, start time.Time) (*payload, error) {
 	var (
 		body []byte
 		err  error
@@ -90,6 +97,9 @@ func (p *pool) encode(g *workload.Generator, batch int) (*payload, error) {
 		body, err = marshal(pmetricotlp.NewExportRequestFromMetrics(md), p.json)
 		if err == nil {
 			pl.offsets, err = timestampOffsets(body, p.json, pointTimestamps(md))
+		}
+		if err == nil {
+			pl.starts, err = fixed64Offsets(body, p.json, map[uint64]bool{uint64(start.UnixNano()): true}, jsonStart, 0x11)
 		}
 	}
 	if err != nil {
@@ -115,12 +125,14 @@ func marshal(m marshaler, jsonBody bool) ([]byte, error) {
 //
 //	Span { bytes trace_id = 1; }  Span.Link { bytes trace_id = 1; }   -> 0x0a 0x10 <16 bytes>
 //	NumberDataPoint / HistogramDataPoint / ExponentialHistogramDataPoint { fixed64 time_unix_nano = 3; } -> 0x19 <8 bytes>
+//	                                                        { fixed64 start_time_unix_nano = 2; } -> 0x11 <8 bytes>
 //
 // A tag match alone could be a coincidence inside another field's bytes, so a candidate counts only when the
 // bytes after it are one of the batch's trace IDs (traces) or point timestamps (metrics).
 var (
 	jsonTraceID = []byte(`"traceId":"`)
 	jsonTime    = []byte(`"timeUnixNano":"`)
+	jsonStart   = []byte(`"startTimeUnixNano":"`)
 )
 
 // traceIDOffsets returns the offsets of the trace IDs in an encoded request (the first byte of the ID, or
@@ -198,14 +210,19 @@ func pointTimestamps(md pmetric.Metrics) map[uint64]bool {
 
 // timestampOffsets returns where the point timestamps sit; it fails if it cannot find one per point.
 func timestampOffsets(body []byte, jsonBody bool, want map[uint64]bool) ([]int, error) {
+	return fixed64Offsets(body, jsonBody, want, jsonTime, 0x19)
+}
+
+// fixed64Offsets finds the fixed64 fields with the given proto tag byte (or JSON key) whose value is in want.
+func fixed64Offsets(body []byte, jsonBody bool, want map[uint64]bool, jsonKey []byte, tag byte) ([]int, error) {
 	var offs []int
 	if jsonBody {
 		for i := 0; ; {
-			j := bytes.Index(body[i:], jsonTime)
+			j := bytes.Index(body[i:], jsonKey)
 			if j < 0 {
 				break
 			}
-			at := i + j + len(jsonTime)
+			at := i + j + len(jsonKey)
 			end := bytes.IndexByte(body[at:], '"')
 			if end > 0 {
 				if v, err := strconv.ParseUint(string(body[at:at+end]), 10, 64); err == nil && want[v] {
@@ -217,7 +234,7 @@ func timestampOffsets(body []byte, jsonBody bool, want map[uint64]bool) ([]int, 
 		return offs, nil
 	}
 	for i := 0; ; {
-		j := bytes.IndexByte(body[i:], 0x19)
+		j := bytes.IndexByte(body[i:], tag)
 		if j < 0 {
 			return offs, nil
 		}
@@ -256,22 +273,26 @@ func (p *pool) advance(pl *payload, r int) {
 			binary.BigEndian.PutUint64(pl.body[off:], v)
 		}
 	case SignalMetrics:
-		delta := uint64(r-pl.round) * uint64(p.shift)
-		for _, off := range pl.offsets {
-			if p.json {
-				end := off + bytes.IndexByte(pl.body[off:], '"')
-				v, err := strconv.ParseUint(string(pl.body[off:end]), 10, 64)
-				if err != nil {
-					continue
-				}
-				s := strconv.AppendUint(nil, v+delta, 10)
-				if len(s) == end-off { // a longer number would not fit; 19 digits last until 2286
-					copy(pl.body[off:end], s)
-				}
-				continue
-			}
-			binary.LittleEndian.PutUint64(pl.body[off:], binary.LittleEndian.Uint64(pl.body[off:])+delta)
-		}
+		p.shiftTimestamps(pl, pl.offsets, int64(r-pl.round)*int64(p.shift))
 	}
 	pl.round = r
+}
+
+// shiftTimestamps moves the timestamps of pl at offsets by delta nanoseconds.
+func (p *pool) shiftTimestamps(pl *payload, offsets []int, delta int64) {
+	for _, off := range offsets {
+		if p.json {
+			end := off + bytes.IndexByte(pl.body[off:], '"')
+			v, err := strconv.ParseInt(string(pl.body[off:end]), 10, 64)
+			if err != nil {
+				continue
+			}
+			s := strconv.AppendInt(nil, v+delta, 10)
+			if len(s) == end-off { // a number of another length would not fit; 19 digits last until 2286
+				copy(pl.body[off:end], s)
+			}
+			continue
+		}
+		binary.LittleEndian.PutUint64(pl.body[off:], uint64(int64(binary.LittleEndian.Uint64(pl.body[off:]))+delta))
+	}
 }

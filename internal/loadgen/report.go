@@ -18,8 +18,15 @@ func WriteReport(w io.Writer, r Result) {
 		r.Batch, r.Workers, rate, r.Seconds)
 	fmt.Fprintf(w, "  sent       %s items in %s requests (%.0f B/item encoded)\n", group(r.Sent), group(r.Requests), r.BytesPerItem)
 	fmt.Fprintf(w, "  accepted   %s items, %s items/s\n", group(r.Accepted), group(int64(r.ItemsPerS+0.5)))
-	fmt.Fprintf(w, "  rejected   %s items (partial success)\n", group(r.Rejected))
+	fmt.Fprintf(w, "  rejected   %s items (partial success)", group(r.Rejected))
+	if r.RejectSample != "" {
+		fmt.Fprintf(w, ": %s", r.RejectSample)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  failed     %s items\n", group(r.Failed))
+	if r.WarmupSeconds > 0 {
+		fmt.Fprintf(w, "  warm-up    %.1f s before, %s items accepted (in no other figure)\n", r.WarmupSeconds, group(r.WarmupAccepted))
+	}
 	fmt.Fprintf(w, "  latency    p50 %.2f ms, p99 %.2f ms, max %.2f ms (successful exports)\n", r.P50ms, r.P99ms, r.MaxMs)
 	if len(r.Errors) == 0 {
 		fmt.Fprintln(w, "  errors     none")

@@ -25,9 +25,10 @@ import (
 )
 
 // exporter sends one encoded request and reports how many items the server rejected through partial
-// success. code is empty on success and otherwise names the failure ("UNAVAILABLE", "HTTP 503", ...).
+// success, with the server's message. code is empty on success and otherwise names the failure
+// ("UNAVAILABLE", "HTTP 503", ...).
 type exporter interface {
-	export(ctx context.Context, body []byte) (rejected int64, code string, err error)
+	export(ctx context.Context, body []byte) (rejected int64, msg string, code string, err error)
 	close()
 }
 
@@ -83,7 +84,7 @@ func newGRPCExporter(opts *Options) (*grpcExporter, error) {
 	return &grpcExporter{conn: conn, method: grpcMethods[opts.Signal], signal: opts.Signal, md: metadata.New(opts.Headers)}, nil
 }
 
-func (e *grpcExporter) export(ctx context.Context, body []byte) (int64, string, error) {
+func (e *grpcExporter) export(ctx context.Context, body []byte) (int64, string, string, error) {
 	if len(e.md) > 0 {
 		ctx = metadata.NewOutgoingContext(ctx, e.md)
 	}
@@ -91,13 +92,13 @@ func (e *grpcExporter) export(ctx context.Context, body []byte) (int64, string, 
 	err := e.conn.Invoke(ctx, e.method, &body, &resp, grpc.ForceCodecV2(rawCodec{}))
 	if err != nil {
 		st := status.Convert(err)
-		return 0, strings.ToUpper(strings.ReplaceAll(st.Code().String(), " ", "_")), errors.New(st.Message())
+		return 0, "", strings.ToUpper(strings.ReplaceAll(st.Code().String(), " ", "_")), errors.New(st.Message())
 	}
-	rejected, err := parseResponse(e.signal, resp, false)
+	rejected, msg, err := parseResponse(e.signal, resp, false)
 	if err != nil {
-		return 0, "BAD_RESPONSE", err
+		return 0, "", "BAD_RESPONSE", err
 	}
-	return rejected, "", nil
+	return rejected, msg, "", nil
 }
 
 func (e *grpcExporter) close() { _ = e.conn.Close() }
@@ -154,10 +155,10 @@ func newHTTPExporter(opts *Options, jsonBody bool, conns int) (*httpExporter, er
 		signal: opts.Signal, headers: opts.Headers}, nil
 }
 
-func (e *httpExporter) export(ctx context.Context, body []byte) (int64, string, error) {
+func (e *httpExporter) export(ctx context.Context, body []byte) (int64, string, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, "BAD_REQUEST", err
+		return 0, "", "BAD_REQUEST", err
 	}
 	req.Header.Set("Content-Type", e.contentType)
 	for k, v := range e.headers {
@@ -165,22 +166,22 @@ func (e *httpExporter) export(ctx context.Context, body []byte) (int64, string, 
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return 0, "NETWORK", err
+		return 0, "", "NETWORK", err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return 0, "NETWORK", err
+		return 0, "", "NETWORK", err
 	}
 	if resp.StatusCode/100 != 2 {
-		return 0, fmt.Sprintf("HTTP %d", resp.StatusCode), errors.New(firstLine(data))
+		return 0, "", fmt.Sprintf("HTTP %d", resp.StatusCode), errors.New(firstLine(data))
 	}
 	isJSON := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
-	rejected, err := parseResponse(e.signal, data, isJSON)
+	rejected, msg, err := parseResponse(e.signal, data, isJSON)
 	if err != nil {
-		return 0, "BAD_RESPONSE", err
+		return 0, "", "BAD_RESPONSE", err
 	}
-	return rejected, "", nil
+	return rejected, msg, "", nil
 }
 
 func (e *httpExporter) close() { e.client.CloseIdleConnections() }
@@ -196,10 +197,11 @@ func firstLine(b []byte) string {
 	return s
 }
 
-// parseResponse returns the rejected item count of an export response; an empty body means none.
-func parseResponse(sig Signal, data []byte, isJSON bool) (int64, error) {
+// parseResponse returns the rejected item count and message of an export response; an empty body means
+// none.
+func parseResponse(sig Signal, data []byte, isJSON bool) (int64, string, error) {
 	if len(data) == 0 {
-		return 0, nil
+		return 0, "", nil
 	}
 	type um interface {
 		UnmarshalProto([]byte) error
@@ -207,18 +209,24 @@ func parseResponse(sig Signal, data []byte, isJSON bool) (int64, error) {
 	}
 	var (
 		r        um
-		rejected func() int64
+		rejected func() (int64, string)
 	)
 	switch sig {
 	case SignalTraces:
 		resp := ptraceotlp.NewExportResponse()
-		r, rejected = resp, func() int64 { return resp.PartialSuccess().RejectedSpans() }
+		r, rejected = resp, func() (int64, string) {
+			return resp.PartialSuccess().RejectedSpans(), resp.PartialSuccess().ErrorMessage()
+		}
 	case SignalLogs:
 		resp := plogotlp.NewExportResponse()
-		r, rejected = resp, func() int64 { return resp.PartialSuccess().RejectedLogRecords() }
+		r, rejected = resp, func() (int64, string) {
+			return resp.PartialSuccess().RejectedLogRecords(), resp.PartialSuccess().ErrorMessage()
+		}
 	default:
 		resp := pmetricotlp.NewExportResponse()
-		r, rejected = resp, func() int64 { return resp.PartialSuccess().RejectedDataPoints() }
+		r, rejected = resp, func() (int64, string) {
+			return resp.PartialSuccess().RejectedDataPoints(), resp.PartialSuccess().ErrorMessage()
+		}
 	}
 	var err error
 	if isJSON {
@@ -227,7 +235,8 @@ func parseResponse(sig Signal, data []byte, isJSON bool) (int64, error) {
 		err = r.UnmarshalProto(data)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("decode export response: %w", err)
+		return 0, "", fmt.Errorf("decode export response: %w", err)
 	}
-	return rejected(), nil
+	n, msg := rejected()
+	return n, msg, nil
 }

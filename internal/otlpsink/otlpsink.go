@@ -248,6 +248,7 @@ func (s *Sink) httpHandler(h any) http.HandlerFunc {
 			out := ptraceotlp.NewExportResponse()
 			if rejected > 0 {
 				out.PartialSuccess().SetRejectedSpans(int64(rejected))
+				out.PartialSuccess().SetErrorMessage("rejected by the sink")
 			}
 			resp = out
 		case func(plog.Logs) (int, error):
@@ -259,6 +260,7 @@ func (s *Sink) httpHandler(h any) http.HandlerFunc {
 			out := plogotlp.NewExportResponse()
 			if rejected > 0 {
 				out.PartialSuccess().SetRejectedLogRecords(int64(rejected))
+				out.PartialSuccess().SetErrorMessage("rejected by the sink")
 			}
 			resp = out
 		case func(pmetric.Metrics) (int, error):
@@ -270,6 +272,7 @@ func (s *Sink) httpHandler(h any) http.HandlerFunc {
 			out := pmetricotlp.NewExportResponse()
 			if rejected > 0 {
 				out.PartialSuccess().SetRejectedDataPoints(int64(rejected))
+				out.PartialSuccess().SetErrorMessage("rejected by the sink")
 			}
 			resp = out
 		default:

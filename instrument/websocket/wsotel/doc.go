@@ -1,7 +1,7 @@
 // Package wsotel is the library-neutral core of otlpd's WebSocket instrumentation: it owns the spans, metrics
 // and trace-context envelope that the adapters for github.com/coder/websocket (package coderws) and
 // github.com/gorilla/websocket (package gorillaws) share. Applications normally use an adapter; the exported
-// lifecycle API here (StartServerHandshake, StartClientHandshake, Conn.StartSend, Conn.Received, Conn.End) is
+// lifecycle API here (StartServerHandshake, StartClientHandshake, Conn.Send/StartSend, Conn.Received, Conn.End) is
 // for instrumenting another WebSocket library the same way.
 //
 // # Spans

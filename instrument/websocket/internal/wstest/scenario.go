@@ -486,4 +486,7 @@ func malformed(t *testing.T, d Driver) {
 	}
 	bad := e.One(t, "ws.receive", trace.SpanKindConsumer, func(s sdktrace.ReadOnlySpan) bool { return s.Status().Code.String() == "Error" })
 	WantAttrs(t, bad, map[string]string{"error.type": "envelope"})
+	if _, _, _, err := c.Read(ctx); err == nil { // completes the server's close handshake
+		t.Error("read after the server closed succeeded")
+	}
 }
