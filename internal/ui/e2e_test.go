@@ -26,6 +26,7 @@ func startOtlpd(t *testing.T) (otlpHTTP, uiURL string) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Storage = "memory" // the default is the engine, on disk in cfg.DataDir
 	ctx, cancel := context.WithCancel(context.Background())
 	hub := tail.NewHub(tail.Options{})
 	context.AfterFunc(ctx, hub.Close)
