@@ -285,11 +285,19 @@ function logResult(data, p) {
   if (p.spanId) logs = logs.filter((l) => !l.spanId || l.spanId === p.spanId);
   let hist = [];
   const hg = data?.histogram;
-  if (hg && Array.isArray(hg.counts)) { // {start, stepNanos, counts: [n per bucket], total}
+  let sevTotals = null;
+  if (hg && Array.isArray(hg.counts)) { // {start, stepNanos, counts: [n per bucket], total, severity: {class: [n per bucket]}}
     const t0 = timeMs(hg.start), step = Number(hg.stepNanos) / 1e6;
-    hist = hg.counts.map((n, i) => ({ t: t0 + i * step, counts: { all: Number(n) } }));
+    const sev = hg.severity && typeof hg.severity === 'object' ? Object.entries(hg.severity) : null;
+    hist = hg.counts.map((n, i) => {
+      if (!sev) return { t: t0 + i * step, counts: { all: Number(n) } };
+      const counts = {};
+      for (const [k, arr] of sev) if (arr?.[i]) counts[k] = Number(arr[i]);
+      return { t: t0 + i * step, counts };
+    });
+    if (sev && hg.severityTotals) sevTotals = Object.fromEntries(Object.entries(hg.severityTotals).map(([k, v]) => [k, Number(v)]));
   }
-  return { logs, histogram: hist, total: hg?.total ?? logs.length, truncated: !!hg?.truncated, next: data?.nextOffset || 0 };
+  return { logs, histogram: hist, severityTotals: sevTotals, total: Number(hg?.total ?? logs.length), truncated: !!hg?.truncated, next: data?.nextOffset || 0 };
 }
 
 // searchLogs returns {logs, histogram: [{t, counts}], total} (GET /api/otlpd/logs/search).
@@ -379,16 +387,24 @@ export function logFromTail(it) {
   };
 }
 
-// tailLogs streams new log records (newline-delimited JSON from /api/otlpd/tail). onLogs(list) gets each batch;
-// onError(err) is called once when the stream cannot start or ends. Returns a function that stops the stream.
-export function tailLogs(filter, onLogs, onError) {
+// tailLogs streams new log records (newline-delimited JSON from /api/otlpd/tail), filtered by the server.
+// onLogs(list) gets each batch; onStatus({dropped}) gets each heartbeat (dropped: records this stream lost to
+// a full buffer so far); onError(err) is called once when the stream cannot start or ends: err.status is the
+// HTTP status when the server refused it (404/405: no stream here; 400: the filter), else 0.
+export function tailLogs(filter, { onLogs, onStatus, onError }) {
   const ctl = new AbortController();
   const url = new URL('/api/otlpd/tail', location.origin);
   url.searchParams.set('signal', 'logs');
   if (filter) url.searchParams.set('filter', filter);
   (async () => {
     const res = await fetch(url, { signal: ctl.signal, headers: { Accept: 'application/x-ndjson' } });
-    if (!res.ok || !res.body) throw new APIError(`live tail: ${res.status}`);
+    if (!res.ok || !res.body) {
+      let msg = `live tail: ${res.status}`;
+      try { const j = await res.json(); if (j?.error) msg = j.error; } catch { /* not JSON */ }
+      const err = new APIError(msg);
+      err.status = res.status;
+      throw err;
+    }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     for (;;) {
@@ -402,10 +418,13 @@ export function tailLogs(filter, onLogs, onError) {
         if (!line.trim()) continue;
         let it; try { it = JSON.parse(line); } catch { continue; }
         if (it.signal === 'log') batch.push(logFromTail(it));
+        else if (it.signal === 'heartbeat') onStatus?.({ dropped: Number(it.dropped || 0) });
       }
       if (batch.length) onLogs(batch);
     }
-    throw new APIError('live tail ended');
+    const err = new APIError('the live stream ended');
+    err.status = 0;
+    throw err;
   })().catch((e) => { if (e.name !== 'AbortError') onError?.(e); });
   return () => ctl.abort();
 }

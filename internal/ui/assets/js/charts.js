@@ -78,7 +78,7 @@ export function timeChart(container, opts) {
         for (const [t, v] of sr.points) {
           if (!v) continue;
           const b = base.get(t) || 0;
-          svg.appendChild(s('rect', { x: X(t), y: Y(b + v), width: bw, height: Math.max(0.5, Y(b) - Y(b + v)), fill: color, class: 'bar' }));
+          svg.appendChild(s('rect', { x: X(t), y: Y(b + v), width: bw, height: Math.max(0.5, Y(b) - Y(b + v)), fill: color, class: 'bar', 'data-series': sr.name || null }));
           base.set(t, b + v);
         }
       });
