@@ -204,6 +204,42 @@ function summary(t) {
   };
 }
 
+// traceSummary returns the summary of one trace (GET /api/otlpd/traces/{id}/summary).
+export async function traceSummary(id) {
+  return summary(await get(`/api/otlpd/traces/${encodeURIComponent(id)}/summary`, null, 'summary-' + id));
+}
+
+// compareTraces returns the server's comparison of two traces by service/operation path (GET
+// /api/otlpd/compare), or null when the server does not compare traces. Rows come in tree order: each path
+// after its parent, the paths of B that A lacks after their parent's paths from A. Durations are in ms.
+export async function compareTraces(a, b) {
+  let data;
+  try {
+    data = await get('/api/otlpd/compare', { a, b }, 'compare');
+  } catch (e) {
+    if (notRouted(e)) return null; // no such route here, or a trace is missing: the caller loads the traces
+    throw e;
+  }
+  if (!data || !Array.isArray(data.paths)) return null;
+  const stat = (x) => (x ? { count: Number(x.count || 0), dur: Number(x.durationNanos || 0) / 1e6, self: Number(x.selfNanos || 0) / 1e6, errors: Number(x.errors || 0) } : null);
+  // rebuild the tree of paths so that B-only paths sit under their parent
+  const root = { children: [] }, byKey = new Map();
+  for (const d of data.paths) {
+    const path = d.path || [];
+    const key = path.join('\u0000');
+    const node = { key, path, a: stat(d.a), b: stat(d.b), delta: Number(d.deltaNanos || 0) / 1e6, children: [] };
+    byKey.set(key, node);
+    (byKey.get(path.slice(0, -1).join('\u0000')) || root).children.push(node);
+  }
+  const rows = [];
+  const walk = (n) => { for (const c of n.children) { rows.push(c); walk(c); } };
+  walk(root);
+  return {
+    rows, durA: Number(data.durationNanosA || 0) / 1e6, durB: Number(data.durationNanosB || 0) / 1e6,
+    onlyA: Number(data.onlyA || 0), onlyB: Number(data.onlyB || 0), both: Number(data.both || 0), truncated: !!data.truncated,
+  };
+}
+
 // goDuration turns what a user typed ("250ms", "1.5s", "10" = ms) into a Go duration for the API.
 function goDuration(v) {
   if (!v) return undefined;
