@@ -91,7 +91,22 @@ func TestBrowserWorkload(t *testing.T) {
 	}
 	step(t, ctx, "attributes", chromedp.Navigate(base+"/#/trace/"+tid+"?span="+errSpan), chromedp.WaitVisible(chromedp.CSS(".span-detail")))
 	screenshot(t, ctx, "trace")
-	step(t, ctx, "logs of the trace", chromedp.Navigate(base+"/#/trace/"+tid+"?logs=1"), chromedp.WaitVisible(chromedp.CSS(".trace-logs .panel-head")))
+	// the logs of a trace: the stored trace with the most records among the newest 2,000 records
+	logTrace, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const res = await (await fetch('/api/otlpd/logs/search?limit=2000')).json();
+		const n = {};
+		for (const rl of res.logs.resourceLogs || []) for (const sl of rl.scopeLogs || []) for (const r of sl.logRecords || []) if (r.traceId) n[r.traceId] = (n[r.traceId] || 0) + 1;
+		for (const [id] of Object.entries(n).sort((a, b) => b[1] - a[1]).slice(0, 40)) if ((await fetch('/api/otlpd/traces/' + id + '/summary')).ok) return id;
+		return '';
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("find a trace with logs: %v", err)
+	}
+	if logTrace == "" {
+		t.Error("no stored trace has logs among the newest 2,000 records")
+		logTrace = tid
+	}
+	step(t, ctx, "logs of the trace", chromedp.Navigate(base+"/#/trace/"+logTrace+"?logs=1"), chromedp.WaitVisible(chromedp.CSS(".trace-logs .log-row")))
 	screenshot(t, ctx, "trace-logs")
 
 	// the whole graph: every edge drawn, hovering shows a service's calls with every peer

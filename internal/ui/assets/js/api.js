@@ -319,6 +319,8 @@ function logResult(data, p) {
   // hold the records to what was asked even if a server ignores a parameter
   if (p.traceId) logs = logs.filter((l) => l.traceId === p.traceId);
   if (p.spanId) logs = logs.filter((l) => !l.spanId || l.spanId === p.spanId);
+  // a page may come grouped by resource: put its records back in time order (a stable sort keeps ties)
+  logs.sort(p.order === 'oldest' ? (a, b) => a.time - b.time : (a, b) => b.time - a.time);
   let hist = [];
   const hg = data?.histogram;
   let sevTotals = null;
@@ -359,7 +361,7 @@ export async function searchLogs(p) {
 export async function traceLogs(traceId, p = {}) {
   try {
     const data = await get(`/api/otlpd/traces/${encodeURIComponent(traceId)}/logs`, { limit: p.limit || 1000 }, p.key || 'trace-logs');
-    return logResult(data, { traceId, spanId: p.spanId });
+    return logResult(data, { traceId, spanId: p.spanId, order: 'oldest' });
   } catch (e) {
     if (!notRouted(e)) throw e;
     return searchLogs({ traceId, spanId: p.spanId, limit: p.limit || 1000, order: 'oldest', key: p.key || 'trace-logs' });

@@ -110,7 +110,10 @@ export function render(root, _arg, params) {
     const sevs = Object.keys(totals).filter((k) => !sel.size || sel.has(k) || k === 'all');
     const total = sevs.reduce((a, k) => a + totals[k], 0);
     clear(hist);
-    hist.appendChild(h('div', { class: 'chart-title' }, h('h2', null, 'Log volume'), h('span', { class: 'muted hist-total' }, `${fmtNum(total)} records in range${res.logs.length >= Number(p.limit) ? ` · showing the newest ${p.limit}` : ''}`)));
+    const present = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'unset'].filter((k) => sevs.includes(k) && totals[k]);
+    hist.appendChild(h('div', { class: 'chart-title' }, h('h2', null, 'Log volume'),
+      present.length ? h('span', { class: 'hist-legend', 'aria-label': 'Bar colours by severity' }, present.map((k) => h('span', null, h('i', { style: { background: SEV_COLORS[k] } }), k))) : null,
+      h('span', { class: 'muted hist-total' }, `${fmtNum(total)} records in range${res.logs.length >= Number(p.limit) ? ` · showing the newest ${p.limit}` : ''}`)));
     const order = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'unset', 'all'];
     const c = timeChart(hist, { kind: 'bars', start, end, step, height: 110, yMin: 4, label: 'Log count over time', yFmt: fmtNum,
       series: order.filter((k) => sevs.includes(k)).reverse().map((k) => ({ name: k, color: SEV_COLORS[k] || 'var(--accent)', points: buckets.map((b) => [b.t, b.counts[k] || 0]) })),
