@@ -173,6 +173,29 @@ func TestBrowserWorkload(t *testing.T) {
 	step(t, ctx, "map 40", chromedp.Navigate(base+"/#/services?range=1h"), chromedp.WaitVisible(chromedp.CSS("g.node")))
 	hover("checkout")
 	screenshotHovering(t, ctx, "service-map")
+	// uninstrumented peers: one dashed node each, which opens no overview
+	var withPeers struct{ Peers []string }
+	getJSONURL(t, base+"/api/otlpd/dependencies?peers=true&start="+fmt.Sprint(time.Now().Add(-time.Hour).UnixMilli()), &withPeers)
+	t.Logf("uninstrumented peers: %v", withPeers.Peers)
+	step(t, ctx, "peers", chromedp.Navigate(base+"/#/services?range=1h&peers=1"), chromedp.WaitVisible(chromedp.CSS("g.node")))
+	waitJS(t, ctx, `document.querySelector('input.peers-toggle').checked`)
+	if n := count(t, ctx, "g.node.peer"); n != len(withPeers.Peers) || n == 0 {
+		t.Errorf("peer nodes = %d, want the server's %d peers", n, len(withPeers.Peers))
+	}
+	if n := count(t, ctx, "g.node"); n != 20+len(withPeers.Peers) {
+		t.Errorf("nodes with peers = %d, want 20 services and %d peers", n, len(withPeers.Peers))
+	}
+	if len(withPeers.Peers) > 0 {
+		step(t, ctx, "click a peer", chromedp.Click(chromedp.CSS(`g.node.peer`)))
+		if hash := eval[string](t, ctx, `location.hash`); !strings.HasPrefix(hash, "#/services") {
+			t.Errorf("clicking a peer went to %s", hash)
+		}
+	}
+	screenshot(t, ctx, "service-map-peers")
+	step(t, ctx, "peers off", chromedp.Click(chromedp.CSS("input.peers-toggle")))
+	waitJS(t, ctx, `!location.hash.includes('peers=1') && document.querySelectorAll('g.node').length === 20 && !document.querySelector('g.node.peer')`)
+	step(t, ctx, "map again", chromedp.Navigate(base+"/#/services?range=1h"), chromedp.WaitVisible(chromedp.CSS("g.node")))
+	hover("checkout")
 	step(t, ctx, "overview", chromedp.Click(chromedp.CSS(`g.node[data-service="checkout"]`)), chromedp.WaitVisible(chromedp.CSS(".op-table tr[data-operation]")),
 		chromedp.WaitVisible(chromedp.CSS(".recent-traces tr")), chromedp.WaitVisible(chromedp.CSS(".view-service .chart-svg path.line")))
 	screenshot(t, ctx, "service-overview")

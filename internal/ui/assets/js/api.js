@@ -370,13 +370,15 @@ export async function traceLogs(traceId, p = {}) {
 
 // ---- services, RED, graph ----
 
-export async function dependencies(start, end) {
-  const data = await get('/api/otlpd/dependencies', { start: msParam(start), end: msParam(end) }, 'deps');
+// dependencies returns the service graph; with peers, also the calls to peers that send no telemetry
+// (databases, third-party APIs), whose names are in peers.
+export async function dependencies(start, end, peers = false) {
+  const data = await get('/api/otlpd/dependencies', { start: msParam(start), end: msParam(end), peers: peers ? 'true' : undefined }, 'deps');
   const edges = (data?.edges || []).map((e) => ({
-    parent: e.parent, child: e.child, calls: Number(e.calls ?? e.callCount ?? 0), errors: Number(e.errors ?? e.errorCount ?? 0),
+    parent: e.parent, child: e.child, calls: Number(e.calls ?? e.callCount ?? 0), errors: Number(e.errors ?? e.errorCount ?? 0), peer: !!e.peer,
   }));
   const nodes = (data?.services || []).map((n) => (typeof n === 'string' ? { name: n } : { name: n.name || n.service }));
-  return { edges, nodes, truncated: !!data?.truncated };
+  return { edges, nodes, peers: (data?.peers || []).map(String), truncated: !!data?.truncated };
 }
 
 // red returns the service series and one series per operation: {service: points, operations: [{operation,

@@ -59,16 +59,21 @@ export function render(root, _arg, params) {
   const edgeSel = h('select', { 'aria-label': 'Calls drawn', class: 'edge-limit', onchange: () => { p = { ...p, edges: edgeSel.value }; update('services', '', p); load(); } },
     h('option', { value: '' }, `Busiest ${AUTO_EDGES} calls (auto)`), EDGE_CHOICES.map((n) => h('option', { value: String(n) }, `Busiest ${n} calls`)), h('option', { value: 'all' }, 'All calls'));
   edgeSel.value = p.edges || '';
-  root.append(h('div', { class: 'toolbar' }, h('h1', null, 'Service map'), h('span', { class: 'grow' }), h('label', { class: 'field' }, 'Draw', edgeSel), trSlot), out, edgesBox);
+  // peers that send no telemetry (databases, third-party APIs), named from the attributes of client spans
+  const peerBox = h('input', { type: 'checkbox', class: 'peers-toggle', checked: !!p.peers, onchange: () => { p = { ...p, peers: peerBox.checked ? '1' : '' }; update('services', '', p); load(); } });
+  root.append(h('div', { class: 'toolbar' }, h('h1', null, 'Service map'), h('span', { class: 'grow' }),
+    h('label', { class: 'check', title: 'Databases and other peers that send no telemetry, named by the attributes of the calls to them' }, peerBox, 'Uninstrumented peers'),
+    h('label', { class: 'field' }, 'Draw', edgeSel), trSlot), out, edgesBox);
 
   async function load() {
     replace(out, spinner('Building the service map…'));
     const { start, end } = resolve(p);
     let deps, names;
     try {
-      [deps, names] = await Promise.all([api.dependencies(start, end), api.services().catch(() => [])]);
+      [deps, names] = await Promise.all([api.dependencies(start, end, !!p.peers), api.services().catch(() => [])]);
     } catch (e) { if (e.name !== 'AbortError') replace(out, errorBox(e)); return; }
-    const all = [...new Set([...names, ...deps.nodes.map((n) => n.name), ...deps.edges.flatMap((e) => [e.parent, e.child])])].filter(Boolean).sort();
+    const all = [...new Set([...names, ...deps.nodes.map((n) => n.name), ...deps.peers, ...deps.edges.flatMap((e) => [e.parent, e.child])])].filter(Boolean).sort();
+    const peers = new Set(deps.peers.filter((n) => !names.includes(n)));
     if (!all.length) { replace(out, empty('No services yet.', 'Send traces to otlpd (OTLP gRPC :4317, HTTP :4318) and they appear here.')); return; }
     const limit = p.edges === 'all' ? 0 : Number(p.edges) || AUTO_EDGES;
     const drawn = busiest(deps.edges, limit);
@@ -76,7 +81,7 @@ export function render(root, _arg, params) {
     // the boxes count every call into the service, drawn or not
     const inbound = new Map();
     for (const e of deps.edges) { const x = inbound.get(e.child) || { calls: 0, errors: 0 }; x.calls += e.calls; x.errors += e.errors; inbound.set(e.child, x); }
-    const svg = dense ? circularMap(all, drawn, open, inbound) : layeredMap(all, drawn, open, inbound);
+    const svg = dense ? circularMap(all, drawn, open, inbound, peers) : layeredMap(all, drawn, open, inbound, peers);
     const sorted = deps.edges.slice().sort((a, b) => b.errors / (b.calls || 1) - a.errors / (a.calls || 1) || b.calls - a.calls);
     const table = h('table', { class: 'tbl edge-table' },
       h('thead', null, h('tr', null, h('th', null, 'Caller'), h('th', null, 'Callee'), h('th', { class: 'num' }, 'Calls'), h('th', { class: 'num' }, 'Errors'), h('th', { class: 'num' }, 'Error rate'))),
@@ -86,7 +91,7 @@ export function render(root, _arg, params) {
         h('td', { class: ['num', bad(e) ? 'status-err' : e.errors ? 'warn-text' : null] }, fmtPct(e.calls ? e.errors / e.calls : 0))))));
     const more = sorted.length > 15 && !showAll ? h('button', { type: 'button', class: 'btn small', style: { margin: '8px 10px' }, onclick: () => { showAll = true; load(); } }, `Show all ${sorted.length} edges`) : null;
     replace(out,
-      h('div', { class: 'panel-head' }, h('span', { class: 'muted map-summary' }, `${all.length} services · ${fmtNum(deps.edges.length)} caller → callee pairs${drawn.length < deps.edges.length ? `, the busiest ${drawn.length} drawn (${fmtNum(drawn.reduce((a, e) => a + e.calls, 0))} of ${fmtNum(deps.edges.reduce((a, e) => a + e.calls, 0))} calls)` : ''} · ${dense ? 'hover a service to see its calls; ' : ''}click a service for its overview`)),
+      h('div', { class: 'panel-head' }, h('span', { class: 'muted map-summary' }, `${all.length - peers.size} services${peers.size ? ` and ${peers.size} uninstrumented peers` : ''} · ${fmtNum(deps.edges.length)} caller → callee pairs${drawn.length < deps.edges.length ? `, the busiest ${drawn.length} drawn (${fmtNum(drawn.reduce((a, e) => a + e.calls, 0))} of ${fmtNum(deps.edges.reduce((a, e) => a + e.calls, 0))} calls)` : ''} · ${dense ? 'hover a service to see its calls; ' : ''}click a service for its overview`)),
       h('div', { class: 'map-wrap panel-body' }, svg),
       h('div', { class: 'map-legend muted' }, h('span', null, h('i', { class: 'ok' }), 'no errors'), h('span', null, h('i', { class: 'warn' }), 'some errors'), h('span', null, h('i', { class: 'err' }), '≥ 5% errors (5 or more)'), h('span', null, 'line width: call volume')));
     edgesBox.hidden = !deps.edges.length;
@@ -97,7 +102,7 @@ export function render(root, _arg, params) {
 
 // layeredMap draws services in columns by call depth, edges left to right; edges that skip a column run in
 // lanes above the nodes so they never cross a service box.
-function layeredMap(all, edges, open, inbound) {
+function layeredMap(all, edges, open, inbound, peers) {
   const deps = { edges };
   const { cols, col } = layoutGraph(all, deps.edges);
     // edges that skip a column run in lanes above the nodes, so they never cross a service box
@@ -152,13 +157,16 @@ function layeredMap(all, edges, open, inbound) {
     for (const n of all) {
       const { x, y } = pos.get(n);
       const inb = inbound.get(n);
-      const g = s('g', { class: 'node', transform: `translate(${x},${y})`, tabindex: 0, role: 'link', 'aria-label': `Service ${n}`, 'data-service': n },
+      const peer = peers.has(n);
+      const g = s('g', { class: peer ? 'node peer' : 'node', transform: `translate(${x},${y})`, tabindex: 0, role: peer ? 'img' : 'link', 'aria-label': peer ? `Peer ${n}, not instrumented` : `Service ${n}`, 'data-service': n },
         s('rect', { width: NW, height: NH, rx: 8 }),
         s('rect', { width: 4, height: NH - 16, x: 8, y: 8, rx: 2, style: `fill: ${serviceColor(n)}; stroke: none` }),
         s('text', { x: 20, y: 20 }, n.length > 22 ? n.slice(0, 21) + '…' : n),
-        s('text', { x: 20, y: 36, class: 'sub' }, inb ? `${fmtNum(inb.calls)} in · ${fmtPct(inb.calls ? inb.errors / inb.calls : 0)} err` : 'entry point'));
-      g.addEventListener('click', () => open(n));
-      g.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(n); });
+        s('text', { x: 20, y: 36, class: 'sub' }, nodeSub(inb, peer)));
+      if (!peer) {
+        g.addEventListener('click', () => open(n));
+        g.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(n); });
+      }
       svg.appendChild(g);
     }
   return svg;
@@ -174,16 +182,17 @@ export function isDense(all, edges) {
 
 // circularMap places services on a circle with calls as curves through the middle. Hovering (or focusing) a
 // service brings its calls forward with their labels and fades the rest.
-function circularMap(all, edges, open, inbound) {
+function circularMap(all, edges, open, inbound, peers) {
   // an ellipse wider than tall fits a laptop screen; sizes grow with the number of services up to a cap
-  const n = all.length, NW = 140, NH = 38, PAD = 24;
-  const RX = Math.max(220, Math.min(480, n * 25)), RY = Math.max(160, Math.min(290, n * 15));
+  // boxes wide enough for the longest name (within limits); names longer still are cut with an ellipsis
+  const n = all.length, NH = 38, PAD = 24;
+  const NW = Math.round(Math.max(140, Math.min(200, 44 + 7.4 * Math.max(...all.map((x) => x.length)))));
+  const maxChars = Math.floor((NW - 40) / 7.4);
+  const RX = Math.max(220, Math.min(560 - NW / 2, n * 25));
+  const { angles, ry: RY } = ellipseSlots(n, RX, Math.max(160, Math.min(290, n * 15)), NW, NH);
   const W = 2 * (RX + NW / 2 + PAD), H = 2 * (RY + NH / 2 + PAD);
   const cx = W / 2, cy = H / 2;
-  const pos = new Map(all.map((name, i) => {
-    const a = -Math.PI / 2 + (i / n) * 2 * Math.PI;
-    return [name, { x: cx + RX * Math.cos(a), y: cy + RY * Math.sin(a) }];
-  }));
+  const pos = new Map(all.map((name, i) => [name, { x: cx + RX * Math.cos(angles[i]), y: cy + RY * Math.sin(angles[i]) }]));
   const svg = s('svg', { width: W, height: H, class: ['map-svg circular', edges.length <= 60 && 'sparse'].filter(Boolean).join(' '), role: 'img', 'aria-label': 'Service dependency map' },
     s('defs', null,
       s('marker', { id: 'arr', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0L10,5L0,10z', class: 'arrow' })),
@@ -255,18 +264,51 @@ function circularMap(all, edges, open, inbound) {
   for (const name of all) {
     const { x, y } = pos.get(name);
     const inb = inbound.get(name);
-    const g = s('g', { class: 'node', transform: `translate(${x - NW / 2},${y - NH / 2})`, tabindex: 0, role: 'link', 'aria-label': `Service ${name}`, 'data-service': name },
+    const peer = peers.has(name);
+    const g = s('g', { class: peer ? 'node peer' : 'node', transform: `translate(${x - NW / 2},${y - NH / 2})`, tabindex: 0, role: peer ? 'img' : 'link', 'aria-label': peer ? `Peer ${name}, not instrumented` : `Service ${name}`, 'data-service': name },
       s('rect', { width: NW, height: NH, rx: 19 }),
       s('circle', { cx: 16, cy: NH / 2, r: 5, style: `fill: ${serviceColor(name)}; stroke: none` }),
-      s('text', { x: 28, y: 16 }, name.length > 15 ? name.slice(0, 14) + '…' : name, s('title', null, name)),
-      s('text', { x: 28, y: 30, class: 'sub' }, inb ? `${fmtNum(inb.calls)} in · ${fmtPct(inb.calls ? inb.errors / inb.calls : 0)} err` : 'entry point'));
+      s('text', { x: 28, y: 16 }, name.length > maxChars ? name.slice(0, maxChars - 1) + '…' : name, s('title', null, name)),
+      s('text', { x: 28, y: 30, class: 'sub' }, nodeSub(inb, peer)));
     g.addEventListener('mouseenter', () => focus(name));
     g.addEventListener('mouseleave', () => focus(''));
     g.addEventListener('focus', () => focus(name));
     g.addEventListener('blur', () => focus(''));
-    g.addEventListener('click', () => open(name));
-    g.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(name); });
+    if (!peer) {
+      g.addEventListener('click', () => open(name));
+      g.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(name); });
+    }
     svg.appendChild(g);
   }
   return svg;
+}
+
+// ellipseSlots returns n angles on an ellipse of radii rx, ry at which boxes of w x h do not overlap, starting
+// at the top: neighbours must be apart by a box's width where the ellipse runs sideways (top and bottom) and by
+// its height where it runs up and down (the sides), so the angles are spaced evenly in a measure that counts
+// that need. When the ellipse is too small for n boxes, ry grows (the map gets taller) until they fit.
+export function ellipseSlots(n, rx, ry, w, h) {
+  const K = 720, step = (2 * Math.PI) / K;
+  const need = (a, ryy) => Math.min((w + 14) / (rx * Math.abs(Math.sin(a)) + 1e-9), (h + 12) / (ryy * Math.abs(Math.cos(a)) + 1e-9));
+  let cum;
+  for (;;) {
+    cum = [0];
+    for (let k = 0; k < K; k++) cum.push(cum[k] + step / need(-Math.PI / 2 + (k + 0.5) * step, ry));
+    if (cum[K] >= n || ry >= 900) break;
+    ry += 20;
+  }
+  const angles = [];
+  for (let i = 0, k = 0; i < n; i++) {
+    const u = (i / n) * cum[K];
+    while (k < K && cum[k + 1] < u) k++;
+    const frac = cum[k + 1] > cum[k] ? (u - cum[k]) / (cum[k + 1] - cum[k]) : 0;
+    angles.push(-Math.PI / 2 + (k + frac) * step);
+  }
+  return { angles, ry };
+}
+
+// nodeSub is the second line of a service box: the calls into it and their error rate.
+function nodeSub(inb, peer) {
+  if (peer) return inb ? `${fmtNum(inb.calls)} in · not instrumented` : 'not instrumented';
+  return inb ? `${fmtNum(inb.calls)} in · ${fmtPct(inb.calls ? inb.errors / inb.calls : 0)} err` : 'entry point';
 }
