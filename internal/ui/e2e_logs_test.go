@@ -60,7 +60,8 @@ func TestBrowserLogsServerCounts(t *testing.T) {
 	f := newFixture(11, time.Now(), 0)
 	otlp, base := startOtlpd(t)
 	load(t, otlp, f)
-	want := map[string]int{}
+	export(t, otlp+"/v1/logs", liveLogs(7, "no severity", plog.SeverityNumberUnspecified))
+	want := map[string]int{"unset": 7}
 	for _, l := range f.logs {
 		want[sevClass(l.sev)]++
 	}
@@ -69,7 +70,7 @@ func TestBrowserLogsServerCounts(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".chart-svg rect.bar")))
 	checkFacets := func(when string) {
 		t.Helper()
-		for _, sv := range []string{"trace", "debug", "info", "warn", "error", "fatal"} {
+		for _, sv := range []string{"trace", "debug", "info", "warn", "error", "fatal", "unset"} {
 			got := textOf(t, ctx, `.facet[data-severity="`+sv+`"] .n`)
 			if got != fmt.Sprint(want[sv]) {
 				t.Errorf("%s: facet %s shows %q, want the %d records of the range", when, sv, got, want[sv])
@@ -97,6 +98,21 @@ func TestBrowserLogsServerCounts(t *testing.T) {
 	if got, w := textOf(t, ctx, ".hist-total"), fmt.Sprint(want["error"]); !strings.HasPrefix(got, w+" records") {
 		t.Errorf("histogram total %q, want %s records", got, w)
 	}
+	// records without a severity have a facet too (severity = 0 in the filter language)
+	step(t, ctx, "untick error, tick unset", chromedp.Click(chromedp.CSS(`.facet[data-severity="error"] input`)))
+	waitJS(t, ctx, `!location.hash.includes('sev=') && !document.querySelector('.view-logs .loading')`)
+	step(t, ctx, "tick unset", chromedp.Click(chromedp.CSS(`.facet[data-severity="unset"] input`)))
+	waitJS(t, ctx, `location.hash.includes('sev=unset') && !document.querySelector('.view-logs .loading') && document.querySelectorAll('.log-row').length > 0`)
+	bodies := eval[[]string](t, ctx, `[...document.querySelectorAll('.log-row .body')].map((e) => e.textContent)`)
+	if len(bodies) != 7 {
+		t.Errorf("with unset ticked: %d rows, want the 7 records without a severity", len(bodies))
+	}
+	for _, b := range bodies {
+		if !strings.HasPrefix(b, "no severity") {
+			t.Errorf("with unset ticked the list shows %q", b)
+		}
+	}
+	checkFacets("unset ticked")
 }
 
 // TestBrowserLiveTailFiltered checks that the live tail streams from the server with the filter applied there (no

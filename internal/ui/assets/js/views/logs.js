@@ -12,10 +12,10 @@ import { logRow } from '../logrow.js';
 const SEV_COLORS = { trace: 'var(--sev-trace)', debug: 'var(--sev-debug)', info: 'var(--sev-info)', warn: 'var(--sev-warn)', error: 'var(--sev-error)', fatal: 'var(--sev-fatal)', unset: 'var(--faint)' };
 let keysCache = null;
 
-// withSeverities adds the checked severity facets to a filter expression.
+// withSeverities adds the checked severity facets to a filter expression ("unset" is severity number 0).
 export function withSeverities(q, sevs) {
   if (!sevs.size) return q;
-  const cond = [...sevs].map((s) => `severity = ${s}`).join(' or ');
+  const cond = [...sevs].map((s) => (s === 'unset' ? 'severity = 0' : `severity = ${s}`)).join(' or ');
   const c = sevs.size > 1 ? `(${cond})` : cond;
   return q ? `(${q}) and ${c}` : c;
 }
@@ -59,7 +59,9 @@ export function render(root, _arg, params) {
 
   function paintFacets(counts, note) {
     const sel = sevSel();
-    replace(facets, api.SEVERITIES.map((sv) => {
+    // records without a severity get a facet of their own when there are some
+    const list = counts?.unset || sel.has('unset') ? [...api.SEVERITIES, 'unset'] : api.SEVERITIES;
+    replace(facets, list.map((sv) => {
       const cb = h('input', { type: 'checkbox', checked: sel.has(sv), 'aria-label': `Severity ${sv}`, onchange: () => {
         const s2 = sevSel(); if (cb.checked) s2.add(sv); else s2.delete(sv);
         p.sev = [...s2].join(','); commit();
