@@ -27,6 +27,7 @@ func startOtlpd(t *testing.T) (otlpHTTP, uiURL string) {
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Storage = "memory" // the default is the engine, on disk in cfg.DataDir
+	cfg.DataDir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	hub := tail.NewHub(tail.Options{})
 	context.AfterFunc(ctx, hub.Close)
