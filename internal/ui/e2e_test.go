@@ -35,6 +35,7 @@ func startOtlpdTail(t *testing.T, topts tail.Options) (otlpHTTP, uiURL string) {
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Storage = "memory" // the default is the engine, on disk in cfg.DataDir
+	cfg.DataDir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	hub := tail.NewHub(topts)
 	context.AfterFunc(ctx, hub.Close)

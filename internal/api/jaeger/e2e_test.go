@@ -34,6 +34,8 @@ func startServer(t *testing.T) *server.Server {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Storage = "memory"    // the default is the engine, whose metrics persist in cfg.DataDir
+	cfg.DataDir = t.TempDir() // and nothing is written to the source tree
 	srv, err := server.New(cfg, nil, server.Options{Backend: memory.New(memory.Options{})})
 	if err != nil {
 		t.Fatal(err)
