@@ -38,9 +38,12 @@ type Options struct {
 	OutOfOrderWindow time.Duration
 	// MaxExemplars is the size of the in-memory exemplar ring; 0: 100,000.
 	MaxExemplars int64
-	Limits       Limits
-	Convert      promconv.Options
-	Logger       *slog.Logger // nil: discard
+	// NoSync acknowledges a commit once the TSDB has written it to its write-ahead log, without waiting for
+	// fsync: points then survive a crash of otlpd but not of the machine. For benchmarks (otlpd --sync=none).
+	NoSync  bool
+	Limits  Limits
+	Convert promconv.Options
+	Logger  *slog.Logger // nil: discard
 	// Registerer receives otlpd's metrics about this store and the TSDB's own; nil: not registered.
 	Registerer prometheus.Registerer
 }
@@ -58,6 +61,7 @@ type Store struct {
 	conv     *promconv.Converter
 	guard    *guard
 	meta     *metaStore
+	syncer   *walSyncer // nil with Options.NoSync
 	log      *slog.Logger
 	appended prometheus.Counter
 	refused  *prometheus.CounterVec
@@ -112,6 +116,9 @@ func Open(opts Options) (*Store, error) {
 			Name: "otlpd_metrics_samples_refused_total", Help: "Samples the metrics store refused, by reason.",
 		}, []string{"reason"}),
 	}
+	if !opts.NoSync {
+		s.syncer = newWALSyncer(filepath.Clean(opts.Dir))
+	}
 	if opts.Registerer != nil {
 		if err := errors.Join(opts.Registerer.Register(s.appended), opts.Registerer.Register(s.refused)); err != nil {
 			_ = db.Close()
@@ -128,7 +135,12 @@ func Open(opts Options) (*Store, error) {
 // Close flushes the head to disk and closes the TSDB.
 func (s *Store) Close() error {
 	err := otlpdstorage.ErrClosed
-	s.closed.Do(func() { err = s.db.Close() })
+	s.closed.Do(func() {
+		err = s.db.Close()
+		if s.syncer != nil {
+			err = errors.Join(err, s.syncer.close())
+		}
+	})
 	return err
 }
 
@@ -152,7 +164,7 @@ func (s *Store) Refused(reason string) float64 {
 }
 
 // ConsumeMetrics translates md to the Prometheus model and stores it: a nil return means every point is in
-// the TSDB's write-ahead log. Points refused by the cardinality guard, by the TSDB (too old, out of order
+// the TSDB's write-ahead log, fsynced unless Options.NoSync. Points refused by the cardinality guard, by the TSDB (too old, out of order
 // beyond the window) or by the translation are reported by a *storage.RejectedError whose Rejected counts
 // OTLP points where the translation refused them and Prometheus samples where the TSDB or the guard did.
 // md is not modified.
@@ -177,7 +189,8 @@ func (s *Store) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 
 // Appender returns a guarded TSDB appender: samples of new series past a limit, and samples the TSDB
 // refuses (out of order, too old), come back as *promconv.SampleError so that the rest of a batch is
-// stored. The caller must Commit or Rollback.
+// stored. The caller must Commit or Rollback; Commit returns once the samples are durable (fsynced with
+// concurrent commits, unless Options.NoSync).
 func (s *Store) Appender(ctx context.Context) storage.AppenderV2 {
 	return &guardedAppender{s: s, next: s.db.AppenderV2(ctx)}
 }
@@ -239,11 +252,16 @@ func sampleErrorReason(err error) string {
 }
 
 func (a *guardedAppender) Commit() error {
-	err := a.next.Commit()
-	if err == nil {
-		a.s.appended.Add(float64(a.n))
+	if err := a.next.Commit(); err != nil {
+		return err
 	}
-	return err
+	if a.s.syncer != nil && a.n > 0 {
+		if err := a.s.syncer.sync(); err != nil {
+			return err
+		}
+	}
+	a.s.appended.Add(float64(a.n))
+	return nil
 }
 
 func (a *guardedAppender) Rollback() error { return a.next.Rollback() }
