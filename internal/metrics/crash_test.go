@@ -221,7 +221,9 @@ func crashOTLPClient(ctx context.Context, url string, l *crashLedger, next func(
 }
 
 // base is a fixed counter start before every timestamp of the test.
-func base(ts int64) int64 { return ts - ts%int64(time.Hour/time.Millisecond) - int64(time.Hour/time.Millisecond) }
+func base(ts int64) int64 {
+	return ts - ts%int64(time.Hour/time.Millisecond) - int64(time.Hour/time.Millisecond)
+}
 
 // crashRWClient sends remote writes of 50 series until ctx ends or the server is gone.
 func crashRWClient(ctx context.Context, url string, l *crashLedger, next func() int64, rng *rand.Rand) {
