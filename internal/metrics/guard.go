@@ -153,7 +153,7 @@ func (g *guard) seed(h *tsdb.Head) error {
 
 // familyOf guesses the metric family of a series whose family is not given (a remote write, a series read
 // back from the head after a restart): a histogram's _bucket (with le), _count and _sum series, and a
-// summary's _count and _sum, belong to the name without the suffix. A gauge that happens to end in _count or
+// summary's _count, _sum and _created, belong to the name without the suffix. A gauge that happens to end in _count or
 // _sum is counted with a family of the shorter name, which only moves it between per-metric counts.
 func familyOf(ls labels.Labels) string {
 	name := ls.Get(labels.MetricName)
@@ -162,7 +162,7 @@ func familyOf(ls labels.Labels) string {
 			return f
 		}
 	}
-	for _, suffix := range []string{"_count", "_sum"} {
+	for _, suffix := range []string{"_count", "_sum", "_created"} {
 		if f, ok := strings.CutSuffix(name, suffix); ok && f != "" {
 			return f
 		}
