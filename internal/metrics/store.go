@@ -76,6 +76,7 @@ type Store struct {
 	guard    *guard
 	meta     *metaStore
 	syncer   *walSyncer // nil with Options.NoSync
+	resets   *resets
 	log      *slog.Logger
 	appended prometheus.Counter
 	refused  *prometheus.CounterVec
@@ -118,11 +119,12 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open metrics store %s: %w", opts.Dir, err)
 	}
 	s := &Store{
-		db:    db,
-		conv:  conv,
-		guard: newGuard(opts.Limits, db.Head().MinTime),
-		meta:  newMetaStore(),
-		log:   opts.Logger,
+		db:     db,
+		conv:   conv,
+		guard:  newGuard(opts.Limits, db.Head().MinTime),
+		meta:   newMetaStore(),
+		resets: newResets(),
+		log:    opts.Logger,
 		appended: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "otlpd_metrics_samples_appended_total", Help: "Prometheus samples stored by the metrics store.",
 		}),
@@ -229,6 +231,9 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 			a.s.log.Warn("metric series refused by the cardinality guard", "metric", name, "reason", msg)
 		}
 		return 0, &promconv.SampleError{Reason: msg}
+	}
+	if h == nil && fh == nil && isCounterSeries(ls, o) {
+		v = a.s.resets.adjust(ls, st, t, v, a.s.lastValue)
 	}
 	r, err := a.next.Append(ref, ls, st, t, v, h, fh, o)
 	if err != nil {
