@@ -23,7 +23,9 @@ func TestUnknownStartReset(t *testing.T) {
 	}
 	defer s.Close()
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
-	at := func(sec int) pcommon.Timestamp { return pcommon.NewTimestampFromTime(t0.Add(time.Duration(sec) * time.Second)) }
+	at := func(sec int) pcommon.Timestamp {
+		return pcommon.NewTimestampFromTime(t0.Add(time.Duration(sec) * time.Second))
+	}
 	send := func(start, ts int, v int64) {
 		t.Helper()
 		md := pmetric.NewMetrics()
@@ -55,9 +57,9 @@ func TestUnknownStartReset(t *testing.T) {
 	send(10, 10, 3)  // first point, unknown start: stored as is
 	send(10, 20, 10) // continues
 	send(10, 30, 20)
-	send(40, 40, 5)  // unknown-start reset: no increase, stored as 20
-	send(40, 50, 8)  // +3 since the reset: 23
-	send(55, 60, 2)  // a reset with a known start: PromQL counts it from zero, no shift
+	send(40, 40, 5) // unknown-start reset: no increase, stored as 20
+	send(40, 50, 8) // +3 since the reset: 23
+	send(55, 60, 2) // a reset with a known start: PromQL counts it from zero, no shift
 	send(55, 70, 4)
 	want := "[3 10 20 20 23 2 4]"
 	for _, name := range []string{"jobs_total", "lat_count", "lat_sum"} {
