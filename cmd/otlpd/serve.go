@@ -36,6 +36,7 @@ func serveFlags(args []string, stdout io.Writer) (config.Config, error) {
 	grpcAddr := fs.String("grpc-addr", def.GRPCAddr, "OTLP/gRPC listen address")
 	httpAddr := fs.String("http-addr", def.HTTPAddr, "OTLP/HTTP listen address")
 	uiAddr := fs.String("ui-addr", def.UIAddr, "UI and query API listen address")
+	pprof := fs.Bool("pprof", def.Pprof, "serve Go profiles under /debug/pprof/ on the UI address")
 	if err := parseFlags(fs, args); err != nil {
 		return def, err
 	}
@@ -55,6 +56,8 @@ func serveFlags(args []string, stdout io.Writer) (config.Config, error) {
 			cfg.HTTPAddr = *httpAddr
 		case "ui-addr":
 			cfg.UIAddr = *uiAddr
+		case "pprof":
+			cfg.Pprof = *pprof
 		}
 	})
 	if err := cfg.Validate(); err != nil {

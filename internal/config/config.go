@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -21,12 +22,41 @@ type Config struct {
 	GRPCAddr string `yaml:"grpc_addr"` // OTLP/gRPC
 	HTTPAddr string `yaml:"http_addr"` // OTLP/HTTP
 	UIAddr   string `yaml:"ui_addr"`   // UI and query APIs
+	// Pprof mounts Go's profiling handlers (net/http/pprof) under /debug/pprof/ on the UI address.
+	Pprof bool `yaml:"pprof"`
 
 	Ingest    Ingest    `yaml:"ingest"`
 	Retention Retention `yaml:"retention"`
 	Memory    Memory    `yaml:"memory"`
 	Metrics   Metrics   `yaml:"metrics"`
+	Auth      Auth      `yaml:"auth"`
+	TLS       TLS       `yaml:"tls"`
 }
+
+// Auth is bearer-token authentication (docs/security.md). It is on when at least one token is configured,
+// in Tokens or in TokensFile; a request must then carry "Authorization: Bearer <token>" (gRPC metadata
+// "authorization") with one of them.
+type Auth struct {
+	Tokens []string `yaml:"tokens"`
+	// TokensFile holds more tokens, one a line; blank lines and lines starting with # are ignored. It is read
+	// when the server starts.
+	TokensFile string `yaml:"tokens_file"`
+	// Ingest and Query say what the tokens protect: OTLP (gRPC and HTTP), and the UI address except
+	// /healthz and /readyz. Both are true by default.
+	Ingest bool `yaml:"ingest"`
+	Query  bool `yaml:"query"`
+}
+
+// TLS serves every listener (OTLP/gRPC, OTLP/HTTP, UI) over TLS when CertFile and KeyFile are set.
+type TLS struct {
+	CertFile string `yaml:"cert_file"` // PEM certificate chain, leaf first
+	KeyFile  string `yaml:"key_file"`  // PEM private key
+	// MinVersion is the lowest TLS version accepted: "1.2" (default) or "1.3".
+	MinVersion string `yaml:"min_version"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
 // Ingest limits what the OTLP receivers accept.
 type Ingest struct {
@@ -100,6 +130,8 @@ func Default() Config {
 			MaxInFlightBytes:       256 << 20,
 		},
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
+		Auth:      Auth{Ingest: true, Query: true},
+		TLS:       TLS{MinVersion: "1.2"},
 		Memory:    Memory{MaxSpans: 1_000_000, MaxLogs: 1_000_000, MaxPoints: 1_000_000},
 		Metrics: Metrics{
 			NamingStrategy:     "UnderscoreEscapingWithSuffixes",
@@ -168,6 +200,19 @@ func (c Config) Validate() error {
 	}
 	if c.Memory.MaxSpans <= 0 || c.Memory.MaxLogs <= 0 || c.Memory.MaxPoints <= 0 {
 		return errors.New("memory: max_spans, max_logs and max_points must be positive")
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return errors.New("tls: cert_file and key_file must be set together")
+	}
+	switch c.TLS.MinVersion {
+	case "", "1.2", "1.3": // empty: 1.2
+	default:
+		return fmt.Errorf("tls.min_version: %q is not a TLS version (want 1.2 or 1.3)", c.TLS.MinVersion)
+	}
+	for i, tok := range c.Auth.Tokens {
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+			return fmt.Errorf("auth.tokens[%d]: a token must be non-empty and without whitespace", i)
+		}
 	}
 	return c.Metrics.validate()
 }

@@ -58,6 +58,19 @@ func TestLoad(t *testing.T) {
 	f("storage: sqlite\n", "storage:", nil)
 	f("grpc_addr: localhost\n", "grpc_addr:", nil)
 	f("ingest:\n  max_request_bytes: -1\n", "ingest.max_request_bytes", nil)
+	f("pprof: true\nauth:\n  tokens: [abc]\n  query: false\ntls:\n  cert_file: c.pem\n  key_file: k.pem\n  min_version: \"1.3\"\n", "", func(c Config) string {
+		if !c.Pprof || len(c.Auth.Tokens) != 1 || c.Auth.Query || !c.Auth.Ingest {
+			return "pprof or auth not parsed (ingest must stay on by default)"
+		}
+		if !c.TLS.Enabled() || c.TLS.MinVersion != "1.3" {
+			return "tls not parsed"
+		}
+		return ""
+	})
+	f("tls:\n  cert_file: c.pem\n", "tls: cert_file and key_file must be set together", nil)
+	f("tls:\n  cert_file: c.pem\n  key_file: k.pem\n  min_version: \"1.1\"\n", "tls.min_version", nil)
+	f("auth:\n  tokens: [\"a b\"]\n", "auth.tokens[0]", nil)
+	f("auth:\n  tokens: [\"\"]\n", "auth.tokens[0]", nil)
 }
 
 func TestLoadMissingFile(t *testing.T) {

@@ -60,6 +60,7 @@ type Pipeline struct {
 	budget    int64
 	mu        sync.Mutex
 	inFlight  int64
+	refused   int64 // batches refused with ErrOverloaded, under mu
 	consumers []Consumer
 }
 
@@ -78,6 +79,13 @@ func (p *Pipeline) InFlightBytes() int64 {
 	return p.inFlight
 }
 
+// Refused reports how many batches were refused with ErrOverloaded since the pipeline was made.
+func (p *Pipeline) Refused() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
+}
+
 func (p *Pipeline) admit(size int64) error {
 	if size < 0 {
 		size = 0
@@ -87,6 +95,7 @@ func (p *Pipeline) admit(size int64) error {
 	// A batch larger than the whole budget is still admitted when nothing else is in flight, so that one big
 	// request can never be refused forever.
 	if p.inFlight > 0 && p.inFlight+size > p.budget {
+		p.refused++
 		return ErrOverloaded
 	}
 	p.inFlight += size

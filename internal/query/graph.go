@@ -13,26 +13,62 @@ import (
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
-// Edge is a service calling another: a span of Child whose parent span belongs to Parent.
+// Edge is a service calling another: a span of Child whose parent span belongs to Parent, or a client span
+// of Parent calling a peer that sends no telemetry (Child is then the peer's name, see PeerAttributes).
 type Edge struct {
 	Parent    string `json:"parent"`
 	Child     string `json:"child"`
 	CallCount int64  `json:"callCount"`
-	// ErrorCount counts the calls whose child span has status error.
+	// ErrorCount counts the calls whose child span (for a peer: the client span) has status error.
 	ErrorCount int64 `json:"errorCount"`
+	// Peer is true when Child is not a service seen in the range but a peer named by a client span.
+	Peer bool `json:"peer,omitempty"`
 }
 
 // Graph is the service dependency graph of a time range.
 type Graph struct {
 	Edges     []Edge   `json:"edges"`
 	Services  []string `json:"services"` // every service seen in the range, with or without edges
+	Peers     []string `json:"peers"`    // uninstrumented peers named by client spans (not in Services)
 	Truncated bool     `json:"truncated,omitempty"`
+}
+
+// PeerAttributes name the peer of a client span, first present wins: the logical service name the caller
+// gave it, the host it called, the database system.
+var PeerAttributes = []string{"peer.service", "server.address", "db.system.name"}
+
+// peerOf returns the name of the peer a client span calls, or "".
+func peerOf(sp ptrace.Span) string {
+	if sp.Kind() != ptrace.SpanKindClient {
+		return ""
+	}
+	attrs := sp.Attributes()
+	for _, k := range PeerAttributes {
+		if v, ok := attrs.Get(k); ok {
+			if s := v.AsString(); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // Dependencies builds the service graph from parent/child spans that started in the range: one call per
 // span whose parent span (same trace) is in another service. A parent outside the range, or beyond the scan
-// limit, is not seen, so its edge is not counted.
+// limit, is not seen, so its edge is not counted. Uninstrumented peers are left out (see
+// DependenciesWithPeers).
 func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error) {
+	return q.dependencies(ctx, tr, false)
+}
+
+// DependenciesWithPeers is Dependencies with the uninstrumented peers: a client span naming a peer
+// (PeerAttributes) that has no child in another service is one call to that peer, to the service of that
+// name when one was seen, else to a peer node (Edge.Peer, listed in Graph.Peers).
+func (q *Querier) DependenciesWithPeers(ctx context.Context, tr TimeRange) (Graph, error) {
+	return q.dependencies(ctx, tr, true)
+}
+
+func (q *Querier) dependencies(ctx context.Context, tr TimeRange, withPeers bool) (Graph, error) {
 	if err := q.needSpans(); err != nil {
 		return Graph{}, err
 	}
@@ -55,20 +91,40 @@ func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error)
 	index := map[string]int32{}
 	owner := map[ref]int32{}
 	var children []child
+	type peerCall struct {
+		span    ref
+		service int32
+		peer    int32 // index into names
+		isErr   bool
+	}
+	var peerCalls []peerCall
 	ctx, cancel := q.withTimeout(ctx)
 	defer cancel()
-	truncated, err := q.scanSpans(ctx, storage.SpanQuery{Start: r.Start, End: r.End}, func(res pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) {
-		svc := serviceOf(res)
-		si, ok := index[svc]
+	intern := func(name string) int32 {
+		i, ok := index[name]
 		if !ok {
-			si = int32(len(names))
-			index[svc] = si
-			names = append(names, strings.Clone(svc))
+			i = int32(len(names))
+			index[name] = i
+			names = append(names, strings.Clone(name))
 		}
+		return i
+	}
+	isService := map[int32]bool{}
+	truncated, err := q.scanSpans(ctx, storage.SpanQuery{Start: r.Start, End: r.End}, func(res pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) {
+		si := intern(serviceOf(res))
+		isService[si] = true
 		tid := storage.TraceID(sp.TraceID())
-		owner[ref{tid, sp.SpanID()}] = si
+		self := ref{tid, sp.SpanID()}
+		owner[self] = si
+		isErr := sp.Status().Code() == ptrace.StatusCodeError
 		if p := sp.ParentSpanID(); !p.IsEmpty() {
-			children = append(children, child{ref{tid, p}, si, sp.Status().Code() == ptrace.StatusCodeError})
+			children = append(children, child{ref{tid, p}, si, isErr})
+		}
+		if !withPeers {
+			return
+		}
+		if peer := peerOf(sp); peer != "" {
+			peerCalls = append(peerCalls, peerCall{self, si, intern(peer), isErr})
 		}
 	})
 	if err != nil {
@@ -76,32 +132,59 @@ func (q *Querier) Dependencies(ctx context.Context, tr TimeRange) (Graph, error)
 	}
 	type pair struct{ parent, child int32 }
 	edges := map[pair]*Edge{}
-	for _, c := range children {
-		ps, ok := owner[c.parent]
-		if !ok || ps == c.service {
-			continue
-		}
-		e := edges[pair{ps, c.service}]
+	call := func(parent, child int32, isErr bool) {
+		e := edges[pair{parent, child}]
 		if e == nil {
-			e = &Edge{Parent: names[ps], Child: names[c.service]}
-			edges[pair{ps, c.service}] = e
+			e = &Edge{Parent: names[parent], Child: names[child], Peer: !isService[child]}
+			edges[pair{parent, child}] = e
 		}
 		e.CallCount++
-		if c.isErr {
+		if isErr {
 			e.ErrorCount++
 		}
 	}
-	g := Graph{Truncated: truncated, Edges: []Edge{}, Services: []string{}}
+	// A span with a child in another service is marked in owner (answered), so that its peer call, if any,
+	// is not counted again.
+	const answered = int32(1) << 30
+	for _, c := range children {
+		ps, ok := owner[c.parent]
+		if !ok || ps&^answered == c.service {
+			continue
+		}
+		if ps&answered == 0 && len(peerCalls) > 0 {
+			owner[c.parent] = ps | answered
+		}
+		call(ps&^answered, c.service, c.isErr)
+	}
+	peers := map[int32]bool{}
+	for _, pc := range peerCalls {
+		if owner[pc.span]&answered != 0 || pc.peer == pc.service {
+			continue
+		}
+		call(pc.service, pc.peer, pc.isErr)
+		if !isService[pc.peer] {
+			peers[pc.peer] = true
+		}
+	}
+	g := Graph{Truncated: truncated, Edges: []Edge{}, Services: []string{}, Peers: []string{}}
 	for _, e := range edges {
 		g.Edges = append(g.Edges, *e)
 	}
+	for p := range peers {
+		g.Peers = append(g.Peers, names[p])
+	}
+	slices.Sort(g.Peers)
 	slices.SortFunc(g.Edges, func(a, b Edge) int {
 		if c := cmp.Compare(a.Parent, b.Parent); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Child, b.Child)
 	})
-	g.Services = append(g.Services, names...)
+	for i, name := range names {
+		if isService[int32(i)] {
+			g.Services = append(g.Services, name)
+		}
+	}
 	slices.Sort(g.Services)
 	return g, nil
 }

@@ -461,5 +461,10 @@ func TestScanPathsAgree(t *testing.T) {
 		if err1 != nil || err2 != nil || !reflect.DeepEqual(ga, gb) {
 			t.Errorf("graph differs between scan and find (%v, %v)", err1, err2)
 		}
+		pa, err1 := a.DependenciesWithPeers(context.Background(), r)
+		pb, err2 := b.DependenciesWithPeers(context.Background(), r)
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(pa, pb) {
+			t.Errorf("graph with peers differs between scan and find (%v, %v)", err1, err2)
+		}
 	}
 }

@@ -27,8 +27,11 @@ type TraceSearch struct {
 	MinDuration time.Duration
 	MaxDuration time.Duration // 0: none
 	Attributes  []storage.AttrPredicate
-	Limit       int // traces per page; 0: DefaultTraceLimit; at most MaxTraceLimit
-	Offset      int // traces to skip (paging); at most MaxOffset
+	// Match is an optional condition on each span, ANDed with Filter (for conditions the filter language does
+	// not express, such as Jaeger's tags that may also match event attributes).
+	Match  storage.SpanMatcher
+	Limit  int // traces per page; 0: DefaultTraceLimit; at most MaxTraceLimit
+	Offset int // traces to skip (paging); at most MaxOffset
 }
 
 // TraceSummary describes one trace found by a search.
@@ -81,7 +84,20 @@ func (q *Querier) SpanQuery(s TraceSearch) (storage.SpanQuery, error) {
 		return sq, fmt.Errorf("%w: filter %w", ErrInvalid, err)
 	}
 	f.Apply(&sq)
+	switch {
+	case s.Match != nil && sq.Match != nil:
+		sq.Match = bothMatch{sq.Match, s.Match}
+	case s.Match != nil:
+		sq.Match = s.Match
+	}
 	return sq, nil
+}
+
+// bothMatch holds when both matchers hold.
+type bothMatch [2]storage.SpanMatcher
+
+func (m bothMatch) MatchSpan(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool {
+	return m[0].MatchSpan(res, scope, span) && m[1].MatchSpan(res, scope, span)
 }
 
 // FindTraces returns the IDs of the traces a search selects, newest first, after s.Offset, at most s.Limit.

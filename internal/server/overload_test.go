@@ -101,6 +101,13 @@ func TestOverload(t *testing.T) {
 		t.Errorf("gRPC overload details %v, want RetryInfo of 1s", gst.Details())
 	}
 
+	// While the first batch is held: its bytes are in flight, and both refusals are counted.
+	fams := r.scrape(t)
+	wantMetric(t, fams, "otlpd_pipeline_in_flight_bytes", nil, float64(len(body)))
+	wantMetric(t, fams, "otlpd_pipeline_overload_refusals_total", nil, 2)
+	wantMetric(t, fams, "otlpd_ingest_requests_total", map[string]string{"signal": "traces", "transport": "http", "status": "503"}, 1)
+	wantMetric(t, fams, "otlpd_ingest_requests_total", map[string]string{"signal": "traces", "transport": "grpc", "status": "Unavailable"}, 1)
+
 	close(bc.release)
 	if code := <-first; code != 200 {
 		t.Errorf("first export: %d", code)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,10 +13,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/otlpd/otlpd/internal/api/jaeger"
 	"github.com/otlpd/otlpd/internal/api/native"
+	"github.com/otlpd/otlpd/internal/auth"
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
 	"github.com/otlpd/otlpd/internal/metrics"
@@ -49,6 +53,7 @@ type Server struct {
 	grpcSrv                 *grpc.Server
 	httpSrv, uiSrv          *http.Server
 	ready                   atomic.Bool
+	authIngest, authQuery   bool // bearer tokens required
 }
 
 // New builds a server and binds its three listeners (so port 0 becomes a real port, see the Addr methods).
@@ -77,17 +82,24 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		}
 	}
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if s.metrics, err = openMetrics(cfg, log, reg); err != nil {
 		return nil, err
 	}
-	consumers := append([]pipeline.Consumer{storageConsumer(s.backend), {Name: "metrics", Metrics: s.metrics}}, opts.Consumers...)
+	lat := newWriteLatency(reg)
+	consumers := append([]pipeline.Consumer{
+		lat.wrap("backend", storageConsumer(s.backend)),
+		lat.wrap("tsdb", pipeline.Consumer{Name: "metrics", Metrics: s.metrics}),
+	}, opts.Consumers...)
 	s.pipe = pipeline.New(pipeline.Options{MaxInFlightBytes: cfg.Ingest.MaxInFlightBytes}, consumers...)
+	registerPipelineMetrics(reg, s.pipe, cfg.Ingest.MaxInFlightBytes)
 
 	recv := otlp.New(s.pipe, otlp.Options{
 		MaxRequestBytes:        cfg.Ingest.MaxRequestBytes,
 		MaxGRPCMessageBytes:    cfg.Ingest.MaxGRPCMessageBytes,
 		MaxAttributeValueBytes: cfg.Ingest.MaxAttributeValueBytes,
 		CORSAllowedOrigins:     cfg.Ingest.CORSAllowedOrigins,
+		Observer:               newIngestMetrics(reg),
 	}, log.With("component", "otlp"))
 
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -100,14 +112,47 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		return nil, fmt.Errorf("listen for the UI and API on %s: %w", cfg.UIAddr, err)
 	}
 
-	s.grpcSrv = recv.NewGRPCServer()
-	// OTLP/HTTP clients may speak HTTP/1.1 or HTTP/2; without TLS, HTTP/2 is the prior-knowledge kind.
+	tokens, err := auth.Load(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	tlsConf, err := auth.ServerTLS(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	if tokens.Enabled() && tlsConf == nil {
+		log.Warn("bearer-token authentication is on without TLS: tokens cross the network in clear text")
+	}
+	var grpcOpts []grpc.ServerOption
+	if tlsConf != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsConf)))
+	}
+	ingestTokens, queryTokens := tokens, tokens
+	if !cfg.Auth.Ingest {
+		ingestTokens = nil
+	}
+	if !cfg.Auth.Query {
+		queryTokens = nil
+	}
+	s.authIngest, s.authQuery = ingestTokens.Enabled(), queryTokens.Enabled()
+	refused := newAuthRefusals(reg)
+	if tap := ingestTokens.GRPCTap(refused.inc("grpc")); tap != nil {
+		grpcOpts = append(grpcOpts, grpc.InTapHandle(tap))
+	}
+	s.grpcSrv = recv.NewGRPCServer(grpcOpts...)
+	// OTLP/HTTP clients may speak HTTP/1.1 or HTTP/2: over TLS negotiated by ALPN, without TLS the
+	// prior-knowledge kind.
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
+	protocols.SetHTTP2(true)
 	s.httpSrv = &http.Server{
-		Protocols:         &protocols,
-		Handler:           recv.Handler(),
+		Protocols: &protocols,
+		// CORS preflights carry no credentials; the export that follows does.
+		Handler: ingestTokens.HTTP(recv.Handler(), func(r *http.Request) bool {
+			return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		}, refused.inc("http")),
+		TLSConfig:         cloneTLS(tlsConf),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -130,11 +175,18 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	native.New(s.backend, log.With("component", "api")).Register(mux)
 	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
 	promRoutes(mux, cfg, s.metrics.Store, reg, log)
+	if cfg.Pprof {
+		pprofRoutes(mux)
+	}
 	if opts.Routes != nil {
 		opts.Routes(mux, s.backend)
 	}
 	s.uiSrv = &http.Server{
-		Handler:           mux,
+		// Health checks stay open for probes; everything else on the address needs a token.
+		Handler: queryTokens.HTTP(mux, func(r *http.Request) bool {
+			return r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
+		}, refused.inc("ui")),
+		TLSConfig:         cloneTLS(tlsConf),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -172,12 +224,13 @@ func (s *Server) Run(ctx context.Context) error {
 		}()
 	}
 	serve("OTLP/gRPC", func() error { return s.grpcSrv.Serve(s.grpcLis) })
-	serve("OTLP/HTTP", func() error { return s.httpSrv.Serve(s.httpLis) })
-	serve("UI", func() error { return s.uiSrv.Serve(s.uiLis) })
+	serve("OTLP/HTTP", func() error { return serveHTTP(s.httpSrv, s.httpLis) })
+	serve("UI", func() error { return serveHTTP(s.uiSrv, s.uiLis) })
 	s.ready.Store(true)
 	s.log.Info("otlpd serving",
 		"otlp_grpc", s.GRPCAddr().String(), "otlp_http", s.HTTPAddr().String(), "ui", s.UIAddr().String(),
-		"storage", s.cfg.Storage)
+		"storage", s.cfg.Storage, "tls", s.cfg.TLS.Enabled(),
+		"auth_ingest", s.authIngest, "auth_query", s.authQuery)
 
 	var runErr error
 	select {
@@ -212,6 +265,22 @@ func (s *Server) Run(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("close metrics store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// serveHTTP serves srv on l, over TLS when srv has a TLS configuration.
+func serveHTTP(srv *http.Server, l net.Listener) error {
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(l, "", "")
+	}
+	return srv.Serve(l)
+}
+
+// cloneTLS gives each server its own copy (servers add their protocols to NextProtos).
+func cloneTLS(c *tls.Config) *tls.Config {
+	if c == nil {
+		return nil
+	}
+	return c.Clone()
 }
 
 // closeAll releases what New opened, when New fails.

@@ -22,10 +22,24 @@ func TestMain(m *testing.M) {
 type running struct {
 	*Server
 	client *http.Client
+	scheme string // "http" when empty
+}
+
+func (r *running) base(addr string) string {
+	if r.scheme == "" {
+		return "http://" + addr
+	}
+	return r.scheme + "://" + addr
 }
 
 // start runs a server on random loopback ports until the test ends. mut may change the configuration.
 func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
+	t.Helper()
+	return startWith(t, opts, mut, &http.Client{Timeout: 30 * time.Second}, "http")
+}
+
+// startWith is start with the client the test talks to the HTTP addresses with, and their scheme.
+func startWith(t *testing.T, opts Options, mut func(*config.Config), client *http.Client, scheme string) *running {
 	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
@@ -39,7 +53,6 @@ func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	client := &http.Client{Timeout: 30 * time.Second}
 	t.Cleanup(func() {
 		client.CloseIdleConnections()
 		cancel()
@@ -52,13 +65,13 @@ func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 			t.Error("server did not stop within 20s")
 		}
 	})
-	r := &running{Server: srv, client: client}
+	r := &running{Server: srv, client: client, scheme: scheme}
 	r.waitReady(t)
 	return r
 }
 
-func (r *running) ui(path string) string   { return "http://" + r.UIAddr().String() + path }
-func (r *running) otlp(path string) string { return "http://" + r.HTTPAddr().String() + path }
+func (r *running) ui(path string) string   { return r.base(r.UIAddr().String()) + path }
+func (r *running) otlp(path string) string { return r.base(r.HTTPAddr().String()) + path }
 
 func (r *running) waitReady(t *testing.T) {
 	t.Helper()

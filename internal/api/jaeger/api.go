@@ -45,6 +45,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/traces", a.findTraces)
 	mux.HandleFunc("GET /api/traces/{traceID}", a.getTrace)
 	mux.HandleFunc("GET /api/dependencies", a.getDependencies)
+	a.registerV3(mux)
 }
 
 // response is the envelope of every answer.
@@ -76,20 +77,27 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, response{Errors: []apiError{{Code: code, Msg: msg}}})
 }
 
-// fail maps a query error to a status: 400 for a bad request (the message says why), 404 for a missing
-// trace, 503 for a timeout, else 500 with no internals (the server log has them).
+// fail maps a query error to a status and writes it in the legacy envelope.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, op string, err error) {
+	code, msg := a.errorStatus(r, op, err)
+	writeError(w, code, msg)
+}
+
+// errorStatus maps a query error to a status and a message for the client: 400 for a bad request (the
+// message says why), 404 for a missing trace, 503 for a timeout, 501 when traces are not stored, else 500
+// with no internals (the server log has them).
+func (a *API) errorStatus(r *http.Request, op string, err error) (int, string) {
 	switch {
 	case errors.Is(err, query.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err.Error())
+		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, storage.ErrNotFound):
-		writeError(w, http.StatusNotFound, "trace not found")
+		return http.StatusNotFound, "trace not found"
 	case errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusServiceUnavailable, op+" timed out after "+a.q.Options().Timeout.String())
+		return http.StatusServiceUnavailable, op + " timed out after " + a.q.Options().Timeout.String()
 	case errors.Is(err, errors.ErrUnsupported):
-		writeError(w, http.StatusNotImplemented, op+": traces are not stored by this server")
+		return http.StatusNotImplemented, op + ": traces are not stored by this server"
 	default:
 		a.log.ErrorContext(r.Context(), "jaeger api query failed", "op", op, "err", err)
-		writeError(w, http.StatusInternalServerError, op+" failed; see the server log")
+		return http.StatusInternalServerError, op + " failed; see the server log"
 	}
 }

@@ -37,7 +37,7 @@ func (a *API) getDependencies(w http.ResponseWriter, r *http.Request) {
 		}
 		lookback = time.Duration(ms) * time.Millisecond
 	}
-	g, err := a.q.Dependencies(r.Context(), query.TimeRange{Start: end.Add(-lookback), End: end})
+	g, err := a.q.DependenciesWithPeers(r.Context(), query.TimeRange{Start: end.Add(-lookback), End: end})
 	if err != nil {
 		a.fail(w, r, "dependencies", err)
 		return

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -290,6 +291,36 @@ func TestSDKToJaeger(t *testing.T) {
 	if code := getJSON(t, srv, "/api/traces?service=shop&tag=http.route:/nowhere", &found); code != http.StatusOK || len(found) != 0 {
 		t.Errorf("search with a non-matching tag: status %d, %d traces", code, len(found))
 	}
+	// Tags also match event attributes (Jaeger's log fields): the SDK's "cart loaded" event and the exception
+	// event RecordError adds.
+	for _, q := range []string{"/api/traces?service=shop&tag=items:3", "/api/traces?service=payments&tags=" + urlEscape(`{"exception.message":"card declined"}`)} {
+		if code := getJSON(t, srv, q, &found); code != http.StatusOK || len(found) != 1 || found[0].TraceID != traceID.String() {
+			t.Errorf("%s: status %d, %d traces", q, code, len(found))
+		}
+	}
+	// The same search through api_v3, whose result is OTLP JSON.
+	rfc := func(d time.Duration) string { return urlEscape(time.Now().Add(d).UTC().Format(time.RFC3339Nano)) }
+	v3 := "/api/v3/traces?query.service_name=payments&query.attributes=" + urlEscape(`{"exception.message":"card declined"}`) +
+		"&query.start_time_min=" + rfc(-time.Hour) + "&query.start_time_max=" + rfc(time.Hour)
+	resp, err := http.Get("http://" + srv.UIAddr().String() + v3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var res struct{ Result json.RawMessage }
+	if err := json.Unmarshal(body, &res); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("api_v3 search: status %d, %v: %s", resp.StatusCode, err, body)
+	}
+	var u ptrace.JSONUnmarshaler
+	td, err := u.UnmarshalTraces(res.Result)
+	if err != nil || td.SpanCount() != 4 {
+		t.Fatalf("api_v3 search: %v, %d spans, want the 4 of the trace", err, td.SpanCount())
+	}
+	if id := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID(); id.String() != traceID.String() {
+		t.Errorf("api_v3 search found trace %s, want %s", id, traceID)
+	}
+
 	var services []string
 	getJSON(t, srv, "/api/services", &services)
 	if !reflect.DeepEqual(services, []string{"payments", "shop"}) {

@@ -89,6 +89,7 @@ func richTraces() ptrace.Traces {
 	client.SetStartTimestamp(ts(10))
 	client.SetEndTimestamp(ts(240))
 	client.Status().SetCode(ptrace.StatusCodeOk)
+	client.Attributes().PutStr("db.system.name", "postgresql") // an uninstrumented peer: a graph node
 	l := client.Links().AppendEmpty()
 	l.SetTraceID(traceB)
 	l.SetSpanID(spanID(9))
@@ -182,6 +183,7 @@ func TestGolden(t *testing.T) {
 	micros := func(d time.Duration) string {
 		return url.QueryEscape(strings.TrimSpace(jsonNum(base.Add(d).UnixMicro())))
 	}
+	rfc := func(d time.Duration) string { return url.QueryEscape(base.Add(d).Format(time.RFC3339Nano)) }
 	cases := []struct{ name, path string }{
 		{"services", "/api/services"},
 		{"service_operations", "/api/services/front/operations"},
@@ -196,6 +198,10 @@ func TestGolden(t *testing.T) {
 		{"search_tags", "/api/traces?service=front&tags=" + url.QueryEscape(`{"http.route":"/cart","error":"true"}`) +
 			"&start=" + micros(-time.Hour) + "&end=" + micros(time.Hour)},
 		{"search_tag_kind", "/api/traces?service=front&tag=span.kind:client&minDuration=200ms&maxDuration=1s&limit=5"},
+		{"search_event_tag", "/api/traces?service=front&tags=" + url.QueryEscape(`{"exception.type":"Timeout"}`)},
+		{"search_event_and_process_tags", "/api/traces?service=front&tag=retries:2&tag=host.name:h1&tag=http.route:/cart"},
+		{"search_event_tag_no_match", "/api/traces?service=front&tag=exception.type:Nope"},
+		{"search_tags_split_over_spans", "/api/traces?service=front&tag=retries:2&tag=db.system.name:postgresql"},
 		{"search_empty", "/api/traces?service=front&minDuration=10s"},
 		{"search_trace_ids", "/api/traces?traceID=2a&traceID=" + strings.Repeat("e", 32)},
 		{"search_no_service", "/api/traces"},
@@ -204,6 +210,26 @@ func TestGolden(t *testing.T) {
 		{"search_bad_start", "/api/traces?service=front&start=yesterday"},
 		{"dependencies", "/api/dependencies?endTs=" + jsonNum(base.Add(time.Hour).UnixMilli()) + "&lookback=" + jsonNum(2*time.Hour.Milliseconds())},
 		{"dependencies_bad", "/api/dependencies?lookback=-1"},
+		{"v3_services", "/api/v3/services"},
+		{"v3_operations", "/api/v3/operations?service=front"},
+		{"v3_operations_client", "/api/v3/operations?service=front&span_kind=client"},
+		{"v3_operations_no_service", "/api/v3/operations"},
+		{"v3_operations_bad_kind", "/api/v3/operations?service=front&span_kind=sideways"},
+		{"v3_trace", "/api/v3/traces/4bf92f3577b34da6a3ce929d0e0e4736?start_time=" + rfc(-time.Hour) + "&raw_traces=true"},
+		{"v3_trace_not_found", "/api/v3/traces/" + strings.Repeat("f", 32)},
+		{"v3_trace_bad_id", "/api/v3/traces/xyz"},
+		{"v3_trace_bad_time", "/api/v3/traces/2a?end_time=yesterday"},
+		{"v3_search", "/api/v3/traces?query.service_name=back&query.start_time_min=" + rfc(-2*time.Hour) + "&query.start_time_max=" + rfc(time.Hour)},
+		{"v3_search_filters", "/api/v3/traces?query.service_name=front&query.operation_name=SELECT+cart&query.duration_min=200ms&query.duration_max=1s" +
+			"&query.num_traces=5&query.attributes=" + url.QueryEscape(`{"db.system.name":"postgresql"}`) +
+			"&query.start_time_min=" + rfc(-2*time.Hour) + "&query.start_time_max=" + rfc(time.Hour)},
+		{"v3_search_event_attribute", "/api/v3/traces?query.service_name=front&query.attributes=" + url.QueryEscape(`{"exception.type":"Timeout","span.kind":"server"}`) +
+			"&query.start_time_min=" + rfc(-2*time.Hour) + "&query.start_time_max=" + rfc(time.Hour)},
+		{"v3_search_empty", "/api/v3/traces?query.service_name=front&query.duration_min=10s&query.start_time_min=" + rfc(-2*time.Hour) + "&query.start_time_max=" + rfc(time.Hour)},
+		{"v3_search_no_times", "/api/v3/traces?query.service_name=front"},
+		{"v3_search_bad_time", "/api/v3/traces?query.service_name=front&query.start_time_min=1700000000&query.start_time_max=" + rfc(time.Hour)},
+		{"v3_search_reversed", "/api/v3/traces?query.service_name=front&query.start_time_min=" + rfc(time.Hour) + "&query.start_time_max=" + rfc(-time.Hour)},
+		{"v3_search_bad_attributes", "/api/v3/traces?query.service_name=front&query.attributes=%7Bnope&query.start_time_min=" + rfc(-time.Hour) + "&query.start_time_max=" + rfc(time.Hour)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

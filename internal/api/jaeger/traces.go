@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/query"
@@ -83,33 +84,11 @@ func parseSearch(v url.Values, now time.Time) (searchParams, error) {
 	if s.End.Before(s.Start) {
 		return p, badParam("parameter 'end' is before 'start'")
 	}
-	for _, name := range []string{"minDuration", "maxDuration"} {
-		raw := v.Get(name)
-		if raw == "" {
-			continue
-		}
-		d, err := time.ParseDuration(raw)
-		if err != nil || d < 0 {
-			return p, badParam("parameter '%s' must be a non-negative duration such as 100ms or 1.5s", name)
-		}
-		if name == "minDuration" {
-			s.MinDuration = d
-		} else {
-			s.MaxDuration = d
-		}
+	if err := parseDurations(v, "minDuration", "maxDuration", s); err != nil {
+		return p, err
 	}
-	if s.MaxDuration != 0 && s.MaxDuration < s.MinDuration {
-		return p, badParam("'maxDuration' must be greater than or equal to 'minDuration'")
-	}
-	s.Limit = DefaultSearchLimit
-	if raw := v.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 {
-			return p, badParam("parameter 'limit' must be a non-negative integer")
-		}
-		if n > 0 {
-			s.Limit = min(n, MaxSearchLimit)
-		}
+	if s.Limit, err = parseLimit(v, "limit"); err != nil {
+		return p, err
 	}
 	tags := map[string]string{}
 	for _, raw := range v["tags"] {
@@ -134,8 +113,52 @@ func parseSearch(v url.Values, now time.Time) (searchParams, error) {
 	return p, nil
 }
 
+// parseDurations reads the minimum and maximum span durations of a search (Go durations; the maximum, when
+// given, must not be below the minimum).
+func parseDurations(v url.Values, minName, maxName string, s *query.TraceSearch) error {
+	for _, name := range []string{minName, maxName} {
+		raw := v.Get(name)
+		if raw == "" {
+			continue
+		}
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 {
+			return badParam("parameter '%s' must be a non-negative duration such as 100ms or 1.5s", name)
+		}
+		if name == minName {
+			s.MinDuration = d
+		} else {
+			s.MaxDuration = d
+		}
+	}
+	if s.MaxDuration != 0 && s.MaxDuration < s.MinDuration {
+		return badParam("'%s' must be greater than or equal to '%s'", maxName, minName)
+	}
+	return nil
+}
+
+// parseLimit reads the number of traces of a search from the first of names given: DefaultSearchLimit when
+// absent or 0, at most MaxSearchLimit.
+func parseLimit(v url.Values, names ...string) (int, error) {
+	for _, name := range names {
+		raw := v.Get(name)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			return 0, badParam("parameter '%s' must be a non-negative integer", name)
+		}
+		if n > 0 {
+			return min(n, MaxSearchLimit), nil
+		}
+	}
+	return DefaultSearchLimit, nil
+}
+
 // applyTags turns Jaeger tag filters into the search: error, span.kind and otel.status_code are span fields
-// in OTLP; every other tag must equal an attribute of the span, its scope or its resource (process tags).
+// in OTLP; every other tag must equal, as a string, an attribute of the span, its scope, its resource
+// (process tags) or one of its events (Jaeger's log fields), as Jaeger matches tags.
 func applyTags(s *query.TraceSearch, tags map[string]string) error {
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
@@ -143,6 +166,7 @@ func applyTags(s *query.TraceSearch, tags map[string]string) error {
 	}
 	slices.Sort(keys)
 	var conds []string
+	var m tagMatcher
 	for _, k := range keys {
 		val := tags[k]
 		switch k {
@@ -168,10 +192,37 @@ func applyTags(s *query.TraceSearch, tags map[string]string) error {
 				continue
 			}
 		}
-		s.Attributes = append(s.Attributes, storage.AttrPredicate{Scope: storage.AttrAny, Key: k, Op: storage.OpEqual, Value: val})
+		m = append(m, storage.AttrPredicate{Scope: storage.AttrAny, Key: k, Op: storage.OpEqual, Value: val})
 	}
 	s.Filter = strings.Join(conds, " and ")
+	if len(m) > 0 {
+		s.Match = m
+	}
 	return nil
+}
+
+// tagMatcher holds when every tag equals an attribute of the span, its scope or resource, or of one of its
+// events. Each tag may be found in a different place.
+type tagMatcher []storage.AttrPredicate
+
+func (m tagMatcher) MatchSpan(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool {
+	for _, p := range m {
+		if p.Match(span.Attributes(), scope.Attributes(), res.Attributes()) {
+			continue
+		}
+		found := false
+		events := span.Events()
+		for i := range events.Len() {
+			if v, ok := events.At(i).Attributes().Get(p.Key); ok && v.AsString() == p.Value {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // findTraces serves GET /api/traces: data is the matching traces, newest first, each with all its spans (up

@@ -60,7 +60,8 @@ func testData(t testing.TB) *httptest.Server {
 	front, cart := add("front"), add("cart")
 	root := span(front, 1, 1, 0, "GET /cart", ptrace.SpanKindServer, 0, 300*time.Millisecond)
 	root.Attributes().PutInt("http.response.status_code", 500)
-	span(front, 1, 2, 1, "call cart", ptrace.SpanKindClient, 10*time.Millisecond, 250*time.Millisecond)
+	// A peer name on a call that cart answered: no peer edge (the call is front -> cart).
+	span(front, 1, 2, 1, "call cart", ptrace.SpanKindClient, 10*time.Millisecond, 250*time.Millisecond).Attributes().PutStr("peer.service", "cart-api")
 	span(cart, 1, 3, 2, "POST /items", ptrace.SpanKindServer, 20*time.Millisecond, 240*time.Millisecond).Status().SetCode(ptrace.StatusCodeError)
 	span(front, 2, 1, 0, "GET /", ptrace.SpanKindServer, time.Second, time.Second+5*time.Millisecond)
 	for i := range 2500 {
@@ -220,6 +221,20 @@ func TestQueryRoutes(t *testing.T) {
 	}
 	if code := getJSON(t, srv, "/api/otlpd/dependencies", &deps); code != 200 || len(deps.Edges) != 1 || deps.Edges[0].ErrorCount != 1 {
 		t.Errorf("dependencies: %d %+v", code, deps)
+	}
+	var withPeers struct {
+		Edges []struct {
+			Parent, Child string
+			Peer          bool
+		}
+		Peers []string
+	}
+	if code := getJSON(t, srv, "/api/otlpd/dependencies?peers=true", &withPeers); code != 200 || len(withPeers.Edges) != 1 ||
+		withPeers.Edges[0].Child != "cart" || withPeers.Edges[0].Peer || withPeers.Peers == nil || len(withPeers.Peers) != 0 {
+		t.Errorf("dependencies with peers: %d %+v", code, withPeers)
+	}
+	if code := getJSON(t, srv, "/api/otlpd/dependencies?peers=maybe", nil); code != http.StatusBadRequest {
+		t.Errorf("dependencies?peers=maybe: %d, want 400", code)
 	}
 	var attrs struct{ Entries []struct{ Name string } }
 	if code := getJSON(t, srv, "/api/otlpd/attributes?key=http.response.status_code", &attrs); code != 200 || len(attrs.Entries) != 1 || attrs.Entries[0].Name != "500" {

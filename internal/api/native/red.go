@@ -27,16 +27,20 @@ func (a *API) getRED(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// getDependencies serves GET /api/otlpd/dependencies?start=&end=: the service graph, calls and errors per
-// edge.
+// getDependencies serves GET /api/otlpd/dependencies?start=&end=&peers=: the service graph, calls and errors
+// per edge; with peers=true also the uninstrumented peers client spans name.
 func (a *API) getDependencies(w http.ResponseWriter, r *http.Request) {
 	p := params{v: r.URL.Query()}
 	tr := p.timeRange()
+	deps := a.q.Dependencies
+	if p.bool("peers") {
+		deps = a.q.DependenciesWithPeers
+	}
 	if p.err != nil {
 		a.queryError(w, r, "dependencies", p.err)
 		return
 	}
-	g, err := a.q.Dependencies(r.Context(), tr)
+	g, err := deps(r.Context(), tr)
 	if err != nil {
 		a.queryError(w, r, "dependencies", err)
 		return

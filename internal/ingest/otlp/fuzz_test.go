@@ -33,11 +33,11 @@ func fuzzExport(t *testing.T, signal string, data []byte, f format) {
 	var err error
 	switch signal {
 	case "traces":
-		_, err = r.exportTraces(ctx, data, f)
+		_, _, err = r.exportTraces(ctx, data, f)
 	case "logs":
-		_, err = r.exportLogs(ctx, data, f)
+		_, _, err = r.exportLogs(ctx, data, f)
 	case "metrics":
-		_, err = r.exportMetrics(ctx, data, f)
+		_, _, err = r.exportMetrics(ctx, data, f)
 	}
 	if err != nil {
 		if !isDecodeError(err) {

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -96,31 +99,39 @@ type grpcReceiver struct{ r *Receiver }
 
 func (g grpcReceiver) export(ctx context.Context, service string, body []byte) ([]byte, error) {
 	var (
-		out []byte
-		err error
+		out    []byte
+		err    error
+		n      itemCounts
+		signal string
 	)
 	switch service {
 	case traceService:
-		resp, e := g.r.exportTraces(ctx, body, formatProto)
-		if err = e; err == nil {
+		signal = "traces"
+		var resp ptraceotlp.ExportResponse
+		if resp, n, err = g.r.exportTraces(ctx, body, formatProto); err == nil {
 			out, err = encodeResponse(resp, resp.PartialSuccess().ErrorMessage() != "", formatProto)
 		}
 	case metricsService:
-		resp, e := g.r.exportMetrics(ctx, body, formatProto)
-		if err = e; err == nil {
+		signal = "metrics"
+		var resp pmetricotlp.ExportResponse
+		if resp, n, err = g.r.exportMetrics(ctx, body, formatProto); err == nil {
 			out, err = encodeResponse(resp, resp.PartialSuccess().ErrorMessage() != "", formatProto)
 		}
 	case logsService:
-		resp, e := g.r.exportLogs(ctx, body, formatProto)
-		if err = e; err == nil {
+		signal = "logs"
+		var resp plogotlp.ExportResponse
+		if resp, n, err = g.r.exportLogs(ctx, body, formatProto); err == nil {
 			out, err = encodeResponse(resp, resp.PartialSuccess().ErrorMessage() != "", formatProto)
 		}
 	default:
 		return nil, status.Errorf(codes.Unimplemented, "unknown service %s", service)
 	}
 	if err != nil {
-		return nil, g.r.grpcStatus(err)
+		err = g.r.grpcStatus(err)
+		g.r.observe(signal, "grpc", itemCounts{}, status.Code(err).String())
+		return nil, err
 	}
+	g.r.observe(signal, "grpc", n, codes.OK.String())
 	return out, nil
 }
 

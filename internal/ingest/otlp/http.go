@@ -2,6 +2,7 @@ package otlp
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"math"
@@ -45,17 +46,17 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // with CORS for the configured origins.
 func (r *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(TracesPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
-		resp, err := r.exportTraces(ctx, body, f)
-		return resp, resp.PartialSuccess().ErrorMessage() != "", err
+	mux.Handle(TracesPath, r.signalHandler("traces", func(ctx context.Context, body []byte, f format) (marshaler, bool, itemCounts, error) {
+		resp, n, err := r.exportTraces(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", n, err
 	}))
-	mux.Handle(MetricsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
-		resp, err := r.exportMetrics(ctx, body, f)
-		return resp, resp.PartialSuccess().ErrorMessage() != "", err
+	mux.Handle(MetricsPath, r.signalHandler("metrics", func(ctx context.Context, body []byte, f format) (marshaler, bool, itemCounts, error) {
+		resp, n, err := r.exportMetrics(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", n, err
 	}))
-	mux.Handle(LogsPath, r.signalHandler(func(ctx context.Context, body []byte, f format) (marshaler, bool, error) {
-		resp, err := r.exportLogs(ctx, body, f)
-		return resp, resp.PartialSuccess().ErrorMessage() != "", err
+	mux.Handle(LogsPath, r.signalHandler("logs", func(ctx context.Context, body []byte, f format) (marshaler, bool, itemCounts, error) {
+		resp, n, err := r.exportLogs(ctx, body, f)
+		return resp, resp.PartialSuccess().ErrorMessage() != "", n, err
 	}))
 	return mux
 }
@@ -81,8 +82,34 @@ func encodeResponse(resp marshaler, partial bool, f format) ([]byte, error) {
 	}
 }
 
-func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (marshaler, bool, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+// statusRecorder remembers the status code written, for the observer.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (r *Receiver) signalHandler(signal string, export func(context.Context, []byte, format) (marshaler, bool, itemCounts, error)) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		var n itemCounts
+		w := rw
+		if r.opts.Observer != nil {
+			rec := &statusRecorder{ResponseWriter: rw}
+			w = rec
+			defer func() {
+				code := rec.code
+				if code == 0 {
+					code = http.StatusOK
+				}
+				r.observe(signal, "http", n, strconv.Itoa(code))
+			}()
+		}
 		origin := req.Header.Get("Origin")
 		allowed := origin != "" && r.originAllowed(origin)
 		if allowed {
@@ -96,12 +123,12 @@ func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (m
 		f, fok := requestFormat(req)
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST, OPTIONS")
-			r.writeStatus(w, f, http.StatusMethodNotAllowed, codes.Unimplemented,
+			r.writeStatus(w, req, f, http.StatusMethodNotAllowed, codes.Unimplemented,
 				"method "+req.Method+" not allowed; OTLP/HTTP exports are POSTed", nil)
 			return
 		}
 		if !fok {
-			r.writeStatus(w, formatJSON, http.StatusUnsupportedMediaType, codes.InvalidArgument,
+			r.writeStatus(w, req, formatJSON, http.StatusUnsupportedMediaType, codes.InvalidArgument,
 				"unsupported Content-Type "+strconv.Quote(req.Header.Get("Content-Type"))+
 					" (want application/x-protobuf or application/json)", nil)
 			return
@@ -123,31 +150,89 @@ func (r *Receiver) signalHandler(export func(context.Context, []byte, format) (m
 			var maxBytes *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
-				r.writeStatus(w, f, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, err.Error(), nil)
+				r.writeStatus(w, req, f, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, err.Error(), nil)
 			case errors.As(err, &maxBytes):
-				r.writeStatus(w, f, http.StatusRequestEntityTooLarge, codes.ResourceExhausted,
+				r.writeStatus(w, req, f, http.StatusRequestEntityTooLarge, codes.ResourceExhausted,
 					errTooLarge{limit: r.opts.MaxRequestBytes}.Error(), nil)
 			default:
-				r.writeStatus(w, f, http.StatusBadRequest, codes.InvalidArgument, err.Error(), nil)
+				r.writeStatus(w, req, f, http.StatusBadRequest, codes.InvalidArgument, err.Error(), nil)
 			}
 			return
 		}
 
-		resp, partial, err := export(req.Context(), buf.Bytes(), f)
+		resp, partial, counts, err := export(req.Context(), buf.Bytes(), f)
+		n = counts
 		if err != nil {
-			r.writeExportError(w, f, err)
+			r.writeExportError(w, req, f, err)
 			return
 		}
 		out, err := encodeResponse(resp, partial, f)
 		if err != nil {
 			r.log.Error("encode export response", "err", err)
-			r.writeStatus(w, f, http.StatusInternalServerError, codes.Internal, errInternal.Error(), nil)
+			r.writeStatus(w, req, f, http.StatusInternalServerError, codes.Internal, errInternal.Error(), nil)
 			return
 		}
 		w.Header().Set("Content-Type", contentType(f))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(out)
+		r.writeBody(w, req, http.StatusOK, out)
 	})
+}
+
+// writeBody writes out with status code, gzip-compressed when the client accepts gzip (OTLP/HTTP allows
+// compressed responses) and there is a body to compress.
+func (r *Receiver) writeBody(w http.ResponseWriter, req *http.Request, code int, out []byte) {
+	w.Header().Add("Vary", "Accept-Encoding")
+	if len(out) == 0 || !acceptsGzip(req.Header.Values("Accept-Encoding")) {
+		w.WriteHeader(code)
+		_, _ = w.Write(out)
+		return
+	}
+	var buf bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	_, err := zw.Write(out)
+	if err == nil {
+		err = zw.Close()
+	}
+	gzipWriters.Put(zw)
+	if err != nil { // writing to memory does not fail; answer uncompressed if it ever does
+		r.log.Error("compress export response", "err", err)
+		w.WriteHeader(code)
+		_, _ = w.Write(out)
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}
+
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// acceptsGzip reports whether Accept-Encoding header values allow gzip: gzip (or x-gzip) or * listed with a
+// weight other than 0. An explicit gzip;q=0 wins over *.
+func acceptsGzip(values []string) bool {
+	star := false
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(part, ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			ok := true
+			for p := range strings.SplitSeq(params, ";") {
+				k, val, found := strings.Cut(strings.TrimSpace(p), "=")
+				if found && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if q, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err != nil || q <= 0 {
+						ok = false
+					}
+				}
+			}
+			switch name {
+			case "gzip", "x-gzip":
+				return ok
+			case "*":
+				star = ok
+			}
+		}
+	}
+	return star
 }
 
 // requestFormat returns the format named by the request's Content-Type, ignoring parameters.
@@ -172,25 +257,25 @@ func contentType(f format) string {
 	return contentTypeProto
 }
 
-func (r *Receiver) writeExportError(w http.ResponseWriter, f format, err error) {
+func (r *Receiver) writeExportError(w http.ResponseWriter, req *http.Request, f format, err error) {
 	switch {
 	case isDecodeError(err):
-		r.writeStatus(w, f, http.StatusBadRequest, codes.InvalidArgument, err.Error(), nil)
+		r.writeStatus(w, req, f, http.StatusBadRequest, codes.InvalidArgument, err.Error(), nil)
 	case errors.Is(err, pipeline.ErrOverloaded):
 		secs := int(math.Ceil(r.opts.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		r.writeStatus(w, f, http.StatusServiceUnavailable, codes.Unavailable, err.Error(),
+		r.writeStatus(w, req, f, http.StatusServiceUnavailable, codes.Unavailable, err.Error(),
 			&errdetails.RetryInfo{RetryDelay: durationpb.New(r.opts.RetryAfter)})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The client is gone or gave up; 503 tells a client that is still listening to retry.
-		r.writeStatus(w, f, http.StatusServiceUnavailable, codes.Unavailable, "request canceled before it was stored", nil)
+		r.writeStatus(w, req, f, http.StatusServiceUnavailable, codes.Unavailable, "request canceled before it was stored", nil)
 	default:
-		r.writeStatus(w, f, http.StatusInternalServerError, codes.Internal, errInternal.Error(), nil)
+		r.writeStatus(w, req, f, http.StatusInternalServerError, codes.Internal, errInternal.Error(), nil)
 	}
 }
 
 // writeStatus writes a google.rpc.Status body in format f.
-func (r *Receiver) writeStatus(w http.ResponseWriter, f format, httpCode int, code codes.Code, msg string, detail proto.Message) {
+func (r *Receiver) writeStatus(w http.ResponseWriter, req *http.Request, f format, httpCode int, code codes.Code, msg string, detail proto.Message) {
 	st := &spb.Status{Code: int32(code), Message: msg}
 	if detail != nil {
 		if a, err := anypb.New(detail); err == nil {
@@ -210,8 +295,7 @@ func (r *Receiver) writeStatus(w http.ResponseWriter, f format, httpCode int, co
 	}
 	w.Header().Set("Content-Type", contentType(f))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(httpCode)
-	_, _ = w.Write(out)
+	r.writeBody(w, req, httpCode, out)
 }
 
 func (r *Receiver) originAllowed(origin string) bool {

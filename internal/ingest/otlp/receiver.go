@@ -40,6 +40,28 @@ type Options struct {
 	CORSAllowedOrigins []string
 	// RetryAfter is the delay suggested to clients refused for overload. 0 means one second.
 	RetryAfter time.Duration
+	// Observer, when set, is told the outcome of every export request (otlpd's own metrics).
+	Observer Observer
+}
+
+// Observer is told the outcome of each export request. Implementations must be safe for concurrent use and
+// fast: they run on the request path.
+type Observer interface {
+	// Exported reports one request of signal ("traces", "metrics" or "logs") over transport ("grpc" or
+	// "http"): the items stored, the items rejected through partial success, and the status answered (the
+	// HTTP status code, or the gRPC code name). A request refused whole (bad body, overload) has no items
+	// counted, since its items were not stored and may be retried.
+	Exported(signal, transport string, accepted, rejected int64, status string)
+}
+
+// itemCounts is what one export did with its items.
+type itemCounts struct{ accepted, rejected int64 }
+
+// observe reports a request to the observer, if any.
+func (r *Receiver) observe(signal, transport string, n itemCounts, status string) {
+	if r.opts.Observer != nil {
+		r.opts.Observer.Exported(signal, transport, n.accepted, n.rejected, status)
+	}
 }
 
 // Receiver decodes, validates and hands OTLP exports to a Consumer. It serves them over gRPC (NewGRPCServer)
@@ -96,66 +118,66 @@ func (r *Receiver) consumeResult(ctx context.Context, signal string, err error, 
 
 // exportTraces decodes, validates and consumes one traces request. The error is a *decodeError, an error of
 // consumeResult, or nil with the partial success (if any) in the response.
-func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, error) {
+func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, itemCounts, error) {
 	resp := ptraceotlp.NewExportResponse()
 	td, rej, err := decodeTraces(body, f)
 	if err != nil {
-		return resp, err
+		return resp, itemCounts{}, err
 	}
 	total := int64(td.SpanCount()) + rej.count
 	rej.mergeFrom(validateTraces(td, r.opts.MaxAttributeValueBytes))
 	if td.ResourceSpans().Len() > 0 {
 		if err := r.consumeResult(ctx, "traces", r.next.Traces(ctx, td, int64(len(body))), &rej); err != nil {
-			return resp, err
+			return resp, itemCounts{}, err
 		}
 	}
 	if msg := rej.message(total, "spans"); msg != "" {
 		resp.PartialSuccess().SetRejectedSpans(rej.count)
 		resp.PartialSuccess().SetErrorMessage(msg)
 	}
-	return resp, nil
+	return resp, itemCounts{accepted: total - rej.count, rejected: rej.count}, nil
 }
 
 // exportLogs is exportTraces for logs.
-func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogotlp.ExportResponse, error) {
+func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogotlp.ExportResponse, itemCounts, error) {
 	resp := plogotlp.NewExportResponse()
 	ld, rej, err := decodeLogs(body, f)
 	if err != nil {
-		return resp, err
+		return resp, itemCounts{}, err
 	}
 	total := int64(ld.LogRecordCount()) + rej.count
 	rej.mergeFrom(validateLogs(ld, r.opts.MaxAttributeValueBytes))
 	if ld.ResourceLogs().Len() > 0 {
 		if err := r.consumeResult(ctx, "logs", r.next.Logs(ctx, ld, int64(len(body))), &rej); err != nil {
-			return resp, err
+			return resp, itemCounts{}, err
 		}
 	}
 	if msg := rej.message(total, "log records"); msg != "" {
 		resp.PartialSuccess().SetRejectedLogRecords(rej.count)
 		resp.PartialSuccess().SetErrorMessage(msg)
 	}
-	return resp, nil
+	return resp, itemCounts{accepted: total - rej.count, rejected: rej.count}, nil
 }
 
 // exportMetrics is exportTraces for metrics.
-func (r *Receiver) exportMetrics(ctx context.Context, body []byte, f format) (pmetricotlp.ExportResponse, error) {
+func (r *Receiver) exportMetrics(ctx context.Context, body []byte, f format) (pmetricotlp.ExportResponse, itemCounts, error) {
 	resp := pmetricotlp.NewExportResponse()
 	md, rej, err := decodeMetrics(body, f)
 	if err != nil {
-		return resp, err
+		return resp, itemCounts{}, err
 	}
 	total := int64(metricPointCount(md)) + rej.count
 	rej.mergeFrom(validateMetrics(md, r.opts.MaxAttributeValueBytes))
 	if md.ResourceMetrics().Len() > 0 {
 		if err := r.consumeResult(ctx, "metrics", r.next.Metrics(ctx, md, int64(len(body))), &rej); err != nil {
-			return resp, err
+			return resp, itemCounts{}, err
 		}
 	}
 	if msg := rej.message(total, "data points"); msg != "" {
 		resp.PartialSuccess().SetRejectedDataPoints(rej.count)
 		resp.PartialSuccess().SetErrorMessage(msg)
 	}
-	return resp, nil
+	return resp, itemCounts{accepted: total - rej.count, rejected: rej.count}, nil
 }
 
 // metricPointCount counts the points of md as validation does: a metric without a type counts as one point.

@@ -19,8 +19,8 @@ import (
 //
 // Items removed: spans with a malformed trace_id, span_id, parent_span_id, or link trace_id/span_id; log
 // records with a malformed trace_id or span_id; data points with an exemplar with a malformed trace_id or
-// span_id. Positions in messages are those of the request as received. JSON bodies over maxSalvageJSON are
-// not rewritten.
+// span_id. Positions in messages are those of the request as received. JSON is rewritten as a stream
+// (filterJSONStream), so a body of any accepted size is salvaged item by item.
 
 // idField is a bytes field holding an ID of size bytes (or nothing).
 type idField struct {
@@ -318,17 +318,176 @@ func filterJSONLevels(obj map[string]any, levels []level, where string, keep fun
 	obj[key] = kept
 }
 
-func salvageJSON(body []byte, signal string) ([]byte, rejections, error) {
-	var rej rejections
+// filterJSONStream copies the JSON object body, descending through levels (at each, an array of objects
+// under one of the level's keys) and keeping the items of the last level for which keep is true. One decoder
+// streams the body; only an item at a time is decoded into generic values, so memory stays near the size of
+// the body plus the output, whatever the body's size. A kept item is copied as it is, or re-encoded (keys
+// sorted, numbers as written) when rewrite is true: keep may then have modified it.
+func filterJSONStream(body []byte, levels []level, rewrite bool, keep func(item map[string]any, where string) bool) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(len(body))
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var root map[string]any
-	if err := dec.Decode(&root); err != nil {
-		return nil, rej, err
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
 	}
+	out.WriteByte('{')
+	f := jsonFilter{dec: dec, out: &out, rewrite: rewrite, keep: keep}
+	if err := f.objectBody(levels, ""); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+type jsonFilter struct {
+	dec     *json.Decoder
+	out     *bytes.Buffer
+	rewrite bool
+	keep    func(map[string]any, string) bool
+}
+
+// objectBody copies the members of an object whose '{' has been read and written, and its '}'.
+func (f *jsonFilter) objectBody(levels []level, where string) error {
+	lv := levels[0]
+	for first := true; f.dec.More(); first = false {
+		tok, err := f.dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		if !first {
+			f.out.WriteByte(',')
+		}
+		kb, _ := json.Marshal(key)
+		f.out.Write(kb)
+		f.out.WriteByte(':')
+		if key == lv.json[0] || key == lv.json[1] {
+			if err := f.array(levels, where); err != nil {
+				return err
+			}
+			continue
+		}
+		var v json.RawMessage
+		if err := f.dec.Decode(&v); err != nil {
+			return err
+		}
+		f.out.Write(v)
+	}
+	if err := expectDelim(f.dec, '}'); err != nil {
+		return err
+	}
+	f.out.WriteByte('}')
+	return nil
+}
+
+// array copies the array of levels[0] that the decoder is at, filtering its elements.
+func (f *jsonFilter) array(levels []level, where string) error {
+	lv := levels[0]
+	tok, err := f.dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); ok && d != '[' {
+		return fmt.Errorf("%s is not an array", lv.name)
+	} else if !ok { // null or a scalar: as it is (decoding reports it)
+		return f.scalar(tok)
+	}
+	f.out.WriteByte('[')
+	written := 0
+	sep := func() {
+		if written > 0 {
+			f.out.WriteByte(',')
+		}
+		written++
+	}
+	for i := 0; f.dec.More(); i++ {
+		w := fmt.Sprintf("%s[%d]", lv.name, i)
+		if where != "" {
+			w = where + "." + w
+		}
+		if len(levels) > 1 {
+			tok, err := f.dec.Token()
+			if err != nil {
+				return err
+			}
+			sep()
+			switch d, ok := tok.(json.Delim); {
+			case !ok:
+				err = f.scalar(tok)
+			case d == '{':
+				f.out.WriteByte('{')
+				err = f.objectBody(levels[1:], w)
+			default:
+				err = fmt.Errorf("%s is not an object", w)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		var elem json.RawMessage
+		if err := f.dec.Decode(&elem); err != nil {
+			return err
+		}
+		if len(elem) == 0 || elem[0] != '{' {
+			sep()
+			f.out.Write(elem)
+			continue
+		}
+		var item map[string]any
+		d := json.NewDecoder(bytes.NewReader(elem))
+		d.UseNumber()
+		if err := d.Decode(&item); err != nil {
+			return err
+		}
+		if !f.keep(item, w) {
+			continue
+		}
+		sep()
+		if !f.rewrite {
+			f.out.Write(elem)
+			continue
+		}
+		b, err := json.Marshal(item)
+		if err != nil {
+			return err
+		}
+		f.out.Write(b)
+	}
+	if err := expectDelim(f.dec, ']'); err != nil {
+		return err
+	}
+	f.out.WriteByte(']')
+	return nil
+}
+
+func (f *jsonFilter) scalar(tok json.Token) error {
+	b, err := json.Marshal(tok)
+	if err != nil {
+		return err
+	}
+	f.out.Write(b)
+	return nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("want %q, got %v", want, tok)
+	}
+	return nil
+}
+
+func salvageJSON(body []byte, signal string) ([]byte, rejections, error) {
+	var rej rejections
+	var out []byte
+	var err error
 	switch signal {
 	case "traces":
-		filterJSONLevels(root, traceLevels, "", func(span map[string]any, where string) bool {
+		out, err = filterJSONStream(body, traceLevels, false, func(span map[string]any, where string) bool {
 			p := checkJSONIDs(span, spanIDFields)
 			if links, _ := jsonArray(span, [2]string{"links", "links"}); p == "" {
 				for i, l := range links {
@@ -347,7 +506,7 @@ func salvageJSON(body []byte, signal string) ([]byte, rejections, error) {
 			return true
 		})
 	case "logs":
-		filterJSONLevels(root, logLevels, "", func(rec map[string]any, where string) bool {
+		out, err = filterJSONStream(body, logLevels, false, func(rec map[string]any, where string) bool {
 			if p := checkJSONIDs(rec, logIDFields); p != "" {
 				rej.add(1, where, p)
 				return false
@@ -355,7 +514,7 @@ func salvageJSON(body []byte, signal string) ([]byte, rejections, error) {
 			return true
 		})
 	case "metrics":
-		filterJSONLevels(root, metricLevels, "", func(metric map[string]any, where string) bool {
+		out, err = filterJSONStream(body, metricLevels, true, func(metric map[string]any, where string) bool {
 			for _, d := range metricData {
 				data, ok := metric[d.json[0]].(map[string]any)
 				if !ok {
@@ -381,23 +540,21 @@ func salvageJSON(body []byte, signal string) ([]byte, rejections, error) {
 			return true
 		})
 	}
+	if err != nil {
+		return nil, rej, err
+	}
 	if rej.count == 0 {
 		return nil, rej, errNothingToSalvage
 	}
-	out, err := json.Marshal(root)
-	return out, rej, err
+	return out, rej, nil
 }
-
-// maxSalvageJSON bounds the JSON bodies salvage rewrites: it decodes them into generic maps, which take
-// several times the body's size. A larger JSON request with a malformed ID is refused whole (400).
-const maxSalvageJSON = 4 << 20
 
 // salvage rewrites body without the items with malformed IDs, or fails with errNothingToSalvage. decodeErr
 // is pdata's error: JSON is only rewritten when that error is about an ID, so that other malformed JSON does
 // not pay for a second, generic parse. (The protobuf rewrite is one cheap pass and always tried.)
 func salvage(body []byte, f format, signal string, decodeErr error) ([]byte, rejections, error) {
 	if f == formatJSON {
-		if len(body) > maxSalvageJSON || !strings.Contains(decodeErr.Error(), "ID.UnmarshalJSONIter") {
+		if !strings.Contains(decodeErr.Error(), "ID.UnmarshalJSONIter") {
 			return nil, rejections{}, errNothingToSalvage
 		}
 		return salvageJSON(body, signal)

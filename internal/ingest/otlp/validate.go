@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/storage"
 )
 
 // Item validation. Each check names the field and the rule so that the partial-success message tells the
@@ -325,21 +327,12 @@ func validateMetrics(md pmetric.Metrics, maxAttr int) rejections {
 	return rej
 }
 
-// pointCount is the number of points of m, and 1 for a metric without a type.
+// pointCount is the number of points of m, and 1 for a metric without a type (the metric is the item).
 func pointCount(m pmetric.Metric) int {
-	switch m.Type() {
-	case pmetric.MetricTypeGauge:
-		return m.Gauge().DataPoints().Len()
-	case pmetric.MetricTypeSum:
-		return m.Sum().DataPoints().Len()
-	case pmetric.MetricTypeHistogram:
-		return m.Histogram().DataPoints().Len()
-	case pmetric.MetricTypeExponentialHistogram:
-		return m.ExponentialHistogram().DataPoints().Len()
-	case pmetric.MetricTypeSummary:
-		return m.Summary().DataPoints().Len()
+	if m.Type() == pmetric.MetricTypeEmpty {
+		return 1
 	}
-	return 1
+	return storage.PointCount(m)
 }
 
 // validateMetric removes the invalid points of m and reports whether m itself must go (a metric-level

@@ -1,10 +1,12 @@
 package otlp
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	collogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetrics "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -55,19 +57,19 @@ func exportOnce(t *testing.T, signal string, body []byte, f format, maxAttr int)
 	var o outcome
 	switch signal {
 	case "traces":
-		resp, err := r.exportTraces(ctx, body, f)
+		resp, _, err := r.exportTraces(ctx, body, f)
 		o.err, o.rejected, o.msg = err, resp.PartialSuccess().RejectedSpans(), resp.PartialSuccess().ErrorMessage()
 		for _, td := range c.traces {
 			o.stored += td.SpanCount()
 		}
 	case "logs":
-		resp, err := r.exportLogs(ctx, body, f)
+		resp, _, err := r.exportLogs(ctx, body, f)
 		o.err, o.rejected, o.msg = err, resp.PartialSuccess().RejectedLogRecords(), resp.PartialSuccess().ErrorMessage()
 		for _, ld := range c.logs {
 			o.stored += ld.LogRecordCount()
 		}
 	case "metrics":
-		resp, err := r.exportMetrics(ctx, body, f)
+		resp, _, err := r.exportMetrics(ctx, body, f)
 		o.err, o.rejected, o.msg = err, resp.PartialSuccess().RejectedDataPoints(), resp.PartialSuccess().ErrorMessage()
 		for _, md := range c.metrics {
 			o.stored += md.DataPointCount()
@@ -262,4 +264,28 @@ func TestSalvageJSON(t *testing.T) {
 		1, 1, "log_records[1]: span_id has 4 hex digits, want 16")
 	f("exemplar", "metrics", `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{"asInt":"1"},{"asInt":"2","exemplars":[{"asInt":"1","traceId":"12"}]}]}}]}]}]}`,
 		1, 1, "data_points[1]: exemplars[0] trace_id has 2 hex digits")
+}
+
+// TestSalvageLargeJSON checks that a JSON body far over a few MiB with one malformed ID still loses only
+// that item.
+func TestSalvageLargeJSON(t *testing.T) {
+	td := genTraces(5, 12000)
+	body := must(ptraceotlp.NewExportRequestFromTraces(td).MarshalJSON())
+	// Corrupt the trace ID of one span in the middle: 32 hex digits become 4.
+	first := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID().String()
+	i := bytes.LastIndex(body, []byte(`"traceId":"`+first+`"`))
+	if i < 0 {
+		t.Fatal("trace ID not found in the JSON body")
+	}
+	bad := append(append(append([]byte{}, body[:i]...), []byte(`"traceId":"abcd"`)...), body[i+len(`"traceId":"`+first+`"`):]...)
+	if len(bad) < 8<<20 {
+		t.Fatalf("body is %d bytes; the test wants one over 8 MiB", len(bad))
+	}
+	o := exportOnce(t, "traces", bad, formatJSON, 64<<10)
+	if o.err != nil {
+		t.Fatalf("export: %v", o.err)
+	}
+	if o.stored != 11999 || o.rejected != 1 || !strings.Contains(o.msg, "trace_id has 4 hex digits, want 32") {
+		t.Errorf("stored %d rejected %d message %q; want 11999 stored, 1 rejected", o.stored, o.rejected, o.msg)
+	}
 }

@@ -104,18 +104,7 @@ func (s *Store) FindLogs(ctx context.Context, q storage.LogQuery) iter.Seq2[plog
 			yield(plog.NewLogs(), fmt.Errorf("find logs: %w", err))
 			return
 		}
-		matches := top.sorted()
-		for len(matches) > 0 {
-			if err := ctxErr(ctx); err != nil {
-				yield(plog.NewLogs(), err)
-				return
-			}
-			n := min(DefaultPageSize, len(matches))
-			if !yield(buildLogs(matches[:n]), nil) {
-				return
-			}
-			matches = matches[n:]
-		}
+		yieldPages(ctx, top.sorted(), DefaultPageSize, buildLogs, plog.NewLogs, yield)
 	}
 }
 
@@ -140,17 +129,7 @@ func (s *Store) matchLogs(ctx context.Context, q *storage.LogQuery, match func(*
 	if from == nil {
 		return nil
 	}
-	for i := range from.len() {
-		if i%4096 == 4095 {
-			if err := ctxErr(ctx); err != nil {
-				return err
-			}
-		}
-		if e := from.at(i); logMatches(e, q, start, end) {
-			match(e)
-		}
-	}
-	return nil
+	return from.scan(ctx, func(e *logEntry) bool { return logMatches(e, q, start, end) }, match)
 }
 
 func logMatches(e *logEntry, q *storage.LogQuery, start, end int64) bool {

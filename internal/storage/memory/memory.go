@@ -157,6 +157,37 @@ func (q *fifo[T]) len() int { return q.n }
 
 func (q *fifo[T]) at(i int) T { return q.buf[(q.head+i)%len(q.buf)] }
 
+// scan calls match with each element for which keep holds, oldest first, checking ctx every 4096 elements.
+func (q *fifo[T]) scan(ctx context.Context, keep func(T) bool, match func(T)) error {
+	for i := range q.len() {
+		if i%4096 == 4095 {
+			if err := ctxErr(ctx); err != nil {
+				return err
+			}
+		}
+		if e := q.at(i); keep(e) {
+			match(e)
+		}
+	}
+	return nil
+}
+
+// yieldPages copies entries into pages of at most size items with build and yields them, stopping with ctx's
+// error when it is done. The entries are immutable, so no lock is needed.
+func yieldPages[E, P any](ctx context.Context, entries []E, size int, build func([]E) P, empty func() P, yield func(P, error) bool) {
+	for len(entries) > 0 {
+		if err := ctxErr(ctx); err != nil {
+			yield(empty(), err)
+			return
+		}
+		n := min(size, len(entries))
+		if !yield(build(entries[:n]), nil) {
+			return
+		}
+		entries = entries[n:]
+	}
+}
+
 func (q *fifo[T]) push(v T) {
 	if q.n == len(q.buf) {
 		nb := make([]T, max(16, 2*len(q.buf)))

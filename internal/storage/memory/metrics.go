@@ -53,7 +53,7 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 			ms := sm.Metrics()
 			for k := range ms.Len() {
 				m := ms.At(k)
-				n := pointCount(m)
+				n := storage.PointCount(m)
 				if n == 0 {
 					continue
 				}
@@ -113,18 +113,7 @@ func (s *Store) FindMetrics(ctx context.Context, q storage.MetricQuery) iter.Seq
 			yield(pmetric.NewMetrics(), fmt.Errorf("find metrics: %w", err))
 			return
 		}
-		matches := top.sorted()
-		for len(matches) > 0 {
-			if err := ctxErr(ctx); err != nil {
-				yield(pmetric.NewMetrics(), err)
-				return
-			}
-			n := min(DefaultPageSize, len(matches))
-			if !yield(buildMetrics(matches[:n]), nil) {
-				return
-			}
-			matches = matches[n:]
-		}
+		yieldPages(ctx, top.sorted(), DefaultPageSize, buildMetrics, pmetric.NewMetrics, yield)
 	}
 }
 
@@ -146,33 +135,7 @@ func (s *Store) matchPoints(ctx context.Context, q *storage.MetricQuery, match f
 			return nil
 		}
 	}
-	for i := range from.len() {
-		if i%4096 == 4095 {
-			if err := ctxErr(ctx); err != nil {
-				return err
-			}
-		}
-		if e := from.at(i); inRange(e.t, start, end) {
-			match(e)
-		}
-	}
-	return nil
-}
-
-func pointCount(m pmetric.Metric) int {
-	switch m.Type() {
-	case pmetric.MetricTypeGauge:
-		return m.Gauge().DataPoints().Len()
-	case pmetric.MetricTypeSum:
-		return m.Sum().DataPoints().Len()
-	case pmetric.MetricTypeHistogram:
-		return m.Histogram().DataPoints().Len()
-	case pmetric.MetricTypeExponentialHistogram:
-		return m.ExponentialHistogram().DataPoints().Len()
-	case pmetric.MetricTypeSummary:
-		return m.Summary().DataPoints().Len()
-	}
-	return 0
+	return from.scan(ctx, func(e *pointEntry) bool { return inRange(e.t, start, end) }, match)
 }
 
 func pointTime(m pmetric.Metric, i int) int64 {

@@ -212,17 +212,7 @@ func (s *Store) matchSpans(ctx context.Context, q storage.SpanQuery, match func(
 			return nil
 		}
 	}
-	for i := range from.len() {
-		if i%4096 == 4095 {
-			if err := ctxErr(ctx); err != nil {
-				return err
-			}
-		}
-		if e := from.at(i); spanMatches(e, &q, start, end) {
-			match(e)
-		}
-	}
-	return nil
+	return from.scan(ctx, func(e *spanEntry) bool { return spanMatches(e, &q, start, end) }, match)
 }
 
 func spanMatches(e *spanEntry, q *storage.SpanQuery, start, end int64) bool {
@@ -315,20 +305,9 @@ func (s *Store) Operations(ctx context.Context, q storage.OperationQuery) ([]sto
 	return out, nil
 }
 
-// yieldSpanPages copies entries into pages of at most size spans and yields them. The entries are immutable,
-// so no lock is needed.
+// yieldSpanPages copies entries into pages of at most size spans and yields them.
 func yieldSpanPages(ctx context.Context, entries []*spanEntry, size int, yield func(ptrace.Traces, error) bool) {
-	for len(entries) > 0 {
-		if err := ctxErr(ctx); err != nil {
-			yield(ptrace.NewTraces(), err)
-			return
-		}
-		n := min(size, len(entries))
-		if !yield(buildTraces(entries[:n]), nil) {
-			return
-		}
-		entries = entries[n:]
-	}
+	yieldPages(ctx, entries, size, buildTraces, ptrace.NewTraces, yield)
 }
 
 // buildTraces deep-copies entries into a new ptrace.Traces, grouping the spans of one written resource and
