@@ -56,13 +56,12 @@ func isCounterSeries(ls labels.Labels, o storage.AppendV2Options) bool {
 	return false
 }
 
-// adjust returns the value to store for a counter sample (ls, st, t, v). last reads the series' newest stored
-// sample before t.
-func (r *resets) adjust(ls labels.Labels, st, t int64, v float64, last func(labels.Labels, int64) (float64, bool)) float64 {
+// adjust returns the value to store for a counter sample (ls, st, t, v); h is the hash of ls. last reads the
+// series' newest stored sample before t.
+func (r *resets) adjust(ls labels.Labels, h uint64, st, t int64, v float64, last func(labels.Labels, int64) (float64, bool)) float64 {
 	if value.IsStaleNaN(v) || math.IsNaN(v) {
 		return v
 	}
-	h := ls.Hash()
 	if st != 0 && st == t {
 		// An unknown-start reset: continue from the previous value.
 		p, ok := last(ls, t)

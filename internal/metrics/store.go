@@ -225,7 +225,8 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 	if name == "" {
 		name = familyOf(ls) // remote write
 	}
-	if reason, msg := a.s.guard.admit(name, ls.Hash(), t); reason != "" {
+	hash := ls.Hash()
+	if reason, msg := a.s.guard.admit(name, hash, t); reason != "" {
 		a.s.refused.WithLabelValues(reason).Inc()
 		if a.s.guard.firstRefusal(name) {
 			a.s.log.Warn("metric series refused by the cardinality guard", "metric", name, "reason", msg)
@@ -233,7 +234,7 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 		return 0, &promconv.SampleError{Reason: msg}
 	}
 	if h == nil && fh == nil && isCounterSeries(ls, o) {
-		v = a.s.resets.adjust(ls, st, t, v, a.s.lastValue)
+		v = a.s.resets.adjust(ls, hash, st, t, v, a.s.lastValue)
 	}
 	r, err := a.next.Append(ref, ls, st, t, v, h, fh, o)
 	if err != nil {
