@@ -297,9 +297,10 @@ func BenchmarkDiskBytesPerSample(b *testing.B) {
 	}
 }
 
-// BenchmarkRangeQueryRate runs rate(...[5m]) range queries over a day of data at a 15 s step. The series
-// count is 10,000 unless OTLPD_BENCH_SERIES says otherwise (the data is written straight to the TSDB: one
-// counter sample per series every 15 s for 24 h).
+// BenchmarkRangeQueryRate runs rate(...[5m]) range queries over a day of data at a 15 s step, first with the
+// day in the TSDB head, then compacted into blocks as otlpd holds it after a few hours. The series count is
+// 10,000 unless OTLPD_BENCH_SERIES says otherwise (the data is written straight to the TSDB: one counter
+// sample per series every 15 s for 24 h).
 func BenchmarkRangeQueryRate(b *testing.B) {
 	series := 10_000
 	if s := os.Getenv("OTLPD_BENCH_SERIES"); s != "" {
@@ -335,29 +336,47 @@ func BenchmarkRangeQueryRate(b *testing.B) {
 	}
 	b.Logf("fixture: %d series x %d samples written in %v", series, int(day/step), time.Since(built).Round(time.Second))
 	eng := promql.NewEngine(promql.EngineOpts{MaxSamples: 200_000_000, Timeout: 10 * time.Minute, LookbackDelta: 5 * time.Minute})
-	for _, q := range []string{
+	queries := []string{
 		`sum(rate(bench_requests_total[5m]))`,
 		`sum by (route) (rate(bench_requests_total[5m]))`,
-	} {
-		b.Run(strings.NewReplacer(" ", "", "(", "_", ")", "_").Replace(q), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				qry, err := eng.NewRangeQuery(context.Background(), st.Queryable(), nil, q, start, start.Add(day), step)
-				if err != nil {
-					b.Fatal(err)
-				}
-				res := qry.Exec(context.Background())
-				if res.Err != nil {
-					b.Fatal(res.Err)
-				}
-				m, _ := res.Matrix()
-				if len(m) == 0 || len(m[0].Floats) == 0 {
-					b.Fatal("empty result")
-				}
-				qry.Close()
+	}
+	run := func(b *testing.B, q string) {
+		b.ReportAllocs()
+		for b.Loop() {
+			qry, err := eng.NewRangeQuery(context.Background(), st.Queryable(), nil, q, start, start.Add(day), step)
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(series)*float64(day/step)/(b.Elapsed().Seconds()/float64(b.N)), "samples/s")
-		})
+			res := qry.Exec(context.Background())
+			if res.Err != nil {
+				b.Fatal(res.Err)
+			}
+			m, _ := res.Matrix()
+			if len(m) == 0 || len(m[0].Floats) == 0 {
+				b.Fatal("empty result")
+			}
+			qry.Close()
+		}
+		b.ReportMetric(float64(series)*float64(day/step)/(b.Elapsed().Seconds()/float64(b.N)), "samples/s")
+	}
+	name := func(q string) string { return strings.NewReplacer(" ", "", "(", "_", ")", "_").Replace(q) }
+	// The day as just written, all in the TSDB head; the background compaction is held off so that it does
+	// not run during the measurement.
+	db.DisableCompactions()
+	for _, q := range queries {
+		b.Run("head/"+name(q), func(b *testing.B) { run(b, q) })
+	}
+	// The day as otlpd holds it after the TSDB's compaction (which runs within a minute of the head spanning
+	// 3 h): 2 h blocks, the newest hours in the head.
+	db.EnableCompactions()
+	compacted := time.Now()
+	if err := db.Compact(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("compacted into %d blocks in %v", len(db.Blocks()), time.Since(compacted).Round(time.Second))
+	db.DisableCompactions()
+	for _, q := range queries {
+		b.Run("blocks/"+name(q), func(b *testing.B) { run(b, q) })
 	}
 }
 
