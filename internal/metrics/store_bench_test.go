@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,28 +180,56 @@ func BenchmarkDecodeBaseline(b *testing.B) {
 
 // BenchmarkStoreIngest measures translating and appending reference-workload batches to the TSDB.
 func BenchmarkStoreIngest(b *testing.B) {
-	st := openBench(b)
-	payload, _ := pmetricotlp.NewExportRequestFromMetrics(workloadBatch(0, 0)).MarshalProto()
-	b.SetBytes(int64(len(payload)))
-	b.ReportAllocs()
-	ctx := context.Background()
-	// Steady state: every series exists before the clock starts.
-	for g := range groups {
-		if err := st.ConsumeMetrics(ctx, workloadBatch(g, 0)); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name     string
+		noSync   bool
+		parallel bool
+	}{{"sync", false, false}, {"nosync", true, false}, {"sync-parallel", false, true}, {"nosync-parallel", true, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			st, err := metrics.Open(metrics.Options{Dir: filepath.Join(b.TempDir(), "metrics"), NoSync: c.noSync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			payload, _ := pmetricotlp.NewExportRequestFromMetrics(workloadBatch(0, 0)).MarshalProto()
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			ctx := context.Background()
+			// Steady state: every series exists before the clock starts.
+			for g := range groups {
+				if err := st.ConsumeMetrics(ctx, workloadBatch(g, 0)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if c.parallel {
+				// 8 exporters at once, each on its own resource group; building a batch is part of each
+				// operation here (the benchmark timer cannot stop per goroutine).
+				var next atomic.Int64
+				b.SetParallelism(4)
+				b.RunParallel(func(pb *testing.PB) {
+					g := int(next.Add(1)) % groups
+					for i := 1; pb.Next(); i++ {
+						if err := st.ConsumeMetrics(ctx, workloadBatch(g, i)); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			} else {
+				i := groups
+				for b.Loop() {
+					b.StopTimer()
+					md := workloadBatch(i%groups, i/groups)
+					b.StartTimer()
+					if err := st.ConsumeMetrics(ctx, md); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			}
+			b.ReportMetric(float64(b.N*pointsPerBatch)/b.Elapsed().Seconds(), "points/s")
+		})
 	}
-	i := groups
-	for b.Loop() {
-		b.StopTimer()
-		md := workloadBatch(i%groups, i/groups)
-		b.StartTimer()
-		if err := st.ConsumeMetrics(ctx, md); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(b.N*pointsPerBatch)/b.Elapsed().Seconds(), "points/s")
 }
 
 // BenchmarkServerIngestHTTP measures reference-workload batches POSTed as OTLP/HTTP protobuf to a running
