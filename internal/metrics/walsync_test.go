@@ -118,6 +118,13 @@ func TestCommitSyncsWAL(t *testing.T) {
 			if n := s.syncer.count(); n != 2 {
 				t.Errorf("after an appender commit: %d fsync rounds, want 2", n)
 			}
+			// An out-of-order sample goes to the write-behind log, which is synced as well.
+			if err := s.ConsumeMetrics(context.Background(), gauges("a", 5, time.Now().Add(-5*time.Minute))); err != nil {
+				t.Fatal(err)
+			}
+			if l := s.syncer.logs[1]; l.f == nil || l.last < 0 {
+				t.Errorf("WBL segment not synced after an out-of-order sample: %+v", l)
+			}
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
