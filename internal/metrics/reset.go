@@ -25,7 +25,7 @@ import (
 //
 // This applies to float counters: monotonic sums, the _bucket, _count and _sum series of classic histograms
 // and the _count and _sum of summaries. Native histograms keep the translator's unknown counter reset hint.
-// Only series that had such a reset have an entry (an offset and a start time, about 80 bytes), at most
+// Only series that had such a reset have an entry (offset, start, newest value; about 100 bytes), at most
 // maxResetSeries; the entries live in memory, so after a restart the series continue unshifted (PromQL then
 // sees a reset from zero).
 type resets struct {
@@ -36,6 +36,8 @@ type resets struct {
 type resetShift struct {
 	start  int64 // ms
 	offset float64
+	last   float64 // newest value stored (shifted), at lastT
+	lastT  int64
 }
 
 const maxResetSeries = 100_000
@@ -63,16 +65,23 @@ func (r *resets) adjust(ls labels.Labels, h uint64, st, t int64, v float64, last
 		return v
 	}
 	if st != 0 && st == t {
-		// An unknown-start reset: continue from the previous value.
-		p, ok := last(ls, t)
+		// An unknown-start reset: continue from the previous value, known when the series is shifted
+		// already (a source that resets often), else read back from the TSDB.
+		r.mu.Lock()
+		s, known := r.m[h]
+		r.mu.Unlock()
+		p, ok := s.last, known && s.lastT < t
+		if !ok {
+			p, ok = last(ls, t)
+		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if !ok {
 			delete(r.m, h) // nothing before: the point starts the series, and rate starts from it anyway
 			return v
 		}
-		if _, known := r.m[h]; known || len(r.m) < maxResetSeries {
-			r.m[h] = resetShift{start: st, offset: p - v}
+		if known || len(r.m) < maxResetSeries {
+			r.m[h] = resetShift{start: st, offset: p - v, last: p, lastT: t}
 		}
 		return p
 	}
@@ -86,7 +95,12 @@ func (r *resets) adjust(ls labels.Labels, h uint64, st, t int64, v float64, last
 		delete(r.m, h)
 		return v
 	}
-	return v + s.offset
+	v += s.offset
+	if t > s.lastT {
+		s.last, s.lastT = v, t
+		r.m[h] = s
+	}
+	return v
 }
 
 // lastValue returns the newest float sample of ls stored before t, looking back over the head.
