@@ -32,7 +32,8 @@ func serveFlags(args []string, stdout io.Writer) (config.Config, error) {
 	def := config.Default()
 	configPath := fs.String("config", "", "YAML file with settings beyond the flags (see docs/configuration.md)")
 	dataDir := fs.String("data-dir", def.DataDir, "directory where stored telemetry lives")
-	storageKind := fs.String("storage", def.Storage, "storage backend: memory or engine")
+	storageKind := fs.String("storage", def.Storage, "storage backend: engine (on disk in --data-dir) or memory")
+	syncMode := fs.String("sync", def.Engine.Sync, "engine durability: batch (acknowledge after fsync) or none (unsafe: no fsync; benchmarks only)")
 	grpcAddr := fs.String("grpc-addr", def.GRPCAddr, "OTLP/gRPC listen address")
 	httpAddr := fs.String("http-addr", def.HTTPAddr, "OTLP/HTTP listen address")
 	uiAddr := fs.String("ui-addr", def.UIAddr, "UI and query API listen address")
@@ -50,6 +51,8 @@ func serveFlags(args []string, stdout io.Writer) (config.Config, error) {
 			cfg.DataDir = *dataDir
 		case "storage":
 			cfg.Storage = *storageKind
+		case "sync":
+			cfg.Engine.Sync = *syncMode
 		case "grpc-addr":
 			cfg.GRPCAddr = *grpcAddr
 		case "http-addr":

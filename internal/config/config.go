@@ -18,7 +18,7 @@ import (
 // Config is everything `otlpd serve` can be told. YAML keys are the snake_case names below.
 type Config struct {
 	DataDir  string `yaml:"data_dir"`
-	Storage  string `yaml:"storage"`   // "memory" or "engine"
+	Storage  string `yaml:"storage"`   // "engine" (default) or "memory"
 	GRPCAddr string `yaml:"grpc_addr"` // OTLP/gRPC
 	HTTPAddr string `yaml:"http_addr"` // OTLP/HTTP
 	UIAddr   string `yaml:"ui_addr"`   // UI and query APIs
@@ -28,6 +28,7 @@ type Config struct {
 	Ingest    Ingest    `yaml:"ingest"`
 	Retention Retention `yaml:"retention"`
 	Memory    Memory    `yaml:"memory"`
+	Engine    Engine    `yaml:"engine"`
 	Metrics   Metrics   `yaml:"metrics"`
 	Auth      Auth      `yaml:"auth"`
 	TLS       TLS       `yaml:"tls"`
@@ -57,6 +58,15 @@ type TLS struct {
 
 // Enabled reports whether TLS is configured.
 func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
+
+// Engine tunes the embedded storage engine.
+type Engine struct {
+	// Sync is "batch" (an export is acknowledged once its data is fsynced; concurrent exports share fsyncs) or
+	// "none" (acknowledged before fsync: a machine crash or power loss loses acknowledged data; for benchmarks).
+	Sync string `yaml:"sync"`
+	// FlushItems flushes the in-memory head to parts once it holds this many items. 0: the engine's default.
+	FlushItems int `yaml:"flush_items"`
+}
 
 // Ingest limits what the OTLP receivers accept.
 type Ingest struct {
@@ -119,7 +129,7 @@ type Metrics struct {
 func Default() Config {
 	return Config{
 		DataDir:  "./data",
-		Storage:  "memory",
+		Storage:  "engine",
 		GRPCAddr: "127.0.0.1:4317",
 		HTTPAddr: "127.0.0.1:4318",
 		UIAddr:   "127.0.0.1:4320",
@@ -133,6 +143,7 @@ func Default() Config {
 		Auth:      Auth{Ingest: true, Query: true},
 		TLS:       TLS{MinVersion: "1.2"},
 		Memory:    Memory{MaxSpans: 1_000_000, MaxLogs: 1_000_000, MaxPoints: 1_000_000},
+		Engine:    Engine{Sync: "batch"},
 		Metrics: Metrics{
 			NamingStrategy:     "UnderscoreEscapingWithSuffixes",
 			MaxSeries:          1_000_000,
@@ -179,6 +190,12 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return fmt.Errorf("%s: %q is not host:port: %v", a.name, a.addr, err)
 		}
+	}
+	if c.Engine.Sync != "batch" && c.Engine.Sync != "none" {
+		return fmt.Errorf("engine.sync: %q is not a sync mode (want batch or none)", c.Engine.Sync)
+	}
+	if c.Engine.FlushItems < 0 {
+		return errors.New("engine.flush_items: must not be negative")
 	}
 	if c.Storage == "engine" && c.DataDir == "" {
 		return errors.New("data_dir: must be set for the engine storage")

@@ -41,6 +41,10 @@ type Histogram struct {
 	Total     int64         `json:"total"`
 	// Truncated is true when more records matched than the scan limit; Counts cover the newest ones.
 	Truncated bool `json:"truncated,omitempty"`
+	// Severity splits Counts by severity class (SeverityClasses); only classes with records are present, so
+	// the sum over classes of Severity[c][i] is Counts[i]. SeverityTotals is the sum over buckets per class.
+	Severity       map[string][]int64 `json:"severity"`
+	SeverityTotals map[string]int64   `json:"severityTotals"`
 }
 
 // LogQuery turns a log search into a storage query. It validates the filter.
@@ -159,6 +163,8 @@ func (q *Querier) histogram(ctx context.Context, lq storage.LogQuery, r TimeRang
 	lq.Order = storage.NewestFirst
 	lq.Limit = q.opts.MaxScanLogs + 1
 	start := r.Start.UnixNano()
+	sev := &severityCounts{buckets: n}
+	defer sev.fill(h)
 	for ld, err := range q.logs.FindLogs(ctx, lq) {
 		if err != nil {
 			return nil, fmt.Errorf("log histogram: %w", err)
@@ -180,6 +186,7 @@ func (q *Querier) histogram(ctx context.Context, lq storage.LogQuery, r TimeRang
 					}
 					h.Counts[b]++
 					h.Total++
+					sev.add(recs.At(k).SeverityNumber(), int(b))
 				}
 			}
 		}

@@ -42,6 +42,7 @@ func start(t *testing.T, opts Options, mut func(*config.Config)) *running {
 func startWith(t *testing.T, opts Options, mut func(*config.Config), client *http.Client, scheme string) *running {
 	t.Helper()
 	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	if mut != nil {
 		mut(&cfg)
@@ -102,6 +103,7 @@ func (r *running) get(t *testing.T, path string) (int, []byte) {
 
 func TestHealthAndShutdown(t *testing.T) {
 	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	srv, err := New(cfg, nil, Options{})
 	if err != nil {
@@ -128,6 +130,7 @@ func TestHealthAndShutdown(t *testing.T) {
 func TestNewFailsOnBusyPort(t *testing.T) {
 	first := start(t, Options{}, nil)
 	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", first.UIAddr().String()
 	_, err := New(cfg, nil, Options{})
 	if err == nil || !strings.Contains(err.Error(), "listen for the UI and API on "+first.UIAddr().String()) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -12,6 +13,7 @@ import (
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine"
 	"github.com/otlpd/otlpd/internal/storage/memory"
 )
 
@@ -25,6 +27,19 @@ func openBackend(cfg config.Config, log *slog.Logger) (storage.Backend, error) {
 			MaxPoints: cfg.Memory.MaxPoints,
 			Logger:    log.With("component", "storage"),
 		}), nil
+	case "engine":
+		sync := engine.SyncBatch
+		if cfg.Engine.Sync == "none" {
+			sync = engine.SyncNone
+		}
+		return engine.Open(cfg.DataDir, engine.Options{
+			Logger:   log.With("component", "storage"),
+			Sync:     sync,
+			MaxAge:   time.Duration(cfg.Retention.MaxAge),
+			MaxBytes: cfg.Retention.MaxBytes,
+
+			HeadMaxItems: cfg.Engine.FlushItems,
+		})
 	default:
 		return nil, fmt.Errorf("storage %q is not available in this build", cfg.Storage)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/query/filter"
 	"github.com/otlpd/otlpd/internal/server"
 	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/tail"
@@ -24,15 +25,23 @@ import (
 // mounted, as `otlpd serve` does, and returns its OTLP/HTTP and UI base URLs.
 func startOtlpd(t *testing.T) (otlpHTTP, uiURL string) {
 	t.Helper()
+	return startOtlpdTail(t, tail.Options{})
+}
+
+// startOtlpdTail is startOtlpd with the live tail's hub configured by topts; the stream compiles filter
+// expressions for logs, as otlpd serve does.
+func startOtlpdTail(t *testing.T, topts tail.Options) (otlpHTTP, uiURL string) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Storage = "memory" // the default is the engine, on disk in cfg.DataDir
 	ctx, cancel := context.WithCancel(context.Background())
-	hub := tail.NewHub(tail.Options{})
+	hub := tail.NewHub(topts)
 	context.AfterFunc(ctx, hub.Close)
 	srv, err := server.New(cfg, nil, server.Options{
 		Consumers: []pipeline.Consumer{hub.Consumer()},
 		Routes: func(mux *http.ServeMux, _ storage.Backend) {
-			mux.Handle("GET "+tail.Path, hub.Handler(tail.HandlerOptions{Heartbeat: time.Second}))
+			mux.Handle("GET "+tail.Path, hub.Handler(tail.HandlerOptions{Heartbeat: time.Second, Compile: compileLogFilter}))
 			Register(mux)
 		},
 	})
@@ -63,6 +72,18 @@ func startOtlpd(t *testing.T) (otlpHTTP, uiURL string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return "http://" + srv.HTTPAddr().String(), uiURL
+}
+
+// compileLogFilter compiles a live-tail filter for log records (the interface streams logs only).
+func compileLogFilter(expr string, sig tail.Signals) (storage.SpanMatcher, storage.LogMatcher, error) {
+	if sig != tail.Logs {
+		return nil, nil, fmt.Errorf("this test server filters logs only")
+	}
+	f, err := filter.ParseLogs(expr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, f, nil
 }
 
 // export sends a protobuf OTLP/HTTP request and fails the test unless otlpd accepts it.

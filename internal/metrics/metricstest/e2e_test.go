@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// timeCapture remembers the time of each exported collection, as the SDK stamped it.
+// timeCapture remembers the time of each exported collection of the requests counter, as the SDK stamped it.
+// The SDK stamps each instrument with its own clock reading, so the time must come from the counter the
+// increase() and rate() checks query: another instrument's stamp may fall in a different millisecond.
 type timeCapture struct {
 	sdkmetric.Exporter
 	times []time.Time
@@ -29,6 +32,9 @@ func (c *timeCapture) Export(ctx context.Context, rm *metricdata.ResourceMetrics
 	var t time.Time
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
+			if !strings.HasSuffix(m.Name, ".requests") {
+				continue
+			}
 			if s, ok := m.Data.(metricdata.Sum[float64]); ok && len(s.DataPoints) > 0 {
 				t = s.DataPoints[0].Time
 			}

@@ -204,6 +204,42 @@ function summary(t) {
   };
 }
 
+// traceSummary returns the summary of one trace (GET /api/otlpd/traces/{id}/summary).
+export async function traceSummary(id) {
+  return summary(await get(`/api/otlpd/traces/${encodeURIComponent(id)}/summary`, null, 'summary-' + id));
+}
+
+// compareTraces returns the server's comparison of two traces by service/operation path (GET
+// /api/otlpd/compare), or null when the server does not compare traces. Rows come in tree order: each path
+// after its parent, the paths of B that A lacks after their parent's paths from A. Durations are in ms.
+export async function compareTraces(a, b) {
+  let data;
+  try {
+    data = await get('/api/otlpd/compare', { a, b }, 'compare');
+  } catch (e) {
+    if (notRouted(e)) return null; // no such route here, or a trace is missing: the caller loads the traces
+    throw e;
+  }
+  if (!data || !Array.isArray(data.paths)) return null;
+  const stat = (x) => (x ? { count: Number(x.count || 0), dur: Number(x.durationNanos || 0) / 1e6, self: Number(x.selfNanos || 0) / 1e6, errors: Number(x.errors || 0) } : null);
+  // rebuild the tree of paths so that B-only paths sit under their parent
+  const root = { children: [] }, byKey = new Map();
+  for (const d of data.paths) {
+    const path = d.path || [];
+    const key = path.join('\u0000');
+    const node = { key, path, a: stat(d.a), b: stat(d.b), delta: Number(d.deltaNanos || 0) / 1e6, children: [] };
+    byKey.set(key, node);
+    (byKey.get(path.slice(0, -1).join('\u0000')) || root).children.push(node);
+  }
+  const rows = [];
+  const walk = (n) => { for (const c of n.children) { rows.push(c); walk(c); } };
+  walk(root);
+  return {
+    rows, durA: Number(data.durationNanosA || 0) / 1e6, durB: Number(data.durationNanosB || 0) / 1e6,
+    onlyA: Number(data.onlyA || 0), onlyB: Number(data.onlyB || 0), both: Number(data.both || 0), truncated: !!data.truncated,
+  };
+}
+
 // goDuration turns what a user typed ("250ms", "1.5s", "10" = ms) into a Go duration for the API.
 function goDuration(v) {
   if (!v) return undefined;
@@ -283,13 +319,23 @@ function logResult(data, p) {
   // hold the records to what was asked even if a server ignores a parameter
   if (p.traceId) logs = logs.filter((l) => l.traceId === p.traceId);
   if (p.spanId) logs = logs.filter((l) => !l.spanId || l.spanId === p.spanId);
+  // a page may come grouped by resource: put its records back in time order (a stable sort keeps ties)
+  logs.sort(p.order === 'oldest' ? (a, b) => a.time - b.time : (a, b) => b.time - a.time);
   let hist = [];
   const hg = data?.histogram;
-  if (hg && Array.isArray(hg.counts)) { // {start, stepNanos, counts: [n per bucket], total}
+  let sevTotals = null;
+  if (hg && Array.isArray(hg.counts)) { // {start, stepNanos, counts: [n per bucket], total, severity: {class: [n per bucket]}}
     const t0 = timeMs(hg.start), step = Number(hg.stepNanos) / 1e6;
-    hist = hg.counts.map((n, i) => ({ t: t0 + i * step, counts: { all: Number(n) } }));
+    const sev = hg.severity && typeof hg.severity === 'object' ? Object.entries(hg.severity) : null;
+    hist = hg.counts.map((n, i) => {
+      if (!sev) return { t: t0 + i * step, counts: { all: Number(n) } };
+      const counts = {};
+      for (const [k, arr] of sev) if (arr?.[i]) counts[k] = Number(arr[i]);
+      return { t: t0 + i * step, counts };
+    });
+    if (sev && hg.severityTotals) sevTotals = Object.fromEntries(Object.entries(hg.severityTotals).map(([k, v]) => [k, Number(v)]));
   }
-  return { logs, histogram: hist, total: hg?.total ?? logs.length, truncated: !!hg?.truncated, next: data?.nextOffset || 0 };
+  return { logs, histogram: hist, severityTotals: sevTotals, total: Number(hg?.total ?? logs.length), truncated: !!hg?.truncated, next: data?.nextOffset || 0 };
 }
 
 // searchLogs returns {logs, histogram: [{t, counts}], total} (GET /api/otlpd/logs/search).
@@ -315,7 +361,7 @@ export async function searchLogs(p) {
 export async function traceLogs(traceId, p = {}) {
   try {
     const data = await get(`/api/otlpd/traces/${encodeURIComponent(traceId)}/logs`, { limit: p.limit || 1000 }, p.key || 'trace-logs');
-    return logResult(data, { traceId, spanId: p.spanId });
+    return logResult(data, { traceId, spanId: p.spanId, order: 'oldest' });
   } catch (e) {
     if (!notRouted(e)) throw e;
     return searchLogs({ traceId, spanId: p.spanId, limit: p.limit || 1000, order: 'oldest', key: p.key || 'trace-logs' });
@@ -324,13 +370,15 @@ export async function traceLogs(traceId, p = {}) {
 
 // ---- services, RED, graph ----
 
-export async function dependencies(start, end) {
-  const data = await get('/api/otlpd/dependencies', { start: msParam(start), end: msParam(end) }, 'deps');
+// dependencies returns the service graph; with peers, also the calls to peers that send no telemetry
+// (databases, third-party APIs), whose names are in peers.
+export async function dependencies(start, end, peers = false) {
+  const data = await get('/api/otlpd/dependencies', { start: msParam(start), end: msParam(end), peers: peers ? 'true' : undefined }, 'deps');
   const edges = (data?.edges || []).map((e) => ({
-    parent: e.parent, child: e.child, calls: Number(e.calls ?? e.callCount ?? 0), errors: Number(e.errors ?? e.errorCount ?? 0),
+    parent: e.parent, child: e.child, calls: Number(e.calls ?? e.callCount ?? 0), errors: Number(e.errors ?? e.errorCount ?? 0), peer: !!e.peer,
   }));
   const nodes = (data?.services || []).map((n) => (typeof n === 'string' ? { name: n } : { name: n.name || n.service }));
-  return { edges, nodes, truncated: !!data?.truncated };
+  return { edges, nodes, peers: (data?.peers || []).map(String), truncated: !!data?.truncated };
 }
 
 // red returns the service series and one series per operation: {service: points, operations: [{operation,
@@ -379,16 +427,24 @@ export function logFromTail(it) {
   };
 }
 
-// tailLogs streams new log records (newline-delimited JSON from /api/otlpd/tail). onLogs(list) gets each batch;
-// onError(err) is called once when the stream cannot start or ends. Returns a function that stops the stream.
-export function tailLogs(filter, onLogs, onError) {
+// tailLogs streams new log records (newline-delimited JSON from /api/otlpd/tail), filtered by the server.
+// onLogs(list) gets each batch; onStatus({dropped}) gets each heartbeat (dropped: records this stream lost to
+// a full buffer so far); onError(err) is called once when the stream cannot start or ends: err.status is the
+// HTTP status when the server refused it (404/405: no stream here; 400: the filter), else 0.
+export function tailLogs(filter, { onLogs, onStatus, onError }) {
   const ctl = new AbortController();
   const url = new URL('/api/otlpd/tail', location.origin);
   url.searchParams.set('signal', 'logs');
   if (filter) url.searchParams.set('filter', filter);
   (async () => {
     const res = await fetch(url, { signal: ctl.signal, headers: { Accept: 'application/x-ndjson' } });
-    if (!res.ok || !res.body) throw new APIError(`live tail: ${res.status}`);
+    if (!res.ok || !res.body) {
+      let msg = `live tail: ${res.status}`;
+      try { const j = await res.json(); if (j?.error) msg = j.error; } catch { /* not JSON */ }
+      const err = new APIError(msg);
+      err.status = res.status;
+      throw err;
+    }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     for (;;) {
@@ -402,10 +458,13 @@ export function tailLogs(filter, onLogs, onError) {
         if (!line.trim()) continue;
         let it; try { it = JSON.parse(line); } catch { continue; }
         if (it.signal === 'log') batch.push(logFromTail(it));
+        else if (it.signal === 'heartbeat') onStatus?.({ dropped: Number(it.dropped || 0) });
       }
       if (batch.length) onLogs(batch);
     }
-    throw new APIError('live tail ended');
+    const err = new APIError('the live stream ended');
+    err.status = 0;
+    throw err;
   })().catch((e) => { if (e.name !== 'AbortError') onError?.(e); });
   return () => ctl.abort();
 }

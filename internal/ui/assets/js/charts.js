@@ -78,7 +78,7 @@ export function timeChart(container, opts) {
         for (const [t, v] of sr.points) {
           if (!v) continue;
           const b = base.get(t) || 0;
-          svg.appendChild(s('rect', { x: X(t), y: Y(b + v), width: bw, height: Math.max(0.5, Y(b) - Y(b + v)), fill: color, class: 'bar' }));
+          svg.appendChild(s('rect', { x: X(t), y: Y(b + v), width: bw, height: Math.max(0.5, Y(b) - Y(b + v)), fill: color, class: 'bar', 'data-series': sr.name || null }));
           base.set(t, b + v);
         }
       });
@@ -103,7 +103,7 @@ export function timeChart(container, opts) {
     const sel = s('rect', { y: M.t, height: ih, class: 'selection', visibility: 'hidden' });
     svg.appendChild(sel);
     for (const m of opts.markers || []) {
-      const c = s('circle', { cx: X(m.t), cy: Y(m.v), r: 4.5, class: 'marker', fill: m.color || 'var(--text)', tabindex: 0, role: 'button', 'aria-label': m.title || 'marker' });
+      const c = s('circle', { cx: X(m.t), cy: Y(m.v), r: 4.5, class: 'marker', fill: m.color || 'var(--text)', style: m.stroke ? `stroke: ${m.stroke}; stroke-width: 2` : null, tabindex: 0, role: 'button', 'aria-label': m.title || 'marker' });
       c.addEventListener('mouseenter', (e) => showTip(e, m.tip || [m.title]));
       c.addEventListener('mouseleave', hideTip);
       c.addEventListener('click', (e) => { e.stopPropagation(); hideTip(); m.onClick?.(); });

@@ -25,6 +25,14 @@ function applyProps(el, props) {
 }
 
 // h builds an HTML element: h('a', {href: '#/x', class: 'link'}, 'text', child, [more]).
+// breakable returns text as nodes with a line-break opportunity (<wbr>) after each '.', '_', '/' and '-', so
+// that long keys and metric names wrap between their words rather than inside them; copied text is unchanged.
+export function breakable(text) {
+  const out = [];
+  for (const part of String(text).split(/(?<=[._/-])/)) { if (out.length) out.push(document.createElement('wbr')); out.push(part); }
+  return out;
+}
+
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
   applyProps(el, props);

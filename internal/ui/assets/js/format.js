@@ -50,6 +50,12 @@ export function fmtNum(v, digits = 3) {
   return String(Number(v.toPrecision(digits)));
 }
 
+// rateAxis returns a formatter for the ticks of a rate axis whose largest value is max: one unit for the whole
+// axis (per minute when max is below one a second), so that 0 does not read "0/s" under "36/min".
+export function rateAxis(max) {
+  return max < 1 ? (v) => fmtNum(v * 60) + '/min' : (v) => fmtNum(v) + '/s';
+}
+
 // fmtRate shows a per-second rate, per minute when it is below one a second.
 export function fmtRate(perSec) {
   if (perSec === null || perSec === undefined || Number.isNaN(perSec)) return '–';

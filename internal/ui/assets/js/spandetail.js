@@ -1,6 +1,6 @@
 // Span details: span, resource and scope attributes, events (exceptions with stack traces), links, status,
 // and the span's logs. All values are set as text.
-import { h, copyButton, replace, spinner, errorBox, empty } from './dom.js';
+import { h, copyButton, replace, spinner, errorBox, empty, breakable } from './dom.js';
 import { fmtDuration, fmtDateTime, serviceColor } from './format.js';
 import { href } from './router.js';
 import * as api from './api.js';
@@ -17,7 +17,7 @@ export function valueNode(v) {
 export function kvList(pairs, emptyText = 'none') {
   if (!pairs || !pairs.length) return h('div', { class: 'faint' }, emptyText);
   const dl = h('dl', { class: 'kv' });
-  for (const [k, v] of [...pairs].sort((a, b) => String(a[0]).localeCompare(String(b[0])))) dl.append(h('dt', { title: k }, k), valueNode(v));
+  for (const [k, v] of [...pairs].sort((a, b) => String(a[0]).localeCompare(String(b[0])))) dl.append(h('dt', { title: k }, breakable(k)), valueNode(v));
   return dl;
 }
 

@@ -39,35 +39,65 @@ export function render(root, _arg, params) {
     replace(out, h('div', { class: 'panel' }, empty('Pick two traces to compare.', 'Select two results in trace search and press "Compare 2 selected", or paste two trace IDs.')));
     return;
   }
-  replace(out, spinner('Loading both traces…'));
-  Promise.all([api.getTrace(params.a), api.getTrace(params.b)]).then(([sa, sb]) => {
-    if (!sa.length || !sb.length) { replace(out, errorBox(`trace ${!sa.length ? params.a : params.b} not found`)); return; }
-    const ma = buildTrace(sa), mb = buildTrace(sb);
-    const rows = diff(ma, mb);
-    const onlyA = rows.filter((r) => !r.b).length, onlyB = rows.filter((r) => !r.a).length;
-    const da = ma.end - ma.start, db = mb.end - mb.start;
-    const summary = h('div', { class: 'grid-2', style: { marginBottom: '14px' } },
-      [[params.a, ma, da, 'A'], [params.b, mb, db, 'B']].map(([id, m, d, label]) => h('div', { class: 'panel panel-body' },
-        h('div', { class: 'muted' }, label),
-        h('div', null, h('b', { style: { color: serviceColor(m.roots[0]?.span.service || '') } }, m.roots[0]?.span.service || ''), ' ', m.roots[0]?.span.name || ''),
-        h('div', { class: 'trace-stats' }, h('span', null, 'Duration ', h('b', null, fmtDuration(d))), h('span', null, 'Spans ', h('b', null, String(m.nodes.length))), h('span', null, 'Errors ', h('b', null, String(m.errors))),
-          h('a', { href: href('trace', id), class: 'mono' }, id.slice(0, 16) + '…')))));
-    const change = db - da;
-    const tree = h('div', { class: 'panel cmp-tree' },
-      h('div', { class: 'panel-head' }, h('h2', { style: { margin: 0 } }, `Span paths: ${rows.length}`),
-        h('span', { class: 'muted' }, `B is ${fmtDuration(Math.abs(change))} ${change >= 0 ? 'slower' : 'faster'} (${da ? (change >= 0 ? '+' : '') + Math.round((change / da) * 100) + '%' : '–'})`),
-        h('div', { class: 'cmp-legend', style: { marginLeft: 'auto' } }, h('span', null, h('i', { style: { background: 'var(--error-soft)' } }), `only in A (${onlyA})`), h('span', null, h('i', { style: { background: 'rgba(16,185,129,.25)' } }), `only in B (${onlyB})`))),
-      h('div', { class: 'cmp-row', style: { fontWeight: 600, color: 'var(--muted)', fontSize: '11.5px' } }, h('span', null, 'SERVICE: OPERATION'), h('span', { class: 'num' }, 'A'), h('span', { class: 'num' }, 'B'), h('span', { class: 'num' }, 'CHANGE')),
-      rows.map((r) => {
-        const g = r.a || r.b;
-        const d = r.a && r.b ? r.b.dur - r.a.dur : null;
-        const cell = (x) => (x ? `${fmtDuration(x.dur)}${x.count > 1 ? ` ×${x.count}` : ''}${x.errors ? ' ⚠' : ''}` : '—');
-        return h('div', { class: ['cmp-row', !r.b && 'only-a', !r.a && 'only-b'], 'data-path': r.key },
-          h('span', { style: { paddingLeft: Math.min(g.depth, 20) * 14 + 'px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }, title: r.key },
-            h('span', { style: { color: serviceColor(g.service), fontWeight: 600 } }, g.service), ' ', g.name),
-          h('span', { class: 'num mono' }, cell(r.a)), h('span', { class: 'num mono' }, cell(r.b)),
-          h('span', { class: ['num mono delta', d > 0 && 'up', d < 0 && 'down'] }, d === null ? (r.a ? 'removed' : 'added') : (d >= 0 ? '+' : '−') + fmtDuration(Math.abs(d))));
-      }));
-    replace(out, summary, tree);
+  replace(out, spinner('Comparing the traces…'));
+  load(params.a, params.b).then((c) => {
+    if (c.missing) { replace(out, errorBox(`trace ${c.missing} not found`)); return; }
+    replace(out, paint(params, c));
   }).catch((e) => replace(out, errorBox(e)));
+}
+
+// load compares on the server when it can (its durations are corrected for clock skew and it never sends the
+// spans), else loads both traces and compares them here. Either way the result is
+// {source, cards: [{service, name, dur, spans, errors}] x2, rows: [{key, depth, service, name, a, b}], onlyA, onlyB}
+// with a and b {count, dur, errors, self?} in ms, or null when the path is not in that trace.
+async function load(idA, idB) {
+  const server = await api.compareTraces(idA, idB);
+  if (server) {
+    const [sa, sb] = await Promise.all([api.traceSummary(idA), api.traceSummary(idB)]);
+    const card = (sm, dur) => ({ service: sm.rootService, name: sm.rootName, dur, spans: sm.spanCount, errors: sm.errorCount });
+    const rows = server.rows.map((r) => {
+      const last = r.path[r.path.length - 1] || '';
+      const at = last.indexOf(': ');
+      return { key: r.path.join(' › '), depth: r.path.length - 1, service: at < 0 ? '' : last.slice(0, at), name: at < 0 ? last : last.slice(at + 2), a: r.a, b: r.b };
+    });
+    return { source: 'server', cards: [card(sa, server.durA), card(sb, server.durB)], rows, onlyA: server.onlyA, onlyB: server.onlyB, truncated: server.truncated };
+  }
+  const [sa, sb] = await Promise.all([api.getTrace(idA), api.getTrace(idB)]);
+  if (!sa.length || !sb.length) return { missing: !sa.length ? idA : idB };
+  const ma = buildTrace(sa), mb = buildTrace(sb);
+  const card = (m) => ({ service: m.roots[0]?.span.service || '', name: m.roots[0]?.span.name || '', dur: m.end - m.start, spans: m.nodes.length, errors: m.errors });
+  const rows = diff(ma, mb).map((r) => {
+    const g = r.a || r.b;
+    const st = (x) => (x ? { count: x.count, dur: x.dur, errors: x.errors } : null);
+    return { key: r.key, depth: g.depth, service: g.service, name: g.name, a: st(r.a), b: st(r.b) };
+  });
+  return { source: 'browser', cards: [card(ma), card(mb)], rows, onlyA: rows.filter((r) => !r.b).length, onlyB: rows.filter((r) => !r.a).length };
+}
+
+function paint(params, c) {
+  const [ca, cb] = c.cards;
+  const summary = h('div', { class: 'grid-2', style: { marginBottom: '14px' } },
+    [[params.a, ca, 'A (baseline)'], [params.b, cb, 'B']].map(([id, k, label]) => h('div', { class: 'panel panel-body cmp-card' },
+      h('div', { class: 'muted' }, label),
+      h('div', null, h('b', { style: { color: serviceColor(k.service) } }, k.service), ' ', k.name),
+      h('div', { class: 'trace-stats' }, h('span', null, 'Duration ', h('b', null, fmtDuration(k.dur))), h('span', null, 'Spans ', h('b', null, String(k.spans))), h('span', null, 'Errors ', h('b', null, String(k.errors))),
+        h('a', { href: href('trace', id), class: 'mono', title: id }, id.slice(0, 16) + '…')))));
+  const da = ca.dur, change = cb.dur - da;
+  const selfTip = (x) => (x && x.self !== undefined ? `, self ${fmtDuration(x.self)}` : '');
+  const tree = h('div', { class: 'panel cmp-tree', 'data-source': c.source },
+    h('div', { class: 'panel-head' }, h('h2', { style: { margin: 0 } }, `Span paths: ${c.rows.length}`),
+      h('span', { class: 'muted' }, `B is ${fmtDuration(Math.abs(change))} ${change >= 0 ? 'slower' : 'faster'} (${da ? (change >= 0 ? '+' : '') + Math.round((change / da) * 100) + '%' : '–'})`),
+      c.truncated ? h('span', { class: 'badge' }, 'partial: a trace is larger than the server compares') : null,
+      h('div', { class: 'cmp-legend', style: { marginLeft: 'auto' } }, h('span', { class: 'cmp-only-a' }, h('i', { style: { background: 'var(--error-soft)' } }), `only in A (${c.onlyA})`), h('span', { class: 'cmp-only-b' }, h('i', { style: { background: 'rgba(16,185,129,.25)' } }), `only in B (${c.onlyB})`))),
+    h('div', { class: 'cmp-row', style: { fontWeight: 600, color: 'var(--muted)', fontSize: '11.5px' } }, h('span', null, 'SERVICE: OPERATION'), h('span', { class: 'num' }, 'A'), h('span', { class: 'num' }, 'B'), h('span', { class: 'num' }, 'CHANGE')),
+    c.rows.map((r) => {
+      const d = r.a && r.b ? r.b.dur - r.a.dur : null;
+      const cell = (x) => (x ? `${fmtDuration(x.dur)}${x.count > 1 ? ` ×${x.count}` : ''}${x.errors ? ' ⚠' : ''}` : '—');
+      return h('div', { class: ['cmp-row', !r.b && 'only-a', !r.a && 'only-b'], 'data-path': r.key, title: `${r.key}${r.a ? `\nA: ${r.a.count} span(s), ${fmtDuration(r.a.dur)}${selfTip(r.a)}` : ''}${r.b ? `\nB: ${r.b.count} span(s), ${fmtDuration(r.b.dur)}${selfTip(r.b)}` : ''}` },
+        h('span', { style: { paddingLeft: Math.min(r.depth, 20) * 14 + 'px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' } },
+          h('span', { style: { color: serviceColor(r.service), fontWeight: 600 } }, r.service), ' ', r.name),
+        h('span', { class: 'num mono' }, cell(r.a)), h('span', { class: 'num mono' }, cell(r.b)),
+        h('span', { class: ['num mono delta', d > 0 && 'up', d < 0 && 'down'] }, d === null ? (r.a ? 'removed' : 'added') : (d >= 0 ? '+' : '−') + fmtDuration(Math.abs(d))));
+    }));
+  return [summary, tree];
 }

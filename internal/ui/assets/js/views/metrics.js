@@ -1,6 +1,6 @@
 // Metrics explorer: PromQL with metric and label autocomplete; a line chart for range queries, a table for
 // instant queries, a heatmap for histogram buckets, and exemplar dots that open their traces.
-import { h, replace, spinner, errorBox, empty, clear } from '../dom.js';
+import { h, replace, spinner, errorBox, empty, clear, breakable } from '../dom.js';
 import * as api from '../api.js';
 import { update, go } from '../router.js';
 import { fmtNum, fmtDateTime, SERIES_COLORS } from '../format.js';
@@ -100,7 +100,7 @@ export function render(root, _arg, params) {
     const paint = () => {
       const f = filterInp.value.toLowerCase();
       replace(names, list.filter((n) => n.toLowerCase().includes(f)).slice(0, 300).map((n) => h('div', { class: 'facet', title: meta[n]?.[0]?.help || n, onclick: () => { q.value = n; p.q = n; commit(); } },
-        h('span', { class: 'mono metric-name' }, n), h('span', { class: 'n' }, (meta[n] || meta[n.replace(/_(bucket|count|sum|total)$/, '')])?.[0]?.type || ''))));
+        h('span', { class: 'mono metric-name', title: n }, breakable(n)), h('span', { class: 'n' }, (meta[n] || meta[n.replace(/_(bucket|count|sum|total)$/, '')])?.[0]?.type || ''))));
       if (!list.length) replace(names, empty('No metrics yet.'));
     };
     filterInp.addEventListener('input', paint);
@@ -145,13 +145,13 @@ export function render(root, _arg, params) {
         for (const es of ex?.data || []) for (const e of es.exemplars || []) {
           const tid = e.labels?.trace_id || e.labels?.traceID || e.labels?.traceId;
           if (!tid) continue;
-          markers.push({ t: Number(e.timestamp) * 1000, v: Number(e.value), color: 'var(--text)', title: `exemplar trace ${tid}`, tip: ['Exemplar', ['value', fmtNum(Number(e.value))], ['trace', tid], ['time', fmtDateTime(Number(e.timestamp) * 1000)], 'click to open the trace'], onClick: () => go('trace', tid, e.labels.span_id ? { span: e.labels.span_id } : null) });
+          markers.push({ t: Number(e.timestamp) * 1000, v: Number(e.value), color: 'var(--panel)', stroke: 'var(--accent)', title: `exemplar trace ${tid}`, tip: ['Exemplar', ['value', fmtNum(Number(e.value))], ['trace', tid], ['time', fmtDateTime(Number(e.timestamp) * 1000)], 'click to open the trace'], onClick: () => go('trace', tid, e.labels.span_id ? { span: e.labels.span_id } : null) });
         }
         const c = timeChart(panel, { start, end, height: 320, series: series.filter((sr) => !hidden.has(sr.name)), markers, label: 'Query result',
           onSelect: (a, b) => { p = { ...p, range: '', from: String(Math.floor(a)), to: String(Math.ceil(b)) }; commit(); } });
         stops.push(c.stop);
         panel.appendChild(legend(series.map((sr) => ({ ...sr, hidden: hidden.has(sr.name) })), (sr) => { if (hidden.has(sr.name)) hidden.delete(sr.name); else hidden.add(sr.name); p.hide = [...hidden].join('|'); commit(); }));
-        if (markers.length) panel.appendChild(h('div', { class: 'muted', style: { marginTop: '6px' } }, `${markers.length} exemplar${markers.length === 1 ? '' : 's'} (dots): click one to open its trace`));
+        if (markers.length) panel.appendChild(h('div', { class: 'muted', style: { marginTop: '6px' } }, `${markers.length} exemplar${markers.length === 1 ? '' : 's'} (rings): click one to open its trace`));
       }
       replace(out, panel);
     } catch (e) {

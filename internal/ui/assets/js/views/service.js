@@ -3,7 +3,7 @@
 import { h, replace, spinner, errorBox, empty } from '../dom.js';
 import * as api from '../api.js';
 import { update, go, href } from '../router.js';
-import { fmtDuration, fmtNum, fmtPct, fmtAgo, fmtRate, serviceColor } from '../format.js';
+import { fmtDuration, fmtNum, fmtPct, fmtAgo, fmtRate, rateAxis, serviceColor } from '../format.js';
 import { picker, resolve, stepFor } from '../timerange.js';
 import { timeChart, legend, sparkline } from '../charts.js';
 
@@ -49,7 +49,7 @@ export function render(root, service, params) {
     };
     if (!pts.length) replace(charts, h('div', { class: 'panel', style: { gridColumn: '1 / -1' } }, empty('No spans from this service in the time range.')));
     else replace(charts,
-      card('Requests', tot ? `${fmtNum(tot.count)} · ${fmtRate(tot.rate)}` : `${fmtRate(mean(pts.map((x) => x.rate)))} avg`, { series: [{ name: 'requests', points: pts.map((x) => [x.t, x.rate]), color: '#3b82f6' }], yFmt: fmtRate, label: 'Request rate' }),
+      card('Requests', tot ? `${fmtNum(tot.count)} · ${fmtRate(tot.rate)}` : `${fmtRate(mean(pts.map((x) => x.rate)))} avg`, { series: [{ name: 'requests', points: pts.map((x) => [x.t, x.rate]), color: '#3b82f6' }], yFmt: rateAxis(Math.max(0, ...pts.map((x) => x.rate || 0))), label: 'Request rate' }),
       card('Errors', tot ? `${fmtNum(tot.errors)} · ${fmtPct(tot.errorRate)}` : `${fmtPct(mean(pts.map((x) => x.errorRate)))} avg`, { series: [{ name: 'error rate', points: pts.map((x) => [x.t, x.count ? x.errorRate : NaN]), color: '#ef4444' }], yFmt: fmtPct, label: 'Error rate' }),
       card('Duration', tot ? `p50 ${fmtDuration(tot.p50)} · p95 ${fmtDuration(tot.p95)} · p99 ${fmtDuration(tot.p99)}` : `p95 ${fmtDuration(mean(pts.map((x) => x.p95)))}`, { series: [
         { name: 'p50', points: pts.map((x) => [x.t, x.p50 ?? NaN]), color: '#10b981' },

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+func TestAttrColsRoundTrip(t *testing.T) {
+	var rows []pcommon.Map
+	for i := range 4 {
+		m := pcommon.NewMap()
+		m.PutBool("b", true)
+		m.PutStr("s", "v")
+		if i%2 == 0 {
+			m.PutInt("i", int64(i))
+		}
+		m.PutDouble("d", 1.5)
+		m.PutEmptySlice("arr").AppendEmpty().SetStr("x")
+		m.PutStr("last", "z")
+		rows = append(rows, m)
+	}
+	var c attrCols
+	c.reset()
+	var stripped []pcommon.Map
+	for _, m := range rows {
+		cp := pcommon.NewMap()
+		m.CopyTo(cp)
+		c.extract(cp)
+		stripped = append(stripped, cp)
+		if cp.Len() != 3 {
+			t.Fatalf("%d attributes left in the row, want the bool, double and array", cp.Len())
+		}
+	}
+	d, err := decodeAttrCols(c.encode(nil), len(rows), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range stripped {
+		d.restore(i, m)
+		var got, want []string
+		for k, v := range m.All() {
+			got = append(got, k+"="+v.AsString())
+		}
+		for k, v := range rows[i].All() {
+			want = append(want, k+"="+v.AsString())
+		}
+		if len(got) != len(want) {
+			t.Fatalf("row %d: %v, want %v", i, got, want)
+		}
+		for j := range got {
+			if got[j] != want[j] {
+				t.Fatalf("row %d: %v, want %v (order included)", i, got, want)
+			}
+		}
+	}
+	raw := c.encode(nil)
+	if eq, err := attrStrEq(raw, 4, "s", "v"); err != nil || len(eq) != 4 || !eq[3] {
+		t.Fatalf("attrStrEq(s=v) = %v, %v", eq, err)
+	}
+	if eq, _ := attrStrEq(raw, 4, "last", "v"); eq[0] {
+		t.Fatal("attrStrEq(last=v) matched")
+	}
+	if eq, _ := attrStrEq(raw, 4, "nope", "v"); eq != nil {
+		t.Fatal("attrStrEq of an absent key is not nil")
+	}
+	sel := []bool{false, true, false, true}
+	ds, err := decodeAttrCols(raw, 4, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := pcommon.NewMap()
+	ds.restore(0, m)
+	if m.Len() != 0 {
+		t.Fatal("an unselected row was restored")
+	}
+}
+
+// FuzzAttrCols decodes arbitrary attribute columns: errors are fine, panics are not.
+func FuzzAttrCols(f *testing.F) {
+	var c attrCols
+	c.reset()
+	m := pcommon.NewMap()
+	m.PutStr("k", "v")
+	m.PutInt("n", -3)
+	c.extract(m)
+	f.Add(c.encode(nil), 1)
+	f.Fuzz(func(t *testing.T, raw []byte, rows int) {
+		if rows < 0 || rows > 10000 {
+			return
+		}
+		d, err := decodeAttrCols(raw, rows, nil)
+		if err != nil {
+			return
+		}
+		for r := range rows {
+			d.restore(r, pcommon.NewMap())
+		}
+		attrStrEq(raw, rows, "k", "v")
+	})
+}

@@ -1,0 +1,493 @@
+package engine
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
+	"github.com/otlpd/otlpd/internal/storage/engine/wal"
+)
+
+// maxTokenValue bounds the attribute values that go into token filters; longer ones are found by scanning.
+const maxTokenValue = 256
+
+func dayOf(ts int64) string { return time.Unix(0, ts).UTC().Format("2006-01-02") }
+
+// flush writes the head to parts. It freezes the active head (rotating the WAL so the frozen head is exactly
+// the closed segments), writes its parts, records the covered segment in the "flushed" file and deletes those
+// segments. A frozen head whose flush failed is retried first.
+func (e *Engine) flush() error {
+	e.flushMu.Lock()
+	defer e.flushMu.Unlock()
+	e.mu.RLock()
+	h := e.frozen
+	e.mu.RUnlock()
+	if h == nil {
+		e.writeMu.Lock()
+		e.mu.RLock()
+		empty := e.active.items() == 0
+		e.mu.RUnlock()
+		if empty {
+			e.writeMu.Unlock()
+			return nil
+		}
+		seq, err := e.wal.Rotate()
+		if err != nil {
+			e.writeMu.Unlock()
+			return fmt.Errorf("flush: %w", err)
+		}
+		e.mu.Lock()
+		h = e.active
+		h.walSeq = seq
+		e.frozen = h
+		e.active = newHead(e.opts.Now())
+		e.headWait.Broadcast()
+		e.mu.Unlock()
+		e.writeMu.Unlock()
+	}
+	handles, keys, err := e.writeHead(h)
+	if err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(e.dir, "flushed"), fmt.Appendf(nil, "%d\n", h.walSeq)); err != nil {
+		for _, p := range handles {
+			p.release()
+			os.Remove(p.path)
+		}
+		return fmt.Errorf("flush: %w", err)
+	}
+	e.cat.addAttrKeys(keys)
+	e.mu.Lock()
+	for _, p := range handles {
+		e.parts = append(e.parts, p)
+		e.cat.addPart(p)
+	}
+	sortParts(e.parts)
+	e.frozen = nil
+	e.mu.Unlock()
+	segs, _ := wal.Segments(e.walDir())
+	for _, s := range segs {
+		if s <= h.walSeq {
+			if err := os.Remove(wal.SegmentPath(e.walDir(), s)); err != nil {
+				e.log.Warn("engine: cannot remove flushed wal segment", "segment", s, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+func sortParts(ps []*partHandle) {
+	slices.SortFunc(ps, func(a, b *partHandle) int { return cmp.Compare(a.meta.ID, b.meta.ID) })
+}
+
+// flushGroup is the context of rows being written: a resource and a scope.
+type flushGroup struct {
+	res         pcommon.Resource
+	resSchema   string
+	scope       pcommon.InstrumentationScope
+	scopeSchema string
+}
+
+type spanItem struct {
+	ts   int64
+	grp  int32
+	span ptrace.Span
+}
+
+type logItem struct {
+	ts  int64
+	grp int32
+	rec plog.LogRecord
+}
+
+// writeHead writes the parts of a frozen head: spans and logs in one part per day, metrics in one part.
+func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) {
+	spans, logs, metrics := h.snapshot()
+	keys := map[string]struct{}{}
+	var groups []flushGroup
+	var written []*partHandle
+	fail := func(err error) ([]*partHandle, map[string]struct{}, error) {
+		for _, p := range written {
+			p.release()
+			os.Remove(p.path)
+		}
+		return nil, nil, err
+	}
+
+	spanDays := map[string][]spanItem{}
+	for _, b := range spans {
+		rss := b.td.ResourceSpans()
+		for i := range rss.Len() {
+			rs := rss.At(i)
+			sss := rs.ScopeSpans()
+			for j := range sss.Len() {
+				ss := sss.At(j)
+				g := int32(len(groups))
+				groups = append(groups, flushGroup{rs.Resource(), rs.SchemaUrl(), ss.Scope(), ss.SchemaUrl()})
+				sl := ss.Spans()
+				for k := range sl.Len() {
+					sp := sl.At(k)
+					ts := int64(sp.StartTimestamp())
+					d := dayOf(ts)
+					spanDays[d] = append(spanDays[d], spanItem{ts: ts, grp: g, span: sp})
+				}
+			}
+		}
+	}
+	for _, day := range sortedKeys(spanDays) {
+		items := spanDays[day]
+		slices.SortStableFunc(items, func(a, b spanItem) int { return cmp.Compare(a.ts, b.ts) })
+		p, err := e.writeSpanPart(day, h.walSeq, nil, groups, sliceIter(items), keys)
+		if err != nil {
+			return fail(err)
+		}
+		written = append(written, p)
+	}
+
+	logDays := map[string][]logItem{}
+	for _, b := range logs {
+		rls := b.ld.ResourceLogs()
+		for i := range rls.Len() {
+			rl := rls.At(i)
+			sls := rl.ScopeLogs()
+			for j := range sls.Len() {
+				sl := sls.At(j)
+				g := int32(len(groups))
+				groups = append(groups, flushGroup{rl.Resource(), rl.SchemaUrl(), sl.Scope(), sl.SchemaUrl()})
+				recs := sl.LogRecords()
+				for k := range recs.Len() {
+					rec := recs.At(k)
+					ts := logTS(rec)
+					d := dayOf(ts)
+					logDays[d] = append(logDays[d], logItem{ts: ts, grp: g, rec: rec})
+				}
+			}
+		}
+	}
+	for _, day := range sortedKeys(logDays) {
+		items := logDays[day]
+		slices.SortStableFunc(items, func(a, b logItem) int { return cmp.Compare(a.ts, b.ts) })
+		p, err := e.writeLogPart(day, h.walSeq, nil, groups, sliceIter(items), keys)
+		if err != nil {
+			return fail(err)
+		}
+		written = append(written, p)
+	}
+
+	if len(metrics) > 0 {
+		p, err := e.writeMetricPart(h.walSeq, nil, metrics)
+		if err != nil {
+			return fail(err)
+		}
+		written = append(written, p)
+	}
+	return written, keys, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// partBuilder collects the dictionaries of one part being written.
+type partBuilder struct {
+	meta    part.Meta
+	setOf   map[int32]uint32  // flush group -> set index
+	setKey  map[string]uint32 // encoded set -> set index
+	nameOf  map[string]uint32
+	ops     map[part.Op]struct{}
+	keys    map[string]struct{}
+	tokens  map[uint64]struct{}
+	traceID map[storage.TraceID]struct{}
+}
+
+func newPartBuilder(meta part.Meta, keys map[string]struct{}) *partBuilder {
+	return &partBuilder{meta: meta, setOf: map[int32]uint32{}, setKey: map[string]uint32{}, nameOf: map[string]uint32{},
+		ops: map[part.Op]struct{}{}, keys: keys, tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{}}
+}
+
+func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {
+	if s, ok := pb.setOf[g]; ok {
+		return s
+	}
+	fg := groups[g]
+	raw := encodeGroup(fg.res, fg.resSchema, fg.scope, fg.scopeSchema)
+	s, ok := pb.setKey[string(raw)]
+	if !ok {
+		s = uint32(len(pb.meta.Sets))
+		pb.meta.Sets = append(pb.meta.Sets, raw)
+		pb.setKey[string(raw)] = s
+		for k := range fg.res.Attributes().All() {
+			pb.keys[k] = struct{}{}
+		}
+		for k := range fg.scope.Attributes().All() {
+			pb.keys[k] = struct{}{}
+		}
+	}
+	pb.setOf[g] = s
+	return s
+}
+
+func (pb *partBuilder) name(n string) uint32 {
+	if i, ok := pb.nameOf[n]; ok {
+		return i
+	}
+	i := uint32(len(pb.meta.Names))
+	pb.meta.Names = append(pb.meta.Names, n)
+	pb.nameOf[n] = i
+	return i
+}
+
+func (pb *partBuilder) attrTokens(attrs pcommon.Map) {
+	for k, v := range attrs.All() {
+		pb.keys[k] = struct{}{}
+		if s := v.AsString(); len(s) <= maxTokenValue {
+			pb.tokens[part.HashToken(part.TokenAttr, k, '=', s)] = struct{}{}
+		}
+	}
+}
+
+func (pb *partBuilder) blooms() (part.Bloom, part.Bloom) {
+	tb := part.NewBloom(len(pb.traceID))
+	for id := range pb.traceID {
+		tb.Add(part.HashBytes(id[:]))
+	}
+	kb := part.NewBloom(len(pb.tokens))
+	for h := range pb.tokens {
+		kb.Add(h)
+	}
+	clear(pb.traceID)
+	clear(pb.tokens)
+	return tb, kb
+}
+
+func (e *Engine) createPart(day string, meta part.Meta) (*part.Writer, string, error) {
+	dir := filepath.Join(e.partsDir(), day)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("create partition %s: %w", day, err)
+	}
+	path := filepath.Join(dir, partName(meta.ID, meta.Kind))
+	w, err := part.Create(path, meta)
+	if err == nil && len(meta.Sources) > 0 {
+		w.Level = part.LevelBest // a merge, in the background
+	}
+	return w, path, err
+}
+
+// finishPart writes the footer and opens the part for reading.
+func finishPart(w *part.Writer, path string) (*partHandle, error) {
+	if _, err := w.Finish(); err != nil {
+		return nil, err
+	}
+	return openPart(path)
+}
+
+// writeSpanPart writes the spans next yields (sorted by time) as one part. groups holds the context of
+// every item.
+func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (spanItem, bool), keys map[string]struct{}) (*partHandle, error) {
+	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq, Sources: sources}, keys)
+	rows := make([]part.Row, 0, e.opts.BlockRows)
+	w, path, err := e.createPart(day, pb.meta)
+	if err != nil {
+		return nil, err
+	}
+	services := map[int32]string{}
+	var ac attrCols
+	var attrBuf []byte
+	for done := false; !done; {
+		ac.reset()
+		td := ptrace.NewTraces()
+		out := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+		out.EnsureCapacity(e.opts.BlockRows)
+		rows = rows[:0]
+		for len(rows) < e.opts.BlockRows {
+			it, ok := next()
+			if !ok {
+				done = true
+				break
+			}
+			sp := it.span
+			id := storage.TraceID(sp.TraceID())
+			svc, ok := services[it.grp]
+			if !ok {
+				svc = serviceOf(groups[it.grp].res)
+				services[it.grp] = svc
+			}
+			pb.ops[part.Op{Service: svc, Name: sp.Name(), Kind: uint8(sp.Kind())}] = struct{}{}
+			rows = append(rows, part.Row{
+				TS: it.ts, Aux: int64(sp.EndTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups),
+				Name: pb.name(sp.Name()), Code: uint32(sp.Kind()) | uint32(sp.Status().Code())<<4,
+			})
+			pb.traceID[id] = struct{}{}
+			pb.attrTokens(sp.Attributes())
+			dst := out.AppendEmpty()
+			sp.CopyTo(dst)
+			// These fields live in their own columns.
+			dst.SetTraceID(pcommon.NewTraceIDEmpty())
+			dst.SetStartTimestamp(0)
+			dst.SetEndTimestamp(0)
+			dst.SetName("")
+			dst.SetKind(ptrace.SpanKindUnspecified)
+			dst.Status().SetCode(ptrace.StatusCodeUnset)
+			ac.extract(dst.Attributes())
+		}
+		if len(rows) == 0 {
+			break
+		}
+		blob, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+		if err != nil {
+			w.Abort()
+			return nil, fmt.Errorf("encode span block: %w", err)
+		}
+		tb, kb := pb.blooms()
+		attrBuf = ac.encode(attrBuf[:0])
+		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
+			w.Abort()
+			return nil, err
+		}
+	}
+	w.SetDicts(pb.meta.Sets, pb.meta.Names, opsList(pb.ops), keyList(pb.keys))
+	return finishPart(w, path)
+}
+
+// writeLogPart writes the records next yields (sorted by time) as one part.
+func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (logItem, bool), keys map[string]struct{}) (*partHandle, error) {
+	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindLogs, WALSeq: walSeq, Sources: sources}, keys)
+	w, path, err := e.createPart(day, pb.meta)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]part.Row, 0, e.opts.BlockRows)
+	var ac attrCols
+	var attrBuf []byte
+	for done := false; !done; {
+		ac.reset()
+		ld := plog.NewLogs()
+		out := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		out.EnsureCapacity(e.opts.BlockRows)
+		rows = rows[:0]
+		for len(rows) < e.opts.BlockRows {
+			it, ok := next()
+			if !ok {
+				done = true
+				break
+			}
+			rec := it.rec
+			id := storage.TraceID(rec.TraceID())
+			code := uint32(rec.SeverityNumber()) & 0xff
+			if rec.Timestamp() == 0 {
+				code |= 1 << 8
+			}
+			r := part.Row{TS: it.ts, Aux: int64(rec.ObservedTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups), Code: code}
+			body := rec.Body()
+			if body.Type() == pcommon.ValueTypeStr {
+				r.Body = []byte(body.Str())
+				part.Tokens(body.Str(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })
+			} else if body.Type() != pcommon.ValueTypeEmpty {
+				part.Tokens(body.AsString(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })
+			}
+			rows = append(rows, r)
+			if !id.IsEmpty() {
+				pb.traceID[id] = struct{}{}
+			}
+			pb.attrTokens(rec.Attributes())
+			dst := out.AppendEmpty()
+			rec.CopyTo(dst)
+			dst.SetTimestamp(0)
+			dst.SetObservedTimestamp(0)
+			dst.SetSeverityNumber(plog.SeverityNumberUnspecified)
+			dst.SetTraceID(pcommon.NewTraceIDEmpty())
+			if r.Body != nil {
+				pcommon.NewValueEmpty().CopyTo(dst.Body())
+			}
+			ac.extract(dst.Attributes())
+		}
+		if len(rows) == 0 {
+			break
+		}
+		blob, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+		if err != nil {
+			w.Abort()
+			return nil, fmt.Errorf("encode log block: %w", err)
+		}
+		tb, kb := pb.blooms()
+		attrBuf = ac.encode(attrBuf[:0])
+		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
+			w.Abort()
+			return nil, err
+		}
+	}
+	w.SetDicts(pb.meta.Sets, nil, nil, keyList(pb.keys))
+	return finishPart(w, path)
+}
+
+// writeMetricPart writes metric batches as one part of one row per batch.
+func (e *Engine) writeMetricPart(walSeq uint64, sources []uint64, batches []*metricBatch) (*partHandle, error) {
+	batches = slices.Clone(batches)
+	slices.SortStableFunc(batches, func(a, b *metricBatch) int { return cmp.Compare(a.minTS, b.minTS) })
+	meta := part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindMetrics, WALSeq: walSeq, Sources: sources}
+	names := map[string]struct{}{}
+	for _, b := range batches {
+		forEachPoint(b.md, func(m pmetric.Metric, _ int, _ int64) { names[m.Name()] = struct{}{} })
+	}
+	w, path, err := e.createPart(dayOf(batches[0].minTS), meta)
+	if err != nil {
+		return nil, err
+	}
+	for start := 0; start < len(batches); start += 256 {
+		var rows []part.Row
+		for _, b := range batches[start:min(len(batches), start+256)] {
+			raw, err := (&pmetric.ProtoMarshaler{}).MarshalMetrics(b.md)
+			if err != nil {
+				w.Abort()
+				return nil, fmt.Errorf("encode metrics: %w", err)
+			}
+			rows = append(rows, part.Row{TS: b.minTS, Aux: b.maxTS - b.minTS, Body: raw})
+		}
+		if err := w.AddBlock(rows, nil, nil, nil, nil); err != nil {
+			w.Abort()
+			return nil, err
+		}
+	}
+	w.SetDicts(nil, sortedKeys(names), nil, nil)
+	return finishPart(w, path)
+}
+
+func opsList(m map[part.Op]struct{}) []part.Op {
+	out := make([]part.Op, 0, len(m))
+	for o := range m {
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b part.Op) int {
+		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out
+}
+
+func keyList(m map[string]struct{}) []string { return sortedKeys(m) }
+
+func sliceIter[T any](items []T) func() (T, bool) {
+	i := 0
+	return func() (T, bool) {
+		if i >= len(items) {
+			var zero T
+			return zero, false
+		}
+		i++
+		return items[i-1], true
+	}
+}

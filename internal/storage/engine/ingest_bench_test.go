@@ -1,0 +1,170 @@
+package engine_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/server"
+	"github.com/otlpd/otlpd/internal/workload"
+)
+
+const ingestBatch = 512
+
+// startServer runs otlpd (engine storage, the given sync mode) on loopback until the benchmark ends.
+func startServer(b *testing.B, sync string) string {
+	b.Helper()
+	cfg := config.Default()
+	cfg.Storage = "engine"
+	cfg.DataDir = filepath.Join(b.TempDir(), "data")
+	cfg.Engine.Sync = sync
+	cfg.Retention.MaxAge = 0
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	srv, err := server.New(cfg, nil, server.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if srv.GRPCAddr() != nil {
+			break
+		}
+	}
+	return srv.GRPCAddr().String()
+}
+
+func maxRSSMiB() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+// BenchmarkIngest exports batches of 512 spans or log records of the reference workload (internal/workload) over OTLP/gRPC to a real otlpd server storing
+// into the engine with fsync before acknowledgement (sync=batch), from 16 concurrent clients, and, in the
+// same run, unmarshals the same payloads with pdata on all cores: the ratio of the two rates is the figure.
+func BenchmarkIngest(b *testing.B) {
+	gen := workload.New(1, workload.Options{})
+	var traces []ptrace.Traces
+	var logs []plog.Logs
+	for range 64 {
+		traces = append(traces, gen.NextTraces(ingestBatch))
+		logs = append(logs, gen.NextLogs(ingestBatch))
+	}
+	var spanReqs [][]byte
+	for _, td := range traces {
+		raw, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+		spanReqs = append(spanReqs, raw)
+	}
+	var logReqs [][]byte
+	for _, ld := range logs {
+		raw, _ := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+		logReqs = append(logReqs, raw)
+	}
+	perItem := func(b *testing.B, reqs [][]byte) {
+		n := 0
+		for _, r := range reqs {
+			n += len(r)
+		}
+		b.SetBytes(int64(n / len(reqs)))
+	}
+
+	b.Run("spans/unmarshal", func(b *testing.B) {
+		perItem(b, spanReqs)
+		var i atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req := ptraceotlp.NewExportRequest()
+				if err := req.UnmarshalProto(spanReqs[i.Add(1)%int64(len(spanReqs))]); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "spans/s")
+	})
+	b.Run("logs/unmarshal", func(b *testing.B) {
+		perItem(b, logReqs)
+		var i atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req := plogotlp.NewExportRequest()
+				if err := req.UnmarshalProto(logReqs[i.Add(1)%int64(len(logReqs))]); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "logs/s")
+	})
+	for _, sync := range []string{"batch", "none"} {
+		b.Run("spans/grpc/sync="+sync, func(b *testing.B) {
+			addr := startServer(b, sync)
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			client := ptraceotlp.NewGRPCClient(conn)
+			reqs := make([]ptraceotlp.ExportRequest, len(traces))
+			for i, td := range traces {
+				reqs[i] = ptraceotlp.NewExportRequestFromTraces(td)
+			}
+			perItem(b, spanReqs)
+			var i atomic.Int64
+			b.SetParallelism(8) // 8 x GOMAXPROCS concurrent exporters
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := client.Export(context.Background(), reqs[i.Add(1)%int64(len(reqs))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "spans/s")
+			b.ReportMetric(maxRSSMiB(), "peak-RSS-MiB")
+		})
+		b.Run("logs/grpc/sync="+sync, func(b *testing.B) {
+			addr := startServer(b, sync)
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			client := plogotlp.NewGRPCClient(conn)
+			reqs := make([]plogotlp.ExportRequest, len(logs))
+			for i, ld := range logs {
+				reqs[i] = plogotlp.NewExportRequestFromLogs(ld)
+			}
+			perItem(b, logReqs)
+			var i atomic.Int64
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := client.Export(context.Background(), reqs[i.Add(1)%int64(len(reqs))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "logs/s")
+			b.ReportMetric(maxRSSMiB(), "peak-RSS-MiB")
+		})
+	}
+}

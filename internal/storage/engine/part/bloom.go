@@ -1,0 +1,143 @@
+package part
+
+// Bloom is a Bloom filter over 64-bit hashes: bitsPerItem bits per item, bloomK probes by double hashing.
+// About 1% false positives when sized for the items added.
+type Bloom []uint64
+
+const (
+	bitsPerItem = 10
+	bloomK      = 7
+)
+
+// NewBloom returns a filter sized for n items.
+func NewBloom(n int) Bloom {
+	bits := max(64, n*bitsPerItem)
+	return make(Bloom, (bits+63)/64)
+}
+
+// Add sets the bits of h.
+func (b Bloom) Add(h uint64) {
+	if len(b) == 0 {
+		return
+	}
+	n := uint64(len(b)) * 64
+	h1, h2 := h, h>>33|h<<31|1
+	for i := uint64(0); i < bloomK; i++ {
+		bit := (h1 + i*h2) % n
+		b[bit/64] |= 1 << (bit % 64)
+	}
+}
+
+// Has reports whether h may have been added (false: certainly not). An empty filter answers true.
+func (b Bloom) Has(h uint64) bool {
+	if len(b) == 0 {
+		return true
+	}
+	n := uint64(len(b)) * 64
+	h1, h2 := h, h>>33|h<<31|1
+	for i := uint64(0); i < bloomK; i++ {
+		bit := (h1 + i*h2) % n
+		if b[bit/64]&(1<<(bit%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Hash is the hash used for bloom keys: 64-bit FNV-1a with a final avalanche mix. It is part of the on-disk
+// format: changing it changes the format version.
+func Hash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return mix(h)
+}
+
+// HashBytes is Hash of b.
+func HashBytes(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return mix(h)
+}
+
+func mix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// Tokens calls fn for each word of s: a maximal run of bytes that are ASCII letters, digits, '_' or any byte
+// of a multi-byte UTF-8 character.
+func Tokens(s string, fn func(tok string)) {
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isWordByte(s[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			fn(s[start:i])
+			start = -1
+		}
+	}
+}
+
+// WholeTokens calls fn for each word of needle that is a whole word in any text containing needle: every word
+// except a first word touching the start of needle and a last word touching its end.
+func WholeTokens(needle string, fn func(tok string)) {
+	start := -1
+	for i := 0; i <= len(needle); i++ {
+		if i < len(needle) && isWordByte(needle[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			if start > 0 && i < len(needle) {
+				fn(needle[start:i])
+			}
+			start = -1
+		}
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+// Token prefixes keep the kinds of token apart in one filter.
+const (
+	TokenAttr byte = 1 // key=value of an attribute
+	TokenWord byte = 2 // a word of a log body
+)
+
+// HashToken is Hash of prefix, a, and (when sep is not 0) sep and b, without building the string.
+func HashToken(prefix byte, a string, sep byte, b string) uint64 {
+	h := uint64(14695981039346656037)
+	h ^= uint64(prefix)
+	h *= 1099511628211
+	for i := 0; i < len(a); i++ {
+		h ^= uint64(a[i])
+		h *= 1099511628211
+	}
+	if sep != 0 {
+		h ^= uint64(sep)
+		h *= 1099511628211
+		for i := 0; i < len(b); i++ {
+			h ^= uint64(b[i])
+			h *= 1099511628211
+		}
+	}
+	return mix(h)
+}

@@ -1,0 +1,474 @@
+package part
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Version is the part format version. A part of another version is refused by Open.
+const Version = 1
+
+const (
+	headMagic  = "OTLPDPRT"
+	tailMagic  = "OTLPDEND"
+	headerSize = 16
+	tailSize   = 16 // footer length uint32 | footer CRC-32C uint32 | tailMagic
+	// MaxFooterBytes bounds a footer; a larger length field is corruption.
+	MaxFooterBytes = 1 << 30
+	// MaxColumnBytes bounds one decompressed column block.
+	MaxColumnBytes = 256 << 20
+	// MaxBlockRows bounds the rows of one block.
+	MaxBlockRows = 1 << 20
+)
+
+// Kind says what a part holds.
+type Kind uint8
+
+const (
+	KindSpans Kind = 1
+	KindLogs  Kind = 2
+	// KindMetrics parts hold one row per written batch of metric points: TS is the batch's oldest point, Aux
+	// its newest minus its oldest, Body the batch as OTLP protobuf, Names the metric names.
+	KindMetrics Kind = 3
+)
+
+// Column numbers within a block.
+const (
+	ColTS    = iota // sorted timestamps, delta-encoded uvarints from the block's MinTS
+	ColAux          // zigzag varints: span duration, or a log's observed time minus TS
+	ColTID          // 16-byte trace IDs
+	ColSet          // uvarint index into Meta.Sets
+	ColName         // uvarint index into Meta.Names (span name; unused for logs)
+	ColCode         // uvarint: span kind | status code << 4, or log severity number
+	ColBody         // per row uvarint(len+1) then bytes, or 0 for "no string body" (logs)
+	ColBlob         // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
+	ColAttrs        // the rows' string and int attributes, column by column, opaque to this package
+	NumCols
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt is wrapped by every error about bytes that do not decode.
+var ErrCorrupt = errors.New("corrupt part")
+
+// Op is an operation in a part's catalog.
+type Op struct {
+	Service, Name string
+	Kind          uint8
+}
+
+// ColRef locates one compressed column block in the file.
+type ColRef struct{ Off, Len uint64 }
+
+// BlockMeta describes one block: its rows' time range, where its columns are and its bloom filters.
+type BlockMeta struct {
+	Rows         int
+	MinTS, MaxTS int64
+	Cols         [NumCols]ColRef
+	TraceBloom   Bloom // trace IDs of the rows
+	TokenBloom   Bloom // attribute key=value pairs and body words
+}
+
+// Meta is a part's footer.
+type Meta struct {
+	ID           uint64
+	Kind         Kind
+	WALSeq       uint64   // the newest WAL segment whose records this part holds
+	Sources      []uint64 // IDs of the parts a merge replaced with this one
+	Rows         int
+	MinTS, MaxTS int64
+	Sets         [][]byte // resource and scope attribute sets, opaque (OTLP protobuf), stored once per part
+	Names        []string // span-name dictionary
+	Ops          []Op
+	AttrKeys     []string
+	Blocks       []BlockMeta
+}
+
+// Row is one row handed to a Writer. Body nil means "no string body".
+type Row struct {
+	TS, Aux int64
+	TraceID [16]byte
+	Set     uint32
+	Name    uint32
+	Code    uint32
+	Body    []byte
+}
+
+// Level is how hard a Writer compresses.
+type Level uint8
+
+const (
+	LevelFast Level = iota // for flushes: ingest must not wait on compression
+	LevelBest              // for merges, in the background
+)
+
+func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(l))
+		if err != nil {
+			panic("BUG: zstd encoder: " + err.Error())
+		}
+		return e
+	}}
+}
+
+var encoders = [...]*sync.Pool{LevelFast: newEncoderPool(zstd.SpeedFastest), LevelBest: newEncoderPool(zstd.SpeedBestCompression)}
+
+var decoders = sync.Pool{New: func() any {
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxColumnBytes))
+	if err != nil {
+		panic("BUG: zstd decoder: " + err.Error())
+	}
+	return d
+}}
+
+func compress(level Level, dst, src []byte) []byte {
+	p := encoders[level]
+	e := p.Get().(*zstd.Encoder)
+	dst = e.EncodeAll(src, dst)
+	p.Put(e)
+	return dst
+}
+
+func decompress(src []byte) ([]byte, error) {
+	d := decoders.Get().(*zstd.Decoder)
+	out, err := d.DecodeAll(src, nil)
+	decoders.Put(d)
+	if err != nil {
+		return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
+	}
+	return out, nil
+}
+
+// Writer writes a part file: blocks, then the footer. Not safe for concurrent use.
+type Writer struct {
+	path string
+	f    *os.File
+	off  uint64
+	meta Meta
+	buf  []byte
+	cols [NumCols][]byte
+	// Level is the compression level of the blocks; set it before the first AddBlock.
+	Level Level
+}
+
+// Create starts writing the part at path (written to path+".tmp" and renamed by Finish).
+func Create(path string, meta Meta) (*Writer, error) {
+	f, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create part: %w", err)
+	}
+	hdr := make([]byte, headerSize)
+	copy(hdr, headMagic)
+	binary.LittleEndian.PutUint32(hdr[8:], Version)
+	hdr[12] = byte(meta.Kind)
+	if _, err := f.Write(hdr); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write part header: %w", err)
+	}
+	meta.Blocks = nil
+	meta.Rows = 0
+	return &Writer{path: path, f: f, off: headerSize, meta: meta}, nil
+}
+
+// AddBlock writes one block of rows (sorted by TS) with their blob and bloom filters.
+func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom Bloom) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	for i := range w.cols {
+		w.cols[i] = w.cols[i][:0]
+	}
+	bm := BlockMeta{Rows: len(rows), MinTS: rows[0].TS, MaxTS: rows[len(rows)-1].TS, TraceBloom: traceBloom, TokenBloom: tokenBloom}
+	prev := bm.MinTS
+	for i := range rows {
+		r := &rows[i]
+		if r.TS < prev {
+			panic("BUG: part rows not sorted by time")
+		}
+		w.cols[ColTS] = binary.AppendUvarint(w.cols[ColTS], uint64(r.TS-prev))
+		prev = r.TS
+		w.cols[ColAux] = binary.AppendVarint(w.cols[ColAux], r.Aux)
+		if w.meta.Kind == KindMetrics {
+			bm.MaxTS = max(bm.MaxTS, r.TS+r.Aux) // a batch's rows span [TS, TS+Aux]
+		}
+		w.cols[ColTID] = append(w.cols[ColTID], r.TraceID[:]...)
+		w.cols[ColSet] = binary.AppendUvarint(w.cols[ColSet], uint64(r.Set))
+		w.cols[ColName] = binary.AppendUvarint(w.cols[ColName], uint64(r.Name))
+		w.cols[ColCode] = binary.AppendUvarint(w.cols[ColCode], uint64(r.Code))
+		if r.Body == nil {
+			w.cols[ColBody] = append(w.cols[ColBody], 0)
+		} else {
+			w.cols[ColBody] = binary.AppendUvarint(w.cols[ColBody], uint64(len(r.Body))+1)
+			w.cols[ColBody] = append(w.cols[ColBody], r.Body...)
+		}
+	}
+	w.cols[ColBlob] = append(w.cols[ColBlob], blob...)
+	w.cols[ColAttrs] = append(w.cols[ColAttrs], attrs...)
+	for c := range NumCols {
+		w.buf = compress(w.Level, w.buf[:0], w.cols[c])
+		if _, err := w.f.Write(w.buf); err != nil {
+			return fmt.Errorf("write part block: %w", err)
+		}
+		bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(w.buf))}
+		w.off += uint64(len(w.buf))
+	}
+	if len(w.meta.Blocks) == 0 || bm.MinTS < w.meta.MinTS {
+		w.meta.MinTS = bm.MinTS
+	}
+	if len(w.meta.Blocks) == 0 || bm.MaxTS > w.meta.MaxTS {
+		w.meta.MaxTS = bm.MaxTS
+	}
+	w.meta.Rows += len(rows)
+	w.meta.Blocks = append(w.meta.Blocks, bm)
+	return nil
+}
+
+// Finish writes the footer, fsyncs, renames the file into place and fsyncs its directory. It returns the
+// file's size.
+func (w *Writer) Finish() (int64, error) {
+	footer := compress(w.Level, nil, encodeMeta(&w.meta))
+	var tail [tailSize]byte
+	binary.LittleEndian.PutUint32(tail[0:], uint32(len(footer)))
+	binary.LittleEndian.PutUint32(tail[4:], crc32.Checksum(footer, castagnoli))
+	copy(tail[8:], tailMagic)
+	if _, err := w.f.Write(append(footer, tail[:]...)); err != nil {
+		w.Abort()
+		return 0, fmt.Errorf("write part footer: %w", err)
+	}
+	if err := w.f.Sync(); err != nil {
+		w.Abort()
+		return 0, fmt.Errorf("sync part: %w", err)
+	}
+	if err := w.f.Close(); err != nil {
+		os.Remove(w.path + ".tmp")
+		return 0, fmt.Errorf("close part: %w", err)
+	}
+	if err := os.Rename(w.path+".tmp", w.path); err != nil {
+		os.Remove(w.path + ".tmp")
+		return 0, fmt.Errorf("rename part: %w", err)
+	}
+	if err := SyncDir(filepath.Dir(w.path)); err != nil {
+		return 0, err
+	}
+	return int64(w.off) + int64(len(footer)) + tailSize, nil
+}
+
+// Abort removes the unfinished file.
+func (w *Writer) Abort() {
+	w.f.Close()
+	os.Remove(w.path + ".tmp")
+}
+
+// Reader reads a part file. Safe for concurrent use.
+type Reader struct {
+	Meta Meta
+	Size int64
+	f    *os.File
+}
+
+// Open reads and checks a part's header and footer. An error wrapping ErrCorrupt means the file is damaged;
+// an error naming a version means it was written by another otlpd.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open part: %w", err)
+	}
+	r, err := open(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	return r, nil
+}
+
+func open(f *os.File) (*Reader, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size < headerSize+tailSize {
+		return nil, fmt.Errorf("%w: %d bytes is too short", ErrCorrupt, size)
+	}
+	var hdr [headerSize]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return nil, fmt.Errorf("%w: read header: %v", ErrCorrupt, err)
+	}
+	if string(hdr[:8]) != headMagic {
+		return nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
+	}
+	if v := binary.LittleEndian.Uint32(hdr[8:]); v != Version {
+		return nil, fmt.Errorf("part format version %d is not supported (this otlpd reads version %d)", v, Version)
+	}
+	var tail [tailSize]byte
+	if _, err := f.ReadAt(tail[:], size-tailSize); err != nil {
+		return nil, fmt.Errorf("%w: read tail: %v", ErrCorrupt, err)
+	}
+	if string(tail[8:]) != tailMagic {
+		return nil, fmt.Errorf("%w: bad tail magic (incomplete write?)", ErrCorrupt)
+	}
+	flen := int64(binary.LittleEndian.Uint32(tail[0:]))
+	if flen > MaxFooterBytes || flen > size-headerSize-tailSize {
+		return nil, fmt.Errorf("%w: footer length %d", ErrCorrupt, flen)
+	}
+	footer := make([]byte, flen)
+	if _, err := f.ReadAt(footer, size-tailSize-flen); err != nil {
+		return nil, fmt.Errorf("%w: read footer: %v", ErrCorrupt, err)
+	}
+	if crc32.Checksum(footer, castagnoli) != binary.LittleEndian.Uint32(tail[4:]) {
+		return nil, fmt.Errorf("%w: footer checksum mismatch", ErrCorrupt)
+	}
+	raw, err := decompress(footer)
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeMeta(raw)
+	if err != nil {
+		return nil, err
+	}
+	if m.Kind != Kind(hdr[12]) {
+		return nil, fmt.Errorf("%w: kind %d in header, %d in footer", ErrCorrupt, hdr[12], m.Kind)
+	}
+	end := uint64(size - tailSize - flen)
+	for i, b := range m.Blocks {
+		for _, c := range b.Cols {
+			if c.Off < headerSize || c.Off+c.Len > end || c.Off+c.Len < c.Off {
+				return nil, fmt.Errorf("%w: block %d column out of bounds", ErrCorrupt, i)
+			}
+		}
+	}
+	return &Reader{Meta: m, Size: size, f: f}, nil
+}
+
+// Close closes the file.
+func (r *Reader) Close() error { return r.f.Close() }
+
+// Block is the decoded columns of one block; columns not asked for are nil.
+type Block struct {
+	N     int
+	TS    []int64
+	Aux   []int64
+	TID   [][16]byte
+	Set   []uint32
+	Name  []uint32
+	Code  []uint32
+	Body  [][]byte // nil entry: no string body
+	Blob  []byte
+	Attrs []byte
+}
+
+// ReadBlock decodes the columns of block i selected by mask (bit c for column c).
+func (r *Reader) ReadBlock(i int, mask uint32) (*Block, error) {
+	if i < 0 || i >= len(r.Meta.Blocks) {
+		return nil, fmt.Errorf("BUG: block %d of %d", i, len(r.Meta.Blocks))
+	}
+	bm := &r.Meta.Blocks[i]
+	b := &Block{N: bm.Rows}
+	for c := range NumCols {
+		if mask&(1<<c) == 0 {
+			continue
+		}
+		ref := bm.Cols[c]
+		comp := make([]byte, ref.Len)
+		if _, err := r.f.ReadAt(comp, int64(ref.Off)); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read block %d column %d: %w", i, c, err)
+		}
+		raw, err := decompress(comp)
+		if err != nil {
+			return nil, fmt.Errorf("block %d column %d: %w", i, c, err)
+		}
+		if err := b.decode(c, raw, bm); err != nil {
+			return nil, fmt.Errorf("block %d column %d: %w", i, c, err)
+		}
+	}
+	return b, nil
+}
+
+func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
+	n := b.N
+	d := decoder{buf: raw}
+	switch c {
+	case ColTS:
+		b.TS = make([]int64, n)
+		prev := bm.MinTS
+		for i := range n {
+			prev += int64(d.uvarint())
+			b.TS[i] = prev
+		}
+	case ColAux:
+		b.Aux = make([]int64, n)
+		for i := range n {
+			b.Aux[i] = d.varint()
+		}
+	case ColTID:
+		if len(raw) != 16*n {
+			return fmt.Errorf("%w: trace id column of %d bytes for %d rows", ErrCorrupt, len(raw), n)
+		}
+		b.TID = make([][16]byte, n)
+		for i := range n {
+			copy(b.TID[i][:], raw[16*i:])
+		}
+		return nil
+	case ColSet, ColName, ColCode:
+		col := make([]uint32, n)
+		for i := range n {
+			col[i] = uint32(d.uvarint())
+		}
+		switch c {
+		case ColSet:
+			b.Set = col
+		case ColName:
+			b.Name = col
+		default:
+			b.Code = col
+		}
+	case ColBody:
+		b.Body = make([][]byte, n)
+		for i := range n {
+			l := d.uvarint()
+			if l > 0 {
+				b.Body[i] = d.bytes(int(l - 1))
+				if b.Body[i] == nil && d.err == nil {
+					b.Body[i] = []byte{}
+				}
+			}
+		}
+	case ColBlob:
+		b.Blob = raw
+		return nil
+	case ColAttrs:
+		b.Attrs = raw
+		return nil
+	}
+	if d.err != nil || len(d.buf) != 0 {
+		return fmt.Errorf("%w: column does not decode to %d rows", ErrCorrupt, n)
+	}
+	return nil
+}
+
+// SyncDir fsyncs a directory so that renames and creations in it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir for sync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// SetDicts sets the footer's dictionaries and catalogs; call it before Finish.
+func (w *Writer) SetDicts(sets [][]byte, names []string, ops []Op, attrKeys []string) {
+	w.meta.Sets, w.meta.Names, w.meta.Ops, w.meta.AttrKeys = sets, names, ops, attrKeys
+}

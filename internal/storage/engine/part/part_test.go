@@ -1,0 +1,143 @@
+package part
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func writeTestPart(t testing.TB, dir string) (string, []Row) {
+	t.Helper()
+	path := filepath.Join(dir, "p.part")
+	w, err := Create(path, Meta{ID: 7, Kind: KindLogs, WALSeq: 3, Sources: []uint64{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []Row
+	for i := range 10 {
+		r := Row{TS: 1000 + int64(i*i), Aux: int64(-i), TraceID: [16]byte{byte(i)}, Set: uint32(i % 2), Name: 0, Code: uint32(i)}
+		if i%3 != 0 {
+			r.Body = []byte("body words " + string(rune('a'+i)))
+		} else if i == 3 {
+			r.Body = []byte{}
+		}
+		rows = append(rows, r)
+	}
+	tb := NewBloom(10)
+	tb.Add(HashBytes([]byte("x")))
+	if err := w.AddBlock(rows[:6], []byte("blob-0"), nil, tb, NewBloom(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddBlock(rows[6:], []byte("blob-1"), []byte("a"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.SetDicts([][]byte{[]byte("s0"), []byte("s1")}, []string{"n"}, []Op{{"svc", "op", 2}}, []string{"k"})
+	if _, err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return path, rows
+}
+
+func TestRoundTrip(t *testing.T) {
+	path, rows := writeTestPart(t, t.TempDir())
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	m := r.Meta
+	if m.ID != 7 || m.Kind != KindLogs || m.WALSeq != 3 || !slices.Equal(m.Sources, []uint64{1, 2}) || m.Rows != 10 ||
+		m.MinTS != 1000 || m.MaxTS != 1081 || len(m.Blocks) != 2 || m.Ops[0] != (Op{"svc", "op", 2}) {
+		t.Fatalf("meta %+v", m)
+	}
+	if !m.Blocks[0].TraceBloom.Has(HashBytes([]byte("x"))) {
+		t.Fatal("bloom lost its key")
+	}
+	var got []Row
+	for bi := range m.Blocks {
+		b, err := r.ReadBlock(bi, 1<<NumCols-1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b.Blob) != "blob-"+string(rune('0'+bi)) {
+			t.Fatalf("blob %q", b.Blob)
+		}
+		for i := range b.N {
+			got = append(got, Row{TS: b.TS[i], Aux: b.Aux[i], TraceID: b.TID[i], Set: b.Set[i], Name: b.Name[i], Code: b.Code[i], Body: b.Body[i]})
+		}
+	}
+	for i := range rows {
+		w, g := rows[i], got[i]
+		if w.TS != g.TS || w.Aux != g.Aux || w.TraceID != g.TraceID || w.Set != g.Set || w.Code != g.Code ||
+			!bytes.Equal(w.Body, g.Body) || (w.Body == nil) != (g.Body == nil) {
+			t.Fatalf("row %d: got %+v want %+v", i, g, w)
+		}
+	}
+}
+
+func TestOpenRefusesOtherVersion(t *testing.T) {
+	path, _ := writeTestPart(t, t.TempDir())
+	data, _ := os.ReadFile(path)
+	data[8] = 2
+	os.WriteFile(path, data, 0o644)
+	_, err := Open(path)
+	if err == nil || errors.Is(err, ErrCorrupt) || !bytes.Contains([]byte(err.Error()), []byte("version 2")) {
+		t.Fatalf("Open of version 2: %v", err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	var toks []string
+	Tokens("GET /api/v1/users?id=42 failed: héllo_x", func(s string) { toks = append(toks, s) })
+	if !slices.Equal(toks, []string{"GET", "api", "v1", "users", "id", "42", "failed", "héllo_x"}) {
+		t.Fatalf("Tokens: %q", toks)
+	}
+	toks = nil
+	WholeTokens("ers?id=42 fai", func(s string) { toks = append(toks, s) })
+	if !slices.Equal(toks, []string{"id", "42"}) {
+		t.Fatalf("WholeTokens: %q", toks)
+	}
+}
+
+// FuzzOpen opens arbitrary bytes as a part and reads every block: errors are fine, panics are not.
+func FuzzOpen(f *testing.F) {
+	path, _ := writeTestPart(f, f.TempDir())
+	good, _ := os.ReadFile(path)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.part")
+		os.WriteFile(p, data, 0o644)
+		r, err := Open(p)
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		for bi := range r.Meta.Blocks {
+			r.ReadBlock(bi, 1<<NumCols-1)
+		}
+	})
+}
+
+// FuzzDecodeMeta decodes arbitrary footers (past the checksum the file-level fuzzer rarely gets through).
+func FuzzDecodeMeta(f *testing.F) {
+	m := Meta{ID: 1, Kind: KindSpans, Sources: []uint64{4}, Rows: 2, Sets: [][]byte{[]byte("x")}, Names: []string{"a"},
+		Ops: []Op{{"s", "o", 1}}, AttrKeys: []string{"k"}, Blocks: []BlockMeta{{Rows: 2, MinTS: 1, MaxTS: 2, TraceBloom: NewBloom(2)}}}
+	f.Add(encodeMeta(&m))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := decodeMeta(raw)
+		if err != nil {
+			return
+		}
+		// What decodes re-encodes to the same bytes.
+		if again := encodeMeta(&m); !bytes.Equal(again, raw) {
+			m2, err := decodeMeta(again)
+			if err != nil || m2.Rows != m.Rows || len(m2.Blocks) != len(m.Blocks) {
+				t.Fatalf("re-encoded meta does not decode the same: %v", err)
+			}
+		}
+	})
+}

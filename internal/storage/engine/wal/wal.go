@@ -1,0 +1,348 @@
+// Package wal is the engine's write-ahead log: numbered segment files of CRC-framed records, appended with
+// group commit, replayed at start-up, with a torn or corrupt tail cut at the last good record.
+//
+// A segment file is a 12-byte header followed by records:
+//
+//	segment: "OTLPDWAL" (8 bytes) | version uint32 LE (= 1) | record...
+//	record:  length uint32 LE | crc uint32 LE | type uint8 | payload (length-1 bytes)
+//
+// length counts the type byte and the payload; crc is CRC-32C (Castagnoli) of the type byte and the payload.
+// A record is valid only when it is complete and its CRC matches; replay stops at the first invalid record of a
+// segment and truncates the segment there.
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Version is the segment format version written in every segment header.
+const Version = 1
+
+// MaxRecordBytes bounds one record's payload; a larger length field is treated as corruption.
+const MaxRecordBytes = 256 << 20
+
+const (
+	magic      = "OTLPDWAL"
+	headerSize = 12
+	frameSize  = 9 // length + crc + type
+	suffix     = ".wal"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// SyncMode says when appended records reach stable storage.
+type SyncMode uint8
+
+const (
+	// SyncBatch fsyncs before Append returns; concurrent appends share one fsync (group commit).
+	SyncBatch SyncMode = iota
+	// SyncNone writes records to the OS without fsync: a machine crash loses acknowledged records. For benchmarks.
+	SyncNone
+)
+
+// ErrClosed is returned by Append and Rotate after Close.
+var ErrClosed = errors.New("wal closed")
+
+// Writer appends records to the newest segment of a directory. Safe for concurrent use.
+type Writer struct {
+	dir  string
+	mode SyncMode
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File
+	seq     uint64 // current segment number
+	buf     []byte // records appended but not yet written
+	gen     uint64 // generation of buf: records in buf become durable when synced reaches gen
+	synced  uint64
+	syncing bool
+	err     error // sticky: after a failed write or fsync nothing more is acknowledged
+	closed  bool
+	size    int64
+}
+
+// SegmentPath is the file name of segment seq in dir.
+func SegmentPath(dir string, seq uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", seq, suffix))
+}
+
+// Segments lists the segment numbers present in dir, ascending.
+func Segments(dir string) ([]uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list wal segments: %w", err)
+	}
+	var seqs []uint64
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, suffix) {
+			continue
+		}
+		n, err := strconv.ParseUint(strings.TrimSuffix(name, suffix), 10, 64)
+		if err != nil {
+			continue
+		}
+		seqs = append(seqs, n)
+	}
+	slices.Sort(seqs)
+	return seqs, nil
+}
+
+// Create starts a new segment seq in dir (which must exist) and returns a writer appending to it.
+func Create(dir string, seq uint64, mode SyncMode) (*Writer, error) {
+	w := &Writer{dir: dir, mode: mode}
+	w.cond = sync.NewCond(&w.mu)
+	if err := w.open(seq); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Writer) open(seq uint64) error {
+	f, err := os.OpenFile(SegmentPath(w.dir, seq), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("create wal segment %d: %w", seq, err)
+	}
+	hdr := make([]byte, headerSize)
+	copy(hdr, magic)
+	binary.LittleEndian.PutUint32(hdr[8:], Version)
+	if _, err := f.Write(hdr); err != nil {
+		f.Close()
+		return fmt.Errorf("write wal segment %d header: %w", seq, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync wal segment %d: %w", seq, err)
+	}
+	if err := syncDir(w.dir); err != nil {
+		f.Close()
+		return err
+	}
+	w.f, w.seq, w.size = f, seq, headerSize
+	return nil
+}
+
+// Seq returns the number of the segment being appended to.
+func (w *Writer) Seq() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seq
+}
+
+// Size returns the bytes appended to the current segment so far.
+func (w *Writer) Size() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.size + int64(len(w.buf))
+}
+
+// AppendFrame appends one record frame for typ and payload to dst.
+func AppendFrame(dst []byte, typ byte, payload []byte) []byte {
+	var h [frameSize]byte
+	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)+1))
+	crc := crc32.Update(0, castagnoli, []byte{typ})
+	crc = crc32.Update(crc, castagnoli, payload)
+	binary.LittleEndian.PutUint32(h[4:], crc)
+	h[8] = typ
+	dst = append(dst, h[:]...)
+	return append(dst, payload...)
+}
+
+// Append writes one record and, in SyncBatch mode, returns once it is fsynced. Records appended concurrently
+// share an fsync: while one fsync runs, the records arriving meanwhile gather for the next one. It returns the
+// segment the record went to. The caller may reuse payload after the call.
+func (w *Writer) Append(typ byte, payload []byte) (uint64, error) {
+	if len(payload) > MaxRecordBytes {
+		return 0, fmt.Errorf("wal append: record of %d bytes exceeds limit %d", len(payload), MaxRecordBytes)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	w.buf = AppendFrame(w.buf, typ, payload)
+	seq := w.seq
+	if w.mode == SyncNone {
+		// Bound what a crash of the process (not the machine) can lose: write through to the OS now.
+		return seq, w.writeLocked(false)
+	}
+	my := w.gen + 1 // the generation this record will be synced with
+	for w.synced < my && w.err == nil {
+		if w.syncing {
+			w.cond.Wait()
+			continue
+		}
+		if err := w.writeLocked(true); err != nil {
+			return 0, err
+		}
+	}
+	if w.err != nil && w.synced < my {
+		return 0, w.err
+	}
+	return seq, nil
+}
+
+// writeLocked writes buf (and fsyncs when sync), releasing the lock during I/O. Called with mu held.
+func (w *Writer) writeLocked(sync bool) error {
+	for w.syncing {
+		w.cond.Wait()
+	}
+	if len(w.buf) == 0 && !sync {
+		return w.err
+	}
+	w.gen++
+	gen := w.gen
+	buf := w.buf
+	w.buf = nil
+	w.syncing = true
+	f := w.f
+	w.mu.Unlock()
+	_, err := f.Write(buf)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	w.mu.Lock()
+	w.syncing = false
+	w.size += int64(len(buf))
+	if err != nil {
+		w.err = fmt.Errorf("wal write segment %d: %w", w.seq, err)
+	} else {
+		w.synced = gen
+	}
+	w.cond.Broadcast()
+	return w.err
+}
+
+// Rotate makes every appended record durable, closes the current segment and starts the next one. It returns
+// the number of the segment it closed: every record appended before Rotate is in that segment or an older one.
+func (w *Writer) Rotate() (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if err := w.writeLocked(true); err != nil {
+		return 0, err
+	}
+	old := w.seq
+	if err := w.f.Close(); err != nil {
+		w.err = fmt.Errorf("close wal segment %d: %w", old, err)
+		return 0, w.err
+	}
+	if err := w.open(old + 1); err != nil {
+		w.err = err
+		return 0, err
+	}
+	return old, nil
+}
+
+// Close syncs what was appended and closes the segment.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	err := w.writeLocked(true)
+	w.closed = true
+	w.cond.Broadcast()
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close wal segment %d: %w", w.seq, cerr)
+	}
+	return err
+}
+
+// Replay reads every valid record of segment seq in dir, in order, calling fn for each (payload is valid only
+// during the call). At the first torn or corrupt record it truncates the segment to its last valid record and
+// logs what was cut; it returns an error only when the segment cannot be read at all or has an unknown version.
+func Replay(dir string, seq uint64, logger *slog.Logger, fn func(typ byte, payload []byte) error) error {
+	path := SegmentPath(dir, seq)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read wal segment %d: %w", seq, err)
+	}
+	if len(data) < headerSize || string(data[:8]) != magic {
+		logger.Warn("wal segment has no valid header; discarding it", "segment", path, "bytes", len(data))
+		return truncate(path, 0, true)
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != Version {
+		return fmt.Errorf("wal segment %s has format version %d; this otlpd reads version %d", path, v, Version)
+	}
+	off := headerSize
+	records := 0
+	for off < len(data) {
+		reason := ""
+		var n int
+		if len(data)-off < frameSize {
+			reason = "torn record header"
+		} else {
+			n = int(binary.LittleEndian.Uint32(data[off:]))
+			switch {
+			case n < 1 || n > MaxRecordBytes+1:
+				reason = fmt.Sprintf("bad record length %d", n)
+			case off+8+n > len(data):
+				reason = "torn record"
+			case crc32.Checksum(data[off+8:off+8+n], castagnoli) != binary.LittleEndian.Uint32(data[off+4:]):
+				reason = "checksum mismatch"
+			}
+		}
+		if reason != "" {
+			logger.Warn("wal: cutting corrupt or torn tail at last good record", "segment", path,
+				"reason", reason, "good_records", records, "offset", off, "cut_bytes", len(data)-off)
+			return truncate(path, int64(off), false)
+		}
+		if err := fn(data[off+8], data[off+9:off+8+n]); err != nil {
+			return fmt.Errorf("replay wal segment %d record %d: %w", seq, records, err)
+		}
+		records++
+		off += 8 + n
+	}
+	return nil
+}
+
+func truncate(path string, size int64, remove bool) error {
+	if remove {
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("remove bad wal segment: %w", err)
+		}
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("truncate wal segment: %w", err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("truncate wal segment: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync truncated wal segment: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir for sync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
