@@ -106,7 +106,8 @@ type Metrics struct {
 	NamingStrategy string `yaml:"naming_strategy"`
 	// PromoteResourceAttributes are resource attributes added as labels to every series.
 	PromoteResourceAttributes []string `yaml:"promote_resource_attributes"`
-	// MaxSeries and MaxSeriesPerMetric bound the active series; new series past them are refused.
+	// MaxSeries and MaxSeriesPerMetric bound the active Prometheus series, in total and per OTLP metric (a
+	// histogram's _bucket, _count and _sum series together); new series past them are refused.
 	MaxSeries          int `yaml:"max_series"`
 	MaxSeriesPerMetric int `yaml:"max_series_per_metric"`
 	// OutOfOrderWindow accepts samples up to this much older than the newest of their series.
@@ -146,7 +147,7 @@ func Default() Config {
 		Metrics: Metrics{
 			NamingStrategy:     "UnderscoreEscapingWithSuffixes",
 			MaxSeries:          1_000_000,
-			MaxSeriesPerMetric: 100_000,
+			MaxSeriesPerMetric: 500_000,
 			OutOfOrderWindow:   Duration(30 * time.Minute),
 			MaxExemplars:       100_000,
 			DeltaMaxSeries:     100_000,

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/index"
 )
 
-// guard counts active series, in total and per metric name, and refuses new series past the limits.
+// guard counts active series, in total and per metric family, and refuses new series past the limits.
 //
 // It remembers each admitted series by its label hash with the time of its newest sample (24 bytes plus map
 // overhead, about 60 bytes a series). Series whose newest sample is older than the TSDB head are gone from
@@ -143,9 +144,28 @@ func (g *guard) seed(h *tsdb.Head) error {
 		if _, ok := g.series[hash]; ok {
 			continue
 		}
-		n := ls.Get(labels.MetricName)
+		n := familyOf(ls)
 		g.series[hash] = seriesEntry{name: n, lastSeen: maxt}
 		g.perMetric[n]++
 	}
 	return p.Err()
+}
+
+// familyOf guesses the metric family of a series whose family is not given (a remote write, a series read
+// back from the head after a restart): a histogram's _bucket (with le), _count and _sum series, and a
+// summary's _count, _sum and _created, belong to the name without the suffix. A gauge that happens to end in _count or
+// _sum is counted with a family of the shorter name, which only moves it between per-metric counts.
+func familyOf(ls labels.Labels) string {
+	name := ls.Get(labels.MetricName)
+	if ls.Has(labels.BucketLabel) {
+		if f, ok := strings.CutSuffix(name, "_bucket"); ok {
+			return f
+		}
+	}
+	for _, suffix := range []string{"_count", "_sum", "_created"} {
+		if f, ok := strings.CutSuffix(name, suffix); ok && f != "" {
+			return f
+		}
+	}
+	return name
 }

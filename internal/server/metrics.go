@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/prometheus/tsdb/fileutil"
 
 	"github.com/otlpd/otlpd/internal/api/prom"
 	"github.com/otlpd/otlpd/internal/buildinfo"
@@ -31,7 +33,8 @@ func openMetrics(cfg config.Config, log *slog.Logger, reg prometheus.Registerer)
 	m := &metricsStore{}
 	dir := filepath.Join(cfg.DataDir, "metrics")
 	if cfg.Storage == "memory" {
-		d, err := os.MkdirTemp("", "otlpd-metrics-*")
+		removeStaleTempDirs(os.TempDir(), time.Now(), log)
+		d, err := os.MkdirTemp("", tempDirPrefix+"*")
 		if err != nil {
 			return nil, fmt.Errorf("metrics store: temporary directory: %w", err)
 		}
@@ -62,6 +65,51 @@ func openMetrics(cfg config.Config, log *slog.Logger, reg prometheus.Registerer)
 	}
 	m.Store = st
 	return m, nil
+}
+
+// tempDirPrefix starts the name of the temporary TSDB directories of the memory storage.
+const tempDirPrefix = "otlpd-metrics-"
+
+// staleAfter is how old a temporary directory without a TSDB lock file must be to be taken for left behind
+// (rather than one another otlpd has just created and is about to open).
+const staleAfter = 10 * time.Minute
+
+// removeStaleTempDirs removes the temporary TSDB directories that otlpd processes killed without a chance to
+// close (kill -9, power loss) left in tmp. A directory is stale when its TSDB lock file can be locked (the
+// TSDB holds an flock on it while open, and the kernel drops it with the process), or when it has no lock
+// file and is older than staleAfter. Only directories named like otlpd's are looked at; failures are logged
+// and skipped.
+func removeStaleTempDirs(tmp string, now time.Time, log *slog.Logger) {
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		log.Warn("metrics store: cannot list the temporary directory for stale TSDBs", "dir", tmp, "err", err)
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), tempDirPrefix) {
+			continue
+		}
+		dir := filepath.Join(tmp, e.Name())
+		lock := filepath.Join(dir, "lock")
+		var held fileutil.Releaser
+		if _, err := os.Stat(lock); err != nil {
+			info, err := e.Info()
+			if err != nil || now.Sub(info.ModTime()) < staleAfter {
+				continue
+			}
+		} else if held, _, err = fileutil.Flock(lock); err != nil {
+			continue // locked: an otlpd running now owns it
+		}
+		err := os.RemoveAll(dir)
+		if held != nil {
+			_ = held.Release()
+		}
+		if err != nil {
+			log.Warn("metrics store: cannot remove a stale temporary TSDB", "dir", dir, "err", err)
+			continue
+		}
+		log.Info("metrics store: removed the temporary TSDB of an otlpd that did not shut down", "dir", dir)
+	}
 }
 
 // Close closes the TSDB and removes a temporary directory.

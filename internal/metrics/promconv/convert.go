@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/otlptranslator"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote/otlptranslator/prometheusremotewrite"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -134,7 +136,7 @@ func (c *Converter) Convert(ctx context.Context, md pmetric.Metrics, app storage
 	for _, r := range reasons {
 		res.reason(r)
 	}
-	fa := &filterAppender{next: app, res: &res}
+	fa := &filterAppender{next: app, res: &res, zero: zeroThresholds(md)}
 	pc, _ := c.pool.Get().(*prometheusremotewrite.PrometheusConverter)
 	if pc == nil {
 		pc = prometheusremotewrite.NewPrometheusConverter(fa)
@@ -221,7 +223,59 @@ func pointCount(m pmetric.Metric) int {
 type filterAppender struct {
 	next storage.AppenderV2
 	res  *Result
+	zero map[zeroKey]float64 // zero thresholds of the batch's exponential histogram points; nil: none set
 }
+
+// zeroKey identifies an exponential histogram point in what the translator hands the appender (it drops the
+// point's zero threshold): its time and the counts and sum the native histogram keeps.
+type zeroKey struct {
+	t                int64
+	count, zeroCount uint64
+	sum              uint64 // bits
+}
+
+// zeroThresholds collects the zero thresholds the exponential histogram points of md set (above the
+// Prometheus default), by point. Two points alike in time, counts and sum but not in threshold (nearly
+// impossible) keep the default.
+func zeroThresholds(md pmetric.Metrics) map[zeroKey]float64 {
+	var out map[zeroKey]float64
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		sms := rms.At(i).ScopeMetrics()
+		for j := range sms.Len() {
+			ms := sms.At(j).Metrics()
+			for k := range ms.Len() {
+				if ms.At(k).Type() != pmetric.MetricTypeExponentialHistogram {
+					continue
+				}
+				dps := ms.At(k).ExponentialHistogram().DataPoints()
+				for d := range dps.Len() {
+					p := dps.At(d)
+					z := p.ZeroThreshold()
+					if !(z > defaultZeroThreshold) || math.IsInf(z, 0) || p.Flags().NoRecordedValue() {
+						continue
+					}
+					var sum float64
+					if p.HasSum() {
+						sum = p.Sum()
+					}
+					key := zeroKey{t: p.Timestamp().AsTime().UnixMilli(), count: p.Count(), zeroCount: p.ZeroCount(), sum: math.Float64bits(sum)}
+					if out == nil {
+						out = map[zeroKey]float64{}
+					}
+					if old, ok := out[key]; ok && old != z {
+						z = -1 // ambiguous
+					}
+					out[key] = z
+				}
+			}
+		}
+	}
+	return out
+}
+
+// defaultZeroThreshold is the zero threshold the translator gives every native histogram.
+const defaultZeroThreshold = 1e-128
 
 func (a *filterAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
 	if len(opts.Exemplars) > 0 {
@@ -229,6 +283,11 @@ func (a *filterAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t i
 		case model.MetricTypeCounter, model.MetricTypeHistogram, model.MetricTypeGaugeHistogram:
 		default:
 			opts.Exemplars = nil
+		}
+	}
+	if h != nil && a.zero != nil {
+		if z, ok := a.zero[zeroKey{t: t, count: h.Count, zeroCount: h.ZeroCount, sum: math.Float64bits(h.Sum)}]; ok && z > 0 {
+			h.ZeroThreshold = z
 		}
 	}
 	r, err := a.next.Append(ref, ls, st, t, v, h, fh, opts)
@@ -242,7 +301,33 @@ func (a *filterAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t i
 		return 0, err
 	}
 	a.res.Samples++
+	a.created(ls, st, t, v, opts)
 	return r, nil
+}
+
+// created adds <name>_created, the summary's start time in seconds, next to each summary _count sample that
+// has a start time (the compatibility rules make it optional; it tells a restarted summary from a continued
+// one). The translator has no option for it.
+func (a *filterAppender) created(ls labels.Labels, st, t int64, v float64, opts storage.AppendV2Options) {
+	if opts.Metadata.Type != model.MetricTypeSummary || st <= 0 || st > t || value.IsStaleNaN(v) {
+		return
+	}
+	name := ls.Get(labels.MetricName)
+	if name != opts.MetricFamilyName+"_count" {
+		return
+	}
+	b := labels.NewBuilder(ls)
+	b.Set(labels.MetricName, opts.MetricFamilyName+"_created")
+	opts.Exemplars = nil
+	if _, err := a.next.Append(0, b.Labels(), 0, t, float64(st)/1000, nil, nil, opts); err != nil {
+		var se *SampleError
+		if !errors.As(err, &se) {
+			return // the TSDB refused it (out of order, ...): the summary itself is stored
+		}
+		a.res.reason(se.Reason)
+		return
+	}
+	a.res.Samples++
 }
 
 func (a *filterAppender) Commit() error   { return a.next.Commit() }

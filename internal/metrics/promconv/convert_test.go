@@ -447,9 +447,9 @@ func TestExponentialHistogram(t *testing.T) {
 			for _, b := range pos {
 				n += b
 			}
-			// The zero threshold is the Prometheus default whatever the point says (the zero count is kept).
-			if h.Count != n+2 || h.ZeroCount != 2 || h.Sum != 5 || h.ZeroThreshold != 1e-128 {
-				t.Errorf("count %d zero %d sum %g threshold %g, want %d 2 5 1e-128", h.Count, h.ZeroCount, h.Sum, h.ZeroThreshold, n+2)
+			// The point's own zero threshold and zero count are kept.
+			if h.Count != n+2 || h.ZeroCount != 2 || h.Sum != 5 || h.ZeroThreshold != 1e-9 {
+				t.Errorf("count %d zero %d sum %g threshold %g, want %d 2 5 1e-9", h.Count, h.ZeroCount, h.Sum, h.ZeroThreshold, n+2)
 			}
 		})
 	}
@@ -474,12 +474,31 @@ func TestExponentialHistogramDefaultZeroThreshold(t *testing.T) {
 	}
 }
 
+// TestExponentialHistogramZeroThresholdPerPoint checks that each point keeps its own zero threshold when a
+// batch holds several.
+func TestExponentialHistogramZeroThresholdPerPoint(t *testing.T) {
+	md := batch(svc, func(ms pmetric.MetricSlice) {
+		expHistogramMetric("lat", "s", pmetric.AggregationTemporalityCumulative, 2, []uint64{1})(ms)
+		expHistogramMetric("rt", "s", pmetric.AggregationTemporalityCumulative, 2, []uint64{3})(ms)
+	})
+	m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	m.At(0).ExponentialHistogram().DataPoints().At(0).SetZeroThreshold(0.001)
+	m.At(1).ExponentialHistogram().DataPoints().At(0).SetZeroThreshold(0.5)
+	r, _ := convert(t, Options{}, md)
+	for series, want := range map[string]float64{`lat_seconds{job="checkout"}`: 0.001, `rt_seconds{job="checkout"}`: 0.5} {
+		if got := r.find(series); len(got) != 1 || got[0].h == nil || got[0].h.ZeroThreshold != want {
+			t.Errorf("%s: %+v, want zero threshold %g", series, got, want)
+		}
+	}
+}
+
 func TestSummary(t *testing.T) {
 	md := batch(svc, func(ms pmetric.MetricSlice) {
 		m := ms.AppendEmpty()
 		m.SetName("rpc.latency")
 		m.SetUnit("ms")
 		p := m.SetEmptySummary().DataPoints().AppendEmpty()
+		p.SetStartTimestamp(ts(t0 - 60_000))
 		p.SetTimestamp(ts(t0))
 		p.SetCount(40)
 		p.SetSum(800)
@@ -496,6 +515,7 @@ func TestSummary(t *testing.T) {
 		`rpc_latency_milliseconds{job="checkout", quantile="0.99"}`: 90,
 		`rpc_latency_milliseconds_count{job="checkout"}`:            40,
 		`rpc_latency_milliseconds_sum{job="checkout"}`:              800,
+		`rpc_latency_milliseconds_created{job="checkout"}`:          float64(t0-60_000) / 1000,
 	} {
 		if got := r.find(series); len(got) != 1 || got[0].v != v || got[0].typ != "summary" {
 			t.Errorf("%s = %+v, want %g (summary)", series, got, v)
