@@ -54,6 +54,9 @@ func openMetrics(cfg config.Config, log *slog.Logger, reg prometheus.Registerer)
 			LookbackDelta:             time.Duration(mc.LookbackDelta),
 			Accumulator:               promconv.AccumulatorOptions{MaxSeries: mc.DeltaMaxSeries, IdleTTL: time.Duration(mc.DeltaIdleTTL)},
 		},
+		// The sync mode of the engine covers metrics too; the memory storage's temporary TSDB is lost on
+		// exit anyway, so fsyncing it would only slow exports down.
+		NoSync:     cfg.Engine.Sync == "none" || cfg.Storage == "memory",
 		Logger:     log.With("component", "metrics"),
 		Registerer: reg,
 	})
