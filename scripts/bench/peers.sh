@@ -219,6 +219,7 @@ empty_footprint() {
 	start "$sys" "$d"
 	sleep 1
 	stop "$pid" "$stopsig"
+	pid=""
 	empty[$sys]=$(du -sb "$d/data" | cut -f1)
 	rm -rf "$d"
 }
@@ -237,12 +238,14 @@ measure() {
 		cat "$d/loadgen.err" >&2
 		log "run $run $sig $sys: loadgen failed; row skipped"
 		stop "$pid" "$stopsig"
+		pid=""
 		cp "$d/server.log" "$OUT/run$run-$sig-$sys.server.log"
 		rm -rf "$d"
 		return
 	fi
-	hwm=$(awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$pid/status")
+	hwm=$(($(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status") * 1024))
 	stop "$pid" "$stopsig"
+	pid=""
 	if has_disk "$sys"; then
 		disk=$(($(du -sb "$d/data" | cut -f1) - empty[$sys]))
 	fi
@@ -308,7 +311,10 @@ main() {
 	mkdir -p "$OUT"
 	bin=$tmp/bin
 	mkdir -p "$bin"
-	trap 'rm -rf "$tmp/bin"; find "$tmp" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} +' EXIT
+	pid=""
+	# On any exit: the server of the current row (if any) goes too, then the temporary data.
+	trap '[[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp/bin"
+		find "$tmp" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} +' EXIT
 	log "building otlpd and the sink into $bin"
 	(cd "$repo" && go build -o "$bin/otlpd" ./cmd/otlpd && go build -o "$bin/sink" ./scripts/bench/sink)
 	otlpd=${OTLPD:-$bin/otlpd}
