@@ -13,6 +13,7 @@ import (
 	"github.com/otlpd/otlpd/internal/server"
 	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/tail"
+	"github.com/otlpd/otlpd/internal/ui"
 )
 
 const serveUsage = `Receive OTLP traces, metrics and logs (gRPC on --grpc-addr, HTTP on --http-addr), store them, and serve
@@ -86,6 +87,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Consumers: []pipeline.Consumer{hub.Consumer()},
 		Routes: func(mux *http.ServeMux, _ storage.Backend) {
 			mux.Handle("GET "+tail.Path, hub.Handler(tail.HandlerOptions{Compile: compileTailFilter}))
+			ui.Register(mux)
 		},
 	})
 	if err != nil {

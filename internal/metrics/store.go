@@ -30,7 +30,7 @@ import (
 type Options struct {
 	// Dir is the TSDB directory (otlpd uses <data-dir>/metrics).
 	Dir string
-	// Retention drops blocks older than this; 0: 15 days.
+	// Retention drops blocks older than this; 0: keep forever (as otlpd's retention.max_age).
 	Retention time.Duration
 	// MaxBytes caps the TSDB's size on disk (oldest blocks go first); 0: no cap.
 	MaxBytes int64
@@ -69,8 +69,8 @@ func Open(opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Retention <= 0 {
-		opts.Retention = 15 * 24 * time.Hour
+	if opts.Retention < 0 {
+		opts.Retention = 0
 	}
 	if opts.OutOfOrderWindow <= 0 {
 		opts.OutOfOrderWindow = 30 * time.Minute
@@ -95,7 +95,7 @@ func Open(opts Options) (*Store, error) {
 	to.EnableExemplarStorage = true
 	to.MaxExemplars = opts.MaxExemplars
 	to.EnableMemorySnapshotOnShutdown = true
-	db, err := tsdb.Open(filepath.Clean(opts.Dir), opts.Logger.With("component", "tsdb"), opts.Registerer, to, nil)
+	db, err := tsdb.Open(filepath.Clean(opts.Dir), slog.New(warnOnly{opts.Logger.Handler()}).With("component", "tsdb"), opts.Registerer, to, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open metrics store %s: %w", opts.Dir, err)
 	}
@@ -298,3 +298,13 @@ func counterValue(c prometheus.Counter) float64 {
 }
 
 var _ pipeline.MetricsConsumer = (*Store)(nil)
+
+// warnOnly passes on warnings and errors only: the TSDB reports every WAL replay and compaction at info
+// level, which would crowd otlpd's own log.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+func (h warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(a)} }
+func (h warnOnly) WithGroup(n string) slog.Handler      { return warnOnly{h.Handler.WithGroup(n)} }

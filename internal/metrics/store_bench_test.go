@@ -55,9 +55,14 @@ var (
 
 // workloadBatch builds the batch of resource group g for interval i, deterministically.
 func workloadBatch(g, i int) pmetric.Metrics {
+	return workloadBatchAt(g, i, time.Unix(1_767_000_000, 0))
+}
+
+// workloadBatchAt is workloadBatch with series starting at base.
+func workloadBatchAt(g, i int, base time.Time) pmetric.Metrics {
 	rng := rand.New(rand.NewPCG(uint64(g), uint64(i)))
-	start := pcommon.NewTimestampFromTime(time.Unix(1_767_000_000, 0))
-	now := pcommon.NewTimestampFromTime(time.Unix(1_767_000_000, 0).Add(time.Duration(i+1) * exportInterval))
+	start := pcommon.NewTimestampFromTime(base)
+	now := pcommon.NewTimestampFromTime(base.Add(time.Duration(i+1) * exportInterval))
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	ra := rm.Resource().Attributes()
@@ -203,10 +208,16 @@ func BenchmarkServerIngestHTTP(b *testing.B) {
 	h := metricstest.Start(b)
 	url := "http://" + h.HTTPAddr + "/v1/metrics"
 	payload, _ := pmetricotlp.NewExportRequestFromMetrics(workloadBatch(0, 0)).MarshalProto()
+	// Steady state: every series exists before the clock starts.
+	for g := range groups {
+		if err := h.Store.ConsumeMetrics(context.Background(), workloadBatch(g, 0)); err != nil {
+			b.Fatal(err)
+		}
+	}
 	// Payloads are prepared before the clock starts: interval i of group g.
 	n := b.N
 	bodies := make([][]byte, 0, n)
-	for i := range n {
+	for i := groups; i < groups+n; i++ {
 		p, _ := pmetricotlp.NewExportRequestFromMetrics(workloadBatch(i%groups, i/groups)).MarshalProto()
 		bodies = append(bodies, p)
 	}

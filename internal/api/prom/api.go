@@ -114,6 +114,13 @@ func New(opts Options) *API {
 	a.route("/api/v1/metadata", a.metadata)
 	a.route("/api/v1/query_exemplars", a.queryExemplars)
 	a.route("/api/v1/status/buildinfo", a.buildInfo)
+	// otlpd evaluates no rules: Grafana's alerting views get the empty answers of a Prometheus without rules.
+	a.route("/api/v1/rules", func(*http.Request) (any, []string, []string, *apiError) {
+		return map[string]any{"groups": []any{}}, nil, nil, nil
+	})
+	a.route("/api/v1/alerts", func(*http.Request) (any, []string, []string, *apiError) {
+		return map[string]any{"alerts": []any{}}, nil, nil, nil
+	})
 	a.mux.HandleFunc("POST /api/v1/write", a.remoteWrite)
 	a.mux.HandleFunc("GET /federate", a.federate)
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -199,9 +206,12 @@ func writeError(w http.ResponseWriter, e apiError) {
 		code = http.StatusNotFound
 	}
 	msg := e.err.Error()
-	if e.typ == errInternal {
+	switch e.typ {
+	case errInternal:
 		// Never send internal details to a client.
 		msg = "internal error"
+	case errUnavailable:
+		msg = "the metrics store is unavailable"
 	}
 	writeJSON(w, code, envelope{Status: "error", ErrorType: e.typ, Error: msg})
 }

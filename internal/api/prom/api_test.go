@@ -21,6 +21,7 @@ import (
 
 	"github.com/otlpd/otlpd/internal/api/prom"
 	"github.com/otlpd/otlpd/internal/metrics"
+	"github.com/otlpd/otlpd/internal/metrics/promconv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -217,7 +218,9 @@ func TestGolden(t *testing.T) {
 	f("error_series_no_match", "GET", "/api/v1/series", nil, 400)
 	f("error_range_step", "GET", "/api/v1/query_range", v("query", "1", "start", "1", "end", "100", "step", "0"), 400)
 	f("error_range_resolution", "GET", "/api/v1/query_range", v("query", "1", "start", "0", "end", "1000000", "step", "1"), 400)
-	f("error_not_found", "GET", "/api/v1/alerts", nil, 404)
+	f("rules", "GET", "/api/v1/rules", nil, 200)
+	f("alerts", "GET", "/api/v1/alerts", nil, 200)
+	f("error_not_found", "GET", "/api/v1/targets", nil, 404)
 	f("federate_text", "GET", "/federate", v("match[]", `{__name__=~"queue_depth|http_server_requests_total"}`), 200)
 }
 
@@ -274,4 +277,42 @@ func FuzzQueryAPI(f *testing.F) {
 			t.Fatalf("status %d with envelope %+v", rec.Code, env)
 		}
 	})
+}
+
+// TestUTF8Names stores OTLP names untranslated and reads them back with quoted PromQL names and U__-escaped
+// label names in the label values path.
+func TestUTF8Names(t *testing.T) {
+	st, err := metrics.Open(metrics.Options{Dir: filepath.Join(t.TempDir(), "metrics"), Convert: promconv.Options{Strategy: promconv.NoTranslation}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().Truncate(time.Second)
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "checkout")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("http.server.active_requests")
+	p := m.SetEmptyGauge().DataPoints().AppendEmpty()
+	p.SetTimestamp(pcommon.NewTimestampFromTime(now))
+	p.SetIntValue(3)
+	p.Attributes().PutStr("http.route", "/cart")
+	if err := st.ConsumeMetrics(context.Background(), md); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(prom.New(prom.Options{Queryable: st.Queryable()}))
+	defer srv.Close()
+	got, err := queryAt(srv.URL, `{"http.server.active_requests", "http.route"="/cart"}`, now)
+	if err != nil || !strings.Contains(got, `"value":[`) || !strings.Contains(got, `"3"`) || !strings.Contains(got, `"http.route":"/cart"`) {
+		t.Errorf("quoted UTF-8 query = %s, %v", got, err)
+	}
+	resp, err := http.Get(srv.URL + "/api/v1/label/U__http_2e_route/values")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != `{"status":"success","data":["/cart"]}` {
+		t.Errorf("U__ escaped label values = %s", b)
+	}
 }

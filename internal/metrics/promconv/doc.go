@@ -11,6 +11,9 @@
 //     temporality are summed per series into cumulative points. Delta non-monotonic sums are dropped, as the
 //     compatibility rules say, and reported as rejected.
 //   - Exemplars are kept only on histograms and monotonic sums.
+//   - Exponential histograms become native histograms with the zero threshold of Prometheus (1e-128) whatever
+//     the point's zero_threshold; the zero count is kept. Delta exponential histograms are made cumulative
+//     like the others (the compatibility rules allow dropping them; summing them is exact).
 //   - Append errors of single samples (out of order, out of bounds, refused by a limit) do not abort the batch:
 //     they are counted and the rest is stored.
 //
