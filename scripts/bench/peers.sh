@@ -150,7 +150,7 @@ available() {
 	case $1 in
 	sink | otlpd-memory) return 0 ;;
 	otlpd-engine)
-		"$otlpd" serve --help 2>&1 | grep -q -- '-sync' && return 0
+		[[ $("$otlpd" serve --help 2>&1) == *-sync* ]] && return 0
 		echo "this otlpd has no embedded engine (serve has no --sync)"
 		return 1 ;;
 	jaeger-badger) [[ -x $PEERS_BIN/jaeger ]] || { echo "no $PEERS_BIN/jaeger (scripts/bench/peers.sh install)"; return 1; } ;;
