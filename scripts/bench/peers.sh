@@ -14,7 +14,7 @@
 # (taskset -c $SERVER_CPU); `otlpd loadgen` runs pinned to the other core ($LOADGEN_CPU) with $WORKERS
 # connections, the pre-encoded reference workload (seed 1, same requests for every server), $WARMUP of warm-up
 # then $DURATION measured. Per row it records items/s accepted, export latency p50/p99, the server's peak RSS
-# (VmHWM of /proc/PID/status, read just before stopping it) and disk bytes per item: `du -sb` of the data
+# (VmHWM of /proc/PID/status, read just before stopping it) and disk bytes per item: `du -sB1` (allocated bytes, so preallocated or sparse files count for what they use) of the data
 # directory after a graceful stop (SIGTERM, or SIGINT for the Victoria servers), minus the footprint of the
 # same server started and stopped on an empty directory, divided by every item accepted (warm-up included).
 # The servers are interleaved over $RUNS runs (the order rotates each run); the summary gives medians, and
@@ -220,7 +220,7 @@ empty_footprint() {
 	sleep 1
 	stop "$pid" "$stopsig"
 	pid=""
-	empty[$sys]=$(du -sb "$d/data" | cut -f1)
+	empty[$sys]=$(du -sB1 "$d/data" | cut -f1)
 	rm -rf "$d"
 }
 
@@ -247,7 +247,7 @@ measure() {
 	stop "$pid" "$stopsig"
 	pid=""
 	if has_disk "$sys"; then
-		disk=$(($(du -sb "$d/data" | cut -f1) - empty[$sys]))
+		disk=$(($(du -sB1 "$d/data" | cut -f1) - empty[$sys]))
 	fi
 	cp "$d/server.log" "$OUT/run$run-$sig-$sys.server.log"
 	rm -rf "$d"
