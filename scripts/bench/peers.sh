@@ -14,9 +14,10 @@
 # (taskset -c $SERVER_CPU); `otlpd loadgen` runs pinned to the other core ($LOADGEN_CPU) with $WORKERS
 # connections, the pre-encoded reference workload (seed 1, same requests for every server), $WARMUP of warm-up
 # then $DURATION measured. Per row it records items/s accepted, export latency p50/p99, the server's peak RSS
-# (VmHWM of /proc/PID/status, read just before stopping it) and disk bytes per item: `du -sB1` (allocated bytes, so preallocated or sparse files count for what they use) of the data
-# directory after a graceful stop (SIGTERM, or SIGINT for the Victoria servers), minus the footprint of the
-# same server started and stopped on an empty directory, divided by every item accepted (warm-up included).
+# (VmHWM of /proc/PID/status, read just before stopping it) and disk bytes per item: allocated bytes
+# (`du -sB1`) of the data directory after a graceful stop (SIGTERM, or SIGINT for the Victoria servers), minus
+# the footprint of the same server started and stopped on an empty directory, divided by every item accepted
+# (warm-up included).
 # The servers are interleaved over $RUNS runs (the order rotates each run); the summary gives medians, and
 # ratios computed within each run then their median, because the machine drifts between runs.
 #
