@@ -24,7 +24,7 @@ func TestGuardDefaultsAdmitReferenceWorkload(t *testing.T) {
 	var h uint64
 	admit := func(family string) string {
 		h++
-		reason, _ := g.admit(family, h, 1)
+		_, reason, _ := g.admit(family, h, 1)
 		return reason
 	}
 	perGroup := map[string]int{"http_server_request_count_total": 400, "http_server_request_duration_milliseconds": 200 * 18,

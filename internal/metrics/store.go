@@ -81,6 +81,9 @@ type Store struct {
 	appended prometheus.Counter
 	refused  *prometheus.CounterVec
 	closed   sync.Once
+	// noRefCache makes appends look series up by labels, as without the guard's head references (for
+	// tests comparing both paths).
+	noRefCache bool
 }
 
 // Open opens (or creates) the TSDB in opts.Dir.
@@ -226,7 +229,8 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 		name = familyOf(ls) // remote write
 	}
 	hash := ls.Hash()
-	if reason, msg := a.s.guard.admit(name, hash, t); reason != "" {
+	cached, reason, msg := a.s.guard.admit(name, hash, t)
+	if reason != "" {
 		a.s.refused.WithLabelValues(reason).Inc()
 		if a.s.guard.firstRefusal(name) {
 			a.s.log.Warn("metric series refused by the cardinality guard", "metric", name, "reason", msg)
@@ -235,6 +239,9 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 	}
 	if h == nil && fh == nil && isCounterSeries(ls, o) {
 		v = a.s.resets.adjust(ls, hash, st, t, v, a.s.lastValue)
+	}
+	if ref == 0 && !a.s.noRefCache {
+		ref = cached
 	}
 	r, err := a.next.Append(ref, ls, st, t, v, h, fh, o)
 	if err != nil {
@@ -250,6 +257,9 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 		}
 	}
 	a.n++
+	if r != cached && r != 0 && !a.s.noRefCache {
+		a.s.guard.setRef(hash, r)
+	}
 	if o.MetricFamilyName != "" && o.Metadata.Type != "" {
 		a.s.meta.set(o.MetricFamilyName, o.Metadata)
 	}
