@@ -221,6 +221,10 @@ type guardedAppender struct {
 	s    *Store
 	next storage.AppenderV2
 	n    int
+	// lastMeta is the metadata this appender stored last: the translator appends a metric's series one
+	// after the other, so most samples skip the metadata store's lock and lookup.
+	lastFamily string
+	lastMeta   metadata.Metadata
 }
 
 func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, o storage.AppendV2Options) (storage.SeriesRef, error) {
@@ -260,8 +264,9 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 	if r != cached && r != 0 && !a.s.noRefCache {
 		a.s.guard.setRef(hash, r)
 	}
-	if o.MetricFamilyName != "" && o.Metadata.Type != "" {
+	if o.MetricFamilyName != "" && o.Metadata.Type != "" && (o.MetricFamilyName != a.lastFamily || o.Metadata != a.lastMeta) {
 		a.s.meta.set(o.MetricFamilyName, o.Metadata)
+		a.lastFamily, a.lastMeta = o.MetricFamilyName, o.Metadata
 	}
 	return r, nil
 }
