@@ -92,10 +92,10 @@ type SummaryOptions struct {
 type SpanSummaryScanner interface {
 	// ScanSpanSummaries calls fn with a summary of each span that matches q, in no guaranteed order, until fn
 	// returns false. When more than q.Limit spans match (0: backend default), fn sees the newest q.Limit of
-	// them (by start time), exactly those SpanScanner.ScanSpans would visit. The summary is read-only and
-	// valid only during the call (it is reused): fn must not keep it, nor call the backend. Safe for
-	// concurrent use.
-	ScanSpanSummaries(ctx context.Context, q SpanQuery, opts SummaryOptions, fn func(s *SpanSummary) bool) error
+	// them (by start time; ties as SpanScanner.ScanSpans breaks them) and truncated is true. The summary is
+	// read-only and valid only during the call (it is reused): fn must not keep it, nor call the backend.
+	// Safe for concurrent use.
+	ScanSpanSummaries(ctx context.Context, q SpanQuery, opts SummaryOptions, fn func(s *SpanSummary) bool) (truncated bool, err error)
 }
 
 // LogWriter stores log records.

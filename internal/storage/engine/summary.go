@@ -27,22 +27,33 @@ const (
 // columns, the trace IDs and the rows' span and parent span IDs (walking the protobuf of each row without
 // decoding it); the attribute column only when opts.PeerKeys is set and a block has client spans. Queries
 // with attribute predicates or a matcher need whole spans and go through ScanSpans.
-func (e *Engine) ScanSpanSummaries(ctx context.Context, q storage.SpanQuery, opts storage.SummaryOptions, fn func(*storage.SpanSummary) bool) error {
+func (e *Engine) ScanSpanSummaries(ctx context.Context, q storage.SpanQuery, opts storage.SummaryOptions, fn func(*storage.SpanSummary) bool) (truncated bool, err error) {
+	limit := orDefault(q.Limit, DefaultSpanLimit)
 	f := newSpanFilter(&q)
 	if f.needFull {
+		q.Limit = limit + 1 // one more, to know whether there are more
 		var sum storage.SpanSummary
-		return e.ScanSpans(ctx, q, func(res pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) bool {
+		n := 0
+		err := e.ScanSpans(ctx, q, func(res pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) bool {
+			if n == limit {
+				truncated = true
+				return false
+			}
+			n++
 			storage.Summarize(&sum, serviceOf(res), sp, opts)
 			return fn(&sum)
 		})
+		if err != nil {
+			return false, err
+		}
+		return truncated, nil
 	}
 	s, err := e.snapshot()
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer s.release()
 	units := s.spanUnits(f)
-	limit := orDefault(q.Limit, DefaultSpanLimit)
 	rows := 0
 	for i := range units {
 		if u := &units[i]; u.p == nil {
@@ -56,19 +67,22 @@ func (e *Engine) ScanSpanSummaries(ctx context.Context, q storage.SpanQuery, opt
 		// Every matching span is visited: no need to rank them.
 		for ui := range units {
 			if err := ctxCheck(ctx, ui); err != nil {
-				return fmt.Errorf("scan span summaries: %w", err)
+				return false, fmt.Errorf("scan span summaries: %w", err)
 			}
 			if stop, err := sc.unit(&units[ui], nil); err != nil || stop {
-				return wrapSummaryErr(err)
+				return false, wrapSummaryErr(err)
 			}
 		}
-		return nil
+		return false, nil
 	}
-	// More rows than the limit: rank the candidates by the columns alone, as ScanSpans does, then summarize
-	// the kept rows unit by unit.
-	units, refs, err := s.findSpanRefs(ctx, f, limit)
+	// More rows than the limit: rank the candidates by the columns alone, as ScanSpans does (one more than
+	// the limit, to know whether there are more), then summarize the kept rows unit by unit.
+	units, refs, err := s.findSpanRefs(ctx, f, limit+1)
 	if err != nil {
-		return fmt.Errorf("scan span summaries: %w", err)
+		return false, fmt.Errorf("scan span summaries: %w", err)
+	}
+	if len(refs) > limit {
+		refs, truncated = refs[:limit], true // newest first: drop the oldest
 	}
 	byUnit := map[int32][]int{}
 	for _, r := range refs {
@@ -81,15 +95,15 @@ func (e *Engine) ScanSpanSummaries(ctx context.Context, q storage.SpanQuery, opt
 	slices.Sort(order)
 	for i, ui := range order {
 		if err := ctxCheck(ctx, i); err != nil {
-			return fmt.Errorf("scan span summaries: %w", err)
+			return false, fmt.Errorf("scan span summaries: %w", err)
 		}
 		rs := byUnit[ui]
 		slices.Sort(rs)
 		if stop, err := sc.unit(&units[ui], rs); err != nil || stop {
-			return wrapSummaryErr(err)
+			return false, wrapSummaryErr(err)
 		}
 	}
-	return nil
+	return truncated, nil
 }
 
 func wrapSummaryErr(err error) error {
