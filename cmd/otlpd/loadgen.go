@@ -22,7 +22,7 @@ generator is not the bottleneck. Works against any OTLP server.
 Examples:
   otlpd loadgen --signal traces --duration 30s
   otlpd loadgen --protocol http --endpoint 127.0.0.1:4318 --signal logs --rate 20000
-  otlpd loadgen --protocol http-json --endpoint http://127.0.0.1:9428/insert/opentelemetry/v1/logs --signal logs
+  otlpd loadgen --protocol http-json --endpoint http://127.0.0.1:4318/v1/logs --signal logs
   otlpd loadgen --signal metrics --batch-sweep 10,100,500,1000 --duration 10s --json`
 
 // stringList collects a repeatable flag.

@@ -36,8 +36,8 @@ Examples:
   otlpd query traces --filter 'service.name = "checkout" and duration > 250ms' --since 1h
   otlpd query trace 4bf92f3577b34da6a3ce929d0e0e4736
   otlpd query logs --filter 'severity >= error' --limit 50
-  otlpd query promql 'sum by (http_route) (rate(http_server_request_duration_count[5m]))'
-  otlpd query promql --since 1h --step 1m 'up'
+  otlpd query promql 'sum by (http_route) (rate(http_server_request_duration_milliseconds_count[5m]))'
+  otlpd query promql --since 1h --step 1m 'count by (job) (target_info)'
   otlpd query traces --service cart --output json | jq '.traces[].traceId'`
 
 // queryFlags are the flags every query subcommand takes.

@@ -79,8 +79,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "otlpd listening: OTLP/gRPC %s, OTLP/HTTP %s, UI and API http://%s\n",
-		srv.GRPCAddr(), srv.HTTPAddr(), srv.UIAddr())
+	scheme := "http"
+	if cfg.TLS.Enabled() {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "otlpd listening: OTLP/gRPC %s, OTLP/HTTP %s, UI and API %s://%s\n",
+		srv.GRPCAddr(), srv.HTTPAddr(), scheme, srv.UIAddr())
 	return srv.Run(ctx)
 }
 

@@ -291,7 +291,7 @@ func TestHTTPURL(t *testing.T) {
 	f("127.0.0.1:4318", false, "http://127.0.0.1:4318/v1/logs")
 	f("collector:4318", true, "https://collector:4318/v1/logs")
 	f("http://127.0.0.1:4318/", false, "http://127.0.0.1:4318/v1/logs")
-	f("http://127.0.0.1:9428/insert/opentelemetry/v1/logs", false, "http://127.0.0.1:9428/insert/opentelemetry/v1/logs")
+	f("https://otlpd.example.com/ingest/v1/logs", false, "https://otlpd.example.com/ingest/v1/logs")
 }
 
 func golden(t *testing.T, name string, got []byte) {

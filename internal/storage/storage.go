@@ -44,7 +44,8 @@ type SpanReader interface {
 	// the newest matching span), at most q.Limit of them.
 	FindTraceIDs(ctx context.Context, q SpanQuery) ([]TraceRef, error)
 
-	// FindSpans yields the spans that match q in pages, newest first, at most q.Limit spans in total.
+	// FindSpans yields the spans that match q in pages, newest first, at most q.Limit spans in total. The
+	// order holds within a page too, read resource by resource, scope by scope, span by span.
 	FindSpans(ctx context.Context, q SpanQuery) iter.Seq2[ptrace.Traces, error]
 
 	// Services returns the sorted names of every service (resource attribute service.name) seen.
@@ -107,7 +108,8 @@ type LogWriter interface {
 // LogReader finds log records. Safe for concurrent use.
 type LogReader interface {
 	// FindLogs yields the records that match q in pages, ordered by q.Order on the record's time (time, or the
-	// observed time when time is 0), at most q.Limit records in total.
+	// observed time when time is 0), at most q.Limit records in total. The order holds within a page too, read
+	// resource by resource, scope by scope, record by record.
 	FindLogs(ctx context.Context, q LogQuery) iter.Seq2[plog.Logs, error]
 }
 

@@ -14,9 +14,10 @@
 # (taskset -c $SERVER_CPU); `otlpd loadgen` runs pinned to the other core ($LOADGEN_CPU) with $WORKERS
 # connections, the pre-encoded reference workload (seed 1, same requests for every server), $WARMUP of warm-up
 # then $DURATION measured. Per row it records items/s accepted, export latency p50/p99, the server's peak RSS
-# (VmHWM of /proc/PID/status, read just before stopping it) and disk bytes per item: `du -sb` of the data
-# directory after a graceful stop (SIGTERM, or SIGINT for the Victoria servers), minus the footprint of the
-# same server started and stopped on an empty directory, divided by every item accepted (warm-up included).
+# (VmHWM of /proc/PID/status, read just before stopping it) and disk bytes per item: allocated bytes
+# (`du -sB1`) of the data directory after a graceful stop (SIGTERM, or SIGINT for the Victoria servers), minus
+# the footprint of the same server started and stopped on an empty directory, divided by every item accepted
+# (warm-up included).
 # The servers are interleaved over $RUNS runs (the order rotates each run); the summary gives medians, and
 # ratios computed within each run then their median, because the machine drifts between runs.
 #
@@ -150,7 +151,7 @@ available() {
 	case $1 in
 	sink | otlpd-memory) return 0 ;;
 	otlpd-engine)
-		"$otlpd" serve --help 2>&1 | grep -q -- '-sync' && return 0
+		[[ $("$otlpd" serve --help 2>&1) == *-sync* ]] && return 0
 		echo "this otlpd has no embedded engine (serve has no --sync)"
 		return 1 ;;
 	jaeger-badger) [[ -x $PEERS_BIN/jaeger ]] || { echo "no $PEERS_BIN/jaeger (scripts/bench/peers.sh install)"; return 1; } ;;
@@ -219,7 +220,8 @@ empty_footprint() {
 	start "$sys" "$d"
 	sleep 1
 	stop "$pid" "$stopsig"
-	empty[$sys]=$(du -sb "$d/data" | cut -f1)
+	pid=""
+	empty[$sys]=$(du -sB1 "$d/data" | cut -f1)
 	rm -rf "$d"
 }
 
@@ -237,14 +239,16 @@ measure() {
 		cat "$d/loadgen.err" >&2
 		log "run $run $sig $sys: loadgen failed; row skipped"
 		stop "$pid" "$stopsig"
+		pid=""
 		cp "$d/server.log" "$OUT/run$run-$sig-$sys.server.log"
 		rm -rf "$d"
 		return
 	fi
-	hwm=$(awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$pid/status")
+	hwm=$(($(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status") * 1024))
 	stop "$pid" "$stopsig"
+	pid=""
 	if has_disk "$sys"; then
-		disk=$(($(du -sb "$d/data" | cut -f1) - empty[$sys]))
+		disk=$(($(du -sB1 "$d/data" | cut -f1) - empty[$sys]))
 	fi
 	cp "$d/server.log" "$OUT/run$run-$sig-$sys.server.log"
 	rm -rf "$d"
@@ -308,7 +312,10 @@ main() {
 	mkdir -p "$OUT"
 	bin=$tmp/bin
 	mkdir -p "$bin"
-	trap 'rm -rf "$tmp/bin"; find "$tmp" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} +' EXIT
+	pid=""
+	# On any exit: the server of the current row (if any) goes too, then the temporary data.
+	trap '[[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp/bin"
+		find "$tmp" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} +; rmdir "$tmp" 2>/dev/null' EXIT
 	log "building otlpd and the sink into $bin"
 	(cd "$repo" && go build -o "$bin/otlpd" ./cmd/otlpd && go build -o "$bin/sink" ./scripts/bench/sink)
 	otlpd=${OTLPD:-$bin/otlpd}

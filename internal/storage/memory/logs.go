@@ -159,26 +159,30 @@ func logMatches(e *logEntry, q *storage.LogQuery, start, end int64) bool {
 	return q.Match == nil || q.Match.MatchLog(res, scope, rec)
 }
 
-// buildLogs deep-copies entries into a new plog.Logs, grouping the records of one written resource and scope.
+// buildLogs deep-copies entries, in their order, into a new plog.Logs. A run of consecutive records of one
+// written resource shares a ResourceLogs, and a run of one written scope a ScopeLogs, so reading the page
+// resource by resource, scope by scope, record by record gives the records in the order of entries.
 func buildLogs(entries []*logEntry) plog.Logs {
 	ld := plog.NewLogs()
-	resources := make(map[*logResource]plog.ResourceLogs)
-	scopes := make(map[*logScope]plog.LogRecordSlice)
+	var (
+		rl      plog.ResourceLogs
+		recs    plog.LogRecordSlice
+		lastRes *logResource
+		lastSc  *logScope
+	)
 	for _, e := range entries {
-		recs, ok := scopes[e.scope]
-		if !ok {
-			rl, ok := resources[e.scope.res]
-			if !ok {
-				rl = ld.ResourceLogs().AppendEmpty()
-				e.scope.res.rl.Resource().CopyTo(rl.Resource())
-				rl.SetSchemaUrl(e.scope.res.rl.SchemaUrl())
-				resources[e.scope.res] = rl
-			}
+		if e.scope.res != lastRes {
+			rl = ld.ResourceLogs().AppendEmpty()
+			e.scope.res.rl.Resource().CopyTo(rl.Resource())
+			rl.SetSchemaUrl(e.scope.res.rl.SchemaUrl())
+			lastRes, lastSc = e.scope.res, nil
+		}
+		if e.scope != lastSc {
 			sl := rl.ScopeLogs().AppendEmpty()
 			e.scope.sl.Scope().CopyTo(sl.Scope())
 			sl.SetSchemaUrl(e.scope.sl.SchemaUrl())
 			recs = sl.LogRecords()
-			scopes[e.scope] = recs
+			lastSc = e.scope
 		}
 		e.rec.CopyTo(recs.AppendEmpty())
 	}

@@ -310,27 +310,30 @@ func yieldSpanPages(ctx context.Context, entries []*spanEntry, size int, yield f
 	yieldPages(ctx, entries, size, buildTraces, ptrace.NewTraces, yield)
 }
 
-// buildTraces deep-copies entries into a new ptrace.Traces, grouping the spans of one written resource and
-// scope together.
+// buildTraces deep-copies entries, in their order, into a new ptrace.Traces. A run of consecutive spans of one
+// written resource shares a ResourceSpans, and a run of one written scope a ScopeSpans, so reading the page
+// resource by resource, scope by scope, span by span gives the spans in the order of entries.
 func buildTraces(entries []*spanEntry) ptrace.Traces {
 	td := ptrace.NewTraces()
-	resources := make(map[*spanResource]ptrace.ResourceSpans)
-	scopes := make(map[*spanScope]ptrace.SpanSlice)
+	var (
+		rs      ptrace.ResourceSpans
+		spans   ptrace.SpanSlice
+		lastRes *spanResource
+		lastSc  *spanScope
+	)
 	for _, e := range entries {
-		spans, ok := scopes[e.scope]
-		if !ok {
-			rs, ok := resources[e.scope.res]
-			if !ok {
-				rs = td.ResourceSpans().AppendEmpty()
-				e.scope.res.rs.Resource().CopyTo(rs.Resource())
-				rs.SetSchemaUrl(e.scope.res.rs.SchemaUrl())
-				resources[e.scope.res] = rs
-			}
+		if e.scope.res != lastRes {
+			rs = td.ResourceSpans().AppendEmpty()
+			e.scope.res.rs.Resource().CopyTo(rs.Resource())
+			rs.SetSchemaUrl(e.scope.res.rs.SchemaUrl())
+			lastRes, lastSc = e.scope.res, nil
+		}
+		if e.scope != lastSc {
 			ss := rs.ScopeSpans().AppendEmpty()
 			e.scope.ss.Scope().CopyTo(ss.Scope())
 			ss.SetSchemaUrl(e.scope.ss.SchemaUrl())
 			spans = ss.Spans()
-			scopes[e.scope] = spans
+			lastSc = e.scope
 		}
 		e.span.CopyTo(spans.AppendEmpty())
 	}

@@ -31,8 +31,10 @@
 //   - BodyContains and OpContains look in the string form (pcommon.Value.AsString), so a map body is
 //     searched in its JSON form and an int body in its decimal form.
 //   - Limit selects the newest (FindSpans, FindTraceIDs, FindLogs NewestFirst) or oldest (FindLogs
-//     OldestFirst, FindMetrics) matches; pages come in that order, but within one page items may be grouped
-//     by resource and scope in any order.
+//     OldestFirst, FindMetrics) matches. FindSpans and FindLogs keep that order within each page too: read
+//     resource by resource, scope by scope, item by item, a page gives its items in order (a resource or scope
+//     repeats in a page when its items interleave in time with others'). FindMetrics pages come in order,
+//     but within one page points may be grouped by resource, scope and metric in any order.
 //   - FindTraceIDs orders traces by the start of their newest matching span, and TraceRef.Start..End spans
 //     every matching span of the trace (not only those seen before the limit was reached).
 //   - GetTrace of an unknown trace yields ErrNotFound once; every method after Close returns ErrClosed,

@@ -37,6 +37,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("FindLogs", func(t *testing.T) { testFindLogs(t, f) })
 	t.Run("Metrics", func(t *testing.T) { testMetrics(t, f) })
 	t.Run("ManyItemsPagesAndOrder", func(t *testing.T) { testMany(t, f) })
+	t.Run("OrderWithinPages", func(t *testing.T) { testPageOrder(t, f) })
 	t.Run("RandomSpanQueries", func(t *testing.T) { testRandomSpans(t, f) })
 	t.Run("RandomLogQueries", func(t *testing.T) { testRandomLogs(t, f) })
 	t.Run("RandomMetricQueries", func(t *testing.T) { testRandomMetrics(t, f) })

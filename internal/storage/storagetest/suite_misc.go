@@ -185,7 +185,7 @@ func testMany(t *testing.T, f Factory) {
 	}
 	msOf := func(t time.Time) int { return int(t.Sub(BaseTime) / time.Millisecond) }
 
-	// checkPages checks the yielded times: pages in order (within a page, any order), all distinct, and exactly
+	// checkPages checks the yielded times: pages in order (order within a page: testPageOrder), all distinct, and exactly
 	// the range [lo, hi].
 	checkPages := func(what string, pages [][]int, newestFirst bool, lo, hi int) {
 		t.Helper()
