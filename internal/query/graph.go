@@ -93,22 +93,14 @@ func (q *Querier) dependencies(ctx context.Context, tr TimeRange, withPeers bool
 		}
 		return i
 	}
-	var isService []bool // by name index
-	lastService, lastIndex := "", int32(-1)
+	isService := map[int32]bool{}
 	var opts storage.SummaryOptions
 	if withPeers {
 		opts.PeerKeys = PeerAttributes
 	}
 	truncated, err := q.scanSummaries(ctx, storage.SpanQuery{Start: r.Start, End: r.End}, opts, func(s *storage.SpanSummary) {
-		si := lastIndex
-		if si < 0 || s.Service != lastService { // consecutive spans mostly share their service
-			si = intern(s.Service)
-			lastService, lastIndex = s.Service, si
-			for int(si) >= len(isService) {
-				isService = append(isService, false)
-			}
-			isService[si] = true
-		}
+		si := intern(s.Service)
+		isService[si] = true
 		self := ref{s.TraceID, s.SpanID}
 		owner[self] = si
 		isErr := s.StatusCode == ptrace.StatusCodeError
@@ -127,7 +119,7 @@ func (q *Querier) dependencies(ctx context.Context, tr TimeRange, withPeers bool
 	call := func(parent, child int32, isErr bool) {
 		e := edges[pair{parent, child}]
 		if e == nil {
-			e = &Edge{Parent: names[parent], Child: names[child], Peer: !serviceAt(isService, child)}
+			e = &Edge{Parent: names[parent], Child: names[child], Peer: !isService[child]}
 			edges[pair{parent, child}] = e
 		}
 		e.CallCount++
@@ -154,7 +146,7 @@ func (q *Querier) dependencies(ctx context.Context, tr TimeRange, withPeers bool
 			continue
 		}
 		call(pc.service, pc.peer, pc.isErr)
-		if !serviceAt(isService, pc.peer) {
+		if !isService[pc.peer] {
 			peers[pc.peer] = true
 		}
 	}
@@ -173,14 +165,10 @@ func (q *Querier) dependencies(ctx context.Context, tr TimeRange, withPeers bool
 		return cmp.Compare(a.Child, b.Child)
 	})
 	for i, name := range names {
-		if serviceAt(isService, int32(i)) {
+		if isService[int32(i)] {
 			g.Services = append(g.Services, name)
 		}
 	}
 	slices.Sort(g.Services)
 	return g, nil
 }
-
-// serviceAt reports whether the name of index i is a service (isService is indexed by name and may be shorter
-// than the names: peers interned last are not services).
-func serviceAt(isService []bool, i int32) bool { return int(i) < len(isService) && isService[i] }
