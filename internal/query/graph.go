@@ -37,22 +37,6 @@ type Graph struct {
 // gave it, the host it called, the database system.
 var PeerAttributes = []string{"peer.service", "server.address", "db.system.name"}
 
-// peerOf returns the name of the peer a client span calls, or "".
-func peerOf(sp ptrace.Span) string {
-	if sp.Kind() != ptrace.SpanKindClient {
-		return ""
-	}
-	attrs := sp.Attributes()
-	for _, k := range PeerAttributes {
-		if v, ok := attrs.Get(k); ok {
-			if s := v.AsString(); s != "" {
-				return s
-			}
-		}
-	}
-	return ""
-}
-
 // Dependencies builds the service graph from parent/child spans that started in the range: one call per
 // span whose parent span (same trace) is in another service. A parent outside the range, or beyond the scan
 // limit, is not seen, so its edge is not counted. Uninstrumented peers are left out (see
@@ -110,21 +94,21 @@ func (q *Querier) dependencies(ctx context.Context, tr TimeRange, withPeers bool
 		return i
 	}
 	isService := map[int32]bool{}
-	truncated, err := q.scanSpans(ctx, storage.SpanQuery{Start: r.Start, End: r.End}, func(res pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) {
-		si := intern(serviceOf(res))
+	var opts storage.SummaryOptions
+	if withPeers {
+		opts.PeerKeys = PeerAttributes
+	}
+	truncated, err := q.scanSummaries(ctx, storage.SpanQuery{Start: r.Start, End: r.End}, opts, func(s *storage.SpanSummary) {
+		si := intern(s.Service)
 		isService[si] = true
-		tid := storage.TraceID(sp.TraceID())
-		self := ref{tid, sp.SpanID()}
+		self := ref{s.TraceID, s.SpanID}
 		owner[self] = si
-		isErr := sp.Status().Code() == ptrace.StatusCodeError
-		if p := sp.ParentSpanID(); !p.IsEmpty() {
-			children = append(children, child{ref{tid, p}, si, isErr})
+		isErr := s.StatusCode == ptrace.StatusCodeError
+		if !s.ParentSpanID.IsEmpty() {
+			children = append(children, child{ref{s.TraceID, s.ParentSpanID}, si, isErr})
 		}
-		if !withPeers {
-			return
-		}
-		if peer := peerOf(sp); peer != "" {
-			peerCalls = append(peerCalls, peerCall{self, si, intern(peer), isErr})
+		if withPeers && s.Peer != "" {
+			peerCalls = append(peerCalls, peerCall{self, si, intern(s.Peer), isErr})
 		}
 	})
 	if err != nil {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/query/filter"
@@ -104,6 +104,7 @@ func (q *Querier) RED(ctx context.Context, rq REDQuery) (REDResult, error) {
 	get := func(k key) *redAcc {
 		a := accs[k]
 		if a == nil {
+			k = key{strings.Clone(k.service), strings.Clone(k.op)} // the scan's strings are not ours to keep
 			a = &redAcc{durs: make([][]int64, n), errs: make([]int64, n), series: REDSeries{Service: k.service, Operation: k.op}}
 			accs[k] = a
 		}
@@ -112,28 +113,27 @@ func (q *Querier) RED(ctx context.Context, rq REDQuery) (REDResult, error) {
 	start := r.Start.UnixNano()
 	ctx, cancel := q.withTimeout(ctx)
 	defer cancel()
-	truncated, err := q.scanSpans(ctx, sq, func(res pcommon.Resource, _ pcommon.InstrumentationScope, sp ptrace.Span) {
-		if !IsRequest(sp) {
-			return
+	byOp := rq.ByOperation || rq.Operation != ""
+	truncated, err := q.scanSummaries(ctx, sq, storage.SummaryOptions{}, func(s *storage.SpanSummary) {
+		if s.Kind != ptrace.SpanKindServer && s.Kind != ptrace.SpanKindConsumer && !s.ParentSpanID.IsEmpty() {
+			return // not a request (see IsRequest)
 		}
-		st := int64(sp.StartTimestamp())
+		st := s.Start
 		b := (st - start) / int64(step)
 		if st < start || b >= int64(n) {
 			return
 		}
-		d := max(int64(sp.EndTimestamp())-st, 0)
-		isErr := sp.Status().Code() == ptrace.StatusCodeError
-		svc := serviceOf(res)
-		keys := []key{{svc, ""}}
-		if rq.ByOperation || rq.Operation != "" {
-			keys = append(keys, key{svc, sp.Name()})
-		}
-		for _, k := range keys {
-			a := get(k)
+		d := max(s.End-st, 0)
+		isErr := s.StatusCode == ptrace.StatusCodeError
+		add := func(a *redAcc) {
 			a.durs[b] = append(a.durs[b], d)
 			if isErr {
 				a.errs[b]++
 			}
+		}
+		add(get(key{s.Service, ""}))
+		if byOp {
+			add(get(key{s.Service, s.Name}))
 		}
 	})
 	if err != nil {

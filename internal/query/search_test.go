@@ -207,81 +207,85 @@ func TestRED(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 3))
 	spans := randomSpans(rng, 300)
-	q, _ := newQuerier(t, build(spans))
-	step := time.Minute
-	r := TimeRange{Start: base, End: base.Add(10 * time.Minute)}
-	res, err := q.RED(context.Background(), REDQuery{TimeRange: r, Step: step, ByOperation: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Independently: requests are server/consumer spans and spans without a parent.
-	type key struct {
-		svc, op string
-		bucket  int
-	}
-	durs := map[key][]int64{}
-	errs := map[key]int64{}
-	for _, s := range spans {
-		if !(s.kind == server || s.kind == consumer || s.parent == 0) {
-			continue
-		}
-		startNs := ms(s.start).UnixNano()
-		if startNs > r.End.UnixNano() {
-			continue
-		}
-		b := int((startNs - base.UnixNano()) / int64(step))
-		d := ms(s.end).UnixNano() - startNs
-		for _, k := range []key{{s.service, "", b}, {s.service, s.name, b}, {s.service, "", -1}, {s.service, s.name, -1}} {
-			durs[k] = append(durs[k], d)
-			if s.err {
-				errs[k]++
+	for _, backend := range spanBackends {
+		t.Run(backend, func(t *testing.T) {
+			q := querierOn(t, backend, spans)
+			step := time.Minute
+			r := TimeRange{Start: base, End: base.Add(10 * time.Minute)}
+			res, err := q.RED(context.Background(), REDQuery{TimeRange: r, Step: step, ByOperation: true})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	checked := 0
-	for _, se := range res.Series {
-		check := func(k key, p REDPoint, secs float64) {
-			d := durs[k]
-			want := REDPoint{Count: int64(len(d)), Errors: errs[k], P50Nanos: percentileByCount(d, 50),
-				P95Nanos: percentileByCount(d, 95), P99Nanos: percentileByCount(d, 99), Rate: float64(len(d)) / secs}
-			if len(d) > 0 {
-				want.ErrorRate = float64(errs[k]) / float64(len(d))
+			// Independently: requests are server/consumer spans and spans without a parent.
+			type key struct {
+				svc, op string
+				bucket  int
 			}
-			p.Time = time.Time{}
-			if p != want {
-				t.Errorf("%s/%s bucket %d: %+v, want %+v", k.svc, k.op, k.bucket, p, want)
+			durs := map[key][]int64{}
+			errs := map[key]int64{}
+			for _, s := range spans {
+				if !(s.kind == server || s.kind == consumer || s.parent == 0) {
+					continue
+				}
+				startNs := ms(s.start).UnixNano()
+				if startNs > r.End.UnixNano() {
+					continue
+				}
+				b := int((startNs - base.UnixNano()) / int64(step))
+				d := ms(s.end).UnixNano() - startNs
+				for _, k := range []key{{s.service, "", b}, {s.service, s.name, b}, {s.service, "", -1}, {s.service, s.name, -1}} {
+					durs[k] = append(durs[k], d)
+					if s.err {
+						errs[k]++
+					}
+				}
 			}
-			checked++
-		}
-		for i, p := range se.Points {
-			check(key{se.Service, se.Operation, i}, p, step.Seconds())
-		}
-		check(key{se.Service, se.Operation, -1}, se.Total, r.End.Sub(r.Start).Seconds())
-	}
-	nSeries := 0
-	for k := range durs {
-		if k.bucket == -1 {
-			nSeries++
-		}
-	}
-	if len(res.Series) != nSeries || checked == 0 {
-		t.Errorf("%d series, want %d", len(res.Series), nSeries)
-	}
-	// One service, one operation.
-	one, err := q.RED(context.Background(), REDQuery{TimeRange: r, Step: step, Service: "cart", Operation: "op1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, se := range one.Series {
-		if se.Service != "cart" || (se.Operation != "" && se.Operation != "op1") {
-			t.Errorf("unexpected series %s/%s", se.Service, se.Operation)
-		}
-		if se.Operation == "op1" && se.Total.Count != int64(len(durs[key{"cart", "op1", -1}])) {
-			t.Errorf("cart/op1 count %d, want %d", se.Total.Count, len(durs[key{"cart", "op1", -1}]))
-		}
-	}
-	if _, err := q.RED(context.Background(), REDQuery{TimeRange: r, Step: time.Millisecond}); !errors.Is(err, ErrInvalid) {
-		t.Errorf("too many buckets: %v", err)
+			checked := 0
+			for _, se := range res.Series {
+				check := func(k key, p REDPoint, secs float64) {
+					d := durs[k]
+					want := REDPoint{Count: int64(len(d)), Errors: errs[k], P50Nanos: percentileByCount(d, 50),
+						P95Nanos: percentileByCount(d, 95), P99Nanos: percentileByCount(d, 99), Rate: float64(len(d)) / secs}
+					if len(d) > 0 {
+						want.ErrorRate = float64(errs[k]) / float64(len(d))
+					}
+					p.Time = time.Time{}
+					if p != want {
+						t.Errorf("%s/%s bucket %d: %+v, want %+v", k.svc, k.op, k.bucket, p, want)
+					}
+					checked++
+				}
+				for i, p := range se.Points {
+					check(key{se.Service, se.Operation, i}, p, step.Seconds())
+				}
+				check(key{se.Service, se.Operation, -1}, se.Total, r.End.Sub(r.Start).Seconds())
+			}
+			nSeries := 0
+			for k := range durs {
+				if k.bucket == -1 {
+					nSeries++
+				}
+			}
+			if len(res.Series) != nSeries || checked == 0 {
+				t.Errorf("%d series, want %d", len(res.Series), nSeries)
+			}
+			// One service, one operation.
+			one, err := q.RED(context.Background(), REDQuery{TimeRange: r, Step: step, Service: "cart", Operation: "op1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, se := range one.Series {
+				if se.Service != "cart" || (se.Operation != "" && se.Operation != "op1") {
+					t.Errorf("unexpected series %s/%s", se.Service, se.Operation)
+				}
+				if se.Operation == "op1" && se.Total.Count != int64(len(durs[key{"cart", "op1", -1}])) {
+					t.Errorf("cart/op1 count %d, want %d", se.Total.Count, len(durs[key{"cart", "op1", -1}]))
+				}
+			}
+			if _, err := q.RED(context.Background(), REDQuery{TimeRange: r, Step: time.Millisecond}); !errors.Is(err, ErrInvalid) {
+				t.Errorf("too many buckets: %v", err)
+			}
+		})
 	}
 }
 
@@ -290,40 +294,44 @@ func TestDependencies(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 4))
 	spans := randomSpans(rng, 400)
-	q, _ := newQuerier(t, build(spans))
-	g, err := q.Dependencies(context.Background(), TimeRange{Start: base, End: base.Add(11 * time.Minute)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	type pair struct{ p, c string }
-	owner := map[[2]int]string{}
-	for _, s := range spans {
-		owner[[2]int{s.trace, s.id}] = s.service
-	}
-	calls, errs := map[pair]int64{}, map[pair]int64{}
-	for _, s := range spans {
-		ps, ok := owner[[2]int{s.trace, s.parent}]
-		if s.parent == 0 || !ok || ps == s.service {
-			continue
-		}
-		calls[pair{ps, s.service}]++
-		if s.err {
-			errs[pair{ps, s.service}]++
-		}
-	}
-	if len(g.Edges) != len(calls) || len(calls) == 0 {
-		t.Fatalf("%d edges, want %d", len(g.Edges), len(calls))
-	}
-	for _, e := range g.Edges {
-		k := pair{e.Parent, e.Child}
-		if e.CallCount != calls[k] || e.ErrorCount != errs[k] {
-			t.Errorf("edge %s->%s: %d calls %d errors, want %d, %d", e.Parent, e.Child, e.CallCount, e.ErrorCount, calls[k], errs[k])
-		}
-	}
-	if !sort.SliceIsSorted(g.Edges, func(i, j int) bool {
-		return cmp.Or(cmp.Compare(g.Edges[i].Parent, g.Edges[j].Parent), cmp.Compare(g.Edges[i].Child, g.Edges[j].Child)) < 0
-	}) {
-		t.Error("edges not sorted")
+	for _, backend := range spanBackends {
+		t.Run(backend, func(t *testing.T) {
+			q := querierOn(t, backend, spans)
+			g, err := q.Dependencies(context.Background(), TimeRange{Start: base, End: base.Add(11 * time.Minute)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			type pair struct{ p, c string }
+			owner := map[[2]int]string{}
+			for _, s := range spans {
+				owner[[2]int{s.trace, s.id}] = s.service
+			}
+			calls, errs := map[pair]int64{}, map[pair]int64{}
+			for _, s := range spans {
+				ps, ok := owner[[2]int{s.trace, s.parent}]
+				if s.parent == 0 || !ok || ps == s.service {
+					continue
+				}
+				calls[pair{ps, s.service}]++
+				if s.err {
+					errs[pair{ps, s.service}]++
+				}
+			}
+			if len(g.Edges) != len(calls) || len(calls) == 0 {
+				t.Fatalf("%d edges, want %d", len(g.Edges), len(calls))
+			}
+			for _, e := range g.Edges {
+				k := pair{e.Parent, e.Child}
+				if e.CallCount != calls[k] || e.ErrorCount != errs[k] {
+					t.Errorf("edge %s->%s: %d calls %d errors, want %d, %d", e.Parent, e.Child, e.CallCount, e.ErrorCount, calls[k], errs[k])
+				}
+			}
+			if !sort.SliceIsSorted(g.Edges, func(i, j int) bool {
+				return cmp.Or(cmp.Compare(g.Edges[i].Parent, g.Edges[j].Parent), cmp.Compare(g.Edges[i].Child, g.Edges[j].Child)) < 0
+			}) {
+				t.Error("edges not sorted")
+			}
+		})
 	}
 }
 

@@ -66,6 +66,39 @@ type SpanScanner interface {
 	ScanSpans(ctx context.Context, q SpanQuery, fn func(res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) bool) error
 }
 
+// SpanSummary is the fields of a span that aggregations over many spans read (RED, the service graph),
+// without its attributes, events and links.
+type SpanSummary struct {
+	TraceID      TraceID
+	SpanID       pcommon.SpanID
+	ParentSpanID pcommon.SpanID // zero: a root span
+	Service      string         // resource attribute service.name
+	Name         string
+	Kind         ptrace.SpanKind
+	StatusCode   ptrace.StatusCode
+	Start, End   int64 // Unix nanoseconds
+	// Peer is, for a client span when SummaryOptions.PeerKeys is set, the string form
+	// (pcommon.Value.AsString) of the first of those span attributes that is present and not empty; else "".
+	Peer string
+}
+
+// SummaryOptions says what a SpanSummaryScanner fills in beyond the columns every summary has.
+type SummaryOptions struct {
+	PeerKeys []string // span attributes naming the peer of a client span, first present wins; nil: no Peer
+}
+
+// SpanSummaryScanner is an optional interface of a SpanReader that visits summaries of matching spans, which
+// a backend can read without decoding whole spans. Callers check for it at run time and fall back to
+// SpanScanner or FindSpans.
+type SpanSummaryScanner interface {
+	// ScanSpanSummaries calls fn with a summary of each span that matches q, in no guaranteed order, until fn
+	// returns false. When more than q.Limit spans match (0: backend default), fn sees the newest q.Limit of
+	// them (by start time; ties as SpanScanner.ScanSpans breaks them) and truncated is true. The summary is
+	// read-only and valid only during the call (it is reused): fn must not keep it, nor call the backend.
+	// Safe for concurrent use.
+	ScanSpanSummaries(ctx context.Context, q SpanQuery, opts SummaryOptions, fn func(s *SpanSummary) bool) (truncated bool, err error)
+}
+
 // LogWriter stores log records.
 type LogWriter interface {
 	// WriteLogs stores every record of ld, with the durability and ownership rules of SpanWriter.WriteSpans.

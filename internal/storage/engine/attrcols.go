@@ -141,13 +141,23 @@ func (d *attrColsDec) slot(row int) int {
 }
 
 // decodeAttrCols decodes a block's attribute column of rows rows. When sel is not nil, only the entries of
-// the rows where sel is true are kept (the others read as absent). Strings share one allocation.
+// the rows where sel is true are kept (the others read as absent), and only their strings are copied; when
+// sel is nil, the strings share one allocation.
 func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	d := &attrColsDec{}
 	if len(raw) == 0 {
 		return d, nil
 	}
-	str := string(raw) // the values are substrings of it
+	var str string // when sel is nil, the values are substrings of it
+	if sel == nil {
+		str = string(raw)
+	}
+	sub := func(i, j int) string {
+		if sel == nil {
+			return str[i:j]
+		}
+		return string(raw[i:j])
+	}
 	off := 0
 	uv := func() (uint64, bool) {
 		v, k := binary.Uvarint(raw[off:])
@@ -167,7 +177,7 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 		if !ok || l > uint64(len(raw)-off) {
 			return nil, errAttrCol
 		}
-		d.keys[i] = str[off : off+int(l)]
+		d.keys[i] = sub(off, off+int(l))
 		off += int(l)
 	}
 	if rows > 0 && uint64(len(raw)-off) < n*uint64(rows) {
@@ -204,6 +214,7 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 			if !ok || pos > 1<<20 {
 				return nil, errAttrCol
 			}
+			keep := sel == nil || sel[r]
 			e := attrEnt{tag: tag, pos: uint32(pos)}
 			switch tag {
 			case attrStr:
@@ -211,7 +222,9 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 				if !ok || l > uint64(len(raw)-off) {
 					return nil, errAttrCol
 				}
-				e.s = str[off : off+int(l)]
+				if keep {
+					e.s = sub(off, off+int(l))
+				}
 				off += int(l)
 			case attrInt:
 				v, k := binary.Varint(raw[off:])
@@ -225,8 +238,8 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 			}
 			if sel == nil {
 				col[r] = e
-			} else if i := d.rowIdx[r]; i >= 0 {
-				col[i] = e
+			} else if keep {
+				col[d.rowIdx[r]] = e
 			}
 		}
 		d.ents[ki] = col

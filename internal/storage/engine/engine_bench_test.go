@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"github.com/otlpd/otlpd/internal/workload"
 )
 
@@ -137,6 +138,19 @@ func BenchmarkBytesPerItem(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(e.DiskBytes())/float64(written), "disk-B/item")
+				var cols [part.NumCols]uint64
+				e.mu.RLock()
+				for _, p := range e.parts {
+					for _, bm := range p.meta.Blocks {
+						for c, ref := range bm.Cols {
+							cols[c] += ref.Len
+						}
+					}
+				}
+				e.mu.RUnlock()
+				for c, n := range cols {
+					b.ReportMetric(float64(n)/float64(written), fmt.Sprintf("col%d-B/item", c))
+				}
 				e.Close()
 			}
 		})

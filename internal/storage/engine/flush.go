@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -213,6 +215,7 @@ type partBuilder struct {
 	keys    map[string]struct{}
 	tokens  map[uint64]struct{}
 	traceID map[storage.TraceID]struct{}
+	num     []byte // scratch for the string form of int attributes
 }
 
 func newPartBuilder(meta part.Meta, keys map[string]struct{}) *partBuilder {
@@ -255,7 +258,18 @@ func (pb *partBuilder) name(n string) uint32 {
 func (pb *partBuilder) attrTokens(attrs pcommon.Map) {
 	for k, v := range attrs.All() {
 		pb.keys[k] = struct{}{}
-		if s := v.AsString(); len(s) <= maxTokenValue {
+		var s string
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			s = v.Str()
+		case pcommon.ValueTypeInt:
+			// The string form of an int (pcommon.Value.AsString) without allocating it.
+			pb.num = strconv.AppendInt(pb.num[:0], v.Int(), 10)
+			s = unsafe.String(unsafe.SliceData(pb.num), len(pb.num))
+		default:
+			s = v.AsString()
+		}
+		if len(s) <= maxTokenValue {
 			pb.tokens[part.HashToken(part.TokenAttr, k, '=', s)] = struct{}{}
 		}
 	}
@@ -395,7 +409,11 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 			r := part.Row{TS: it.ts, Aux: int64(rec.ObservedTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups), Code: code}
 			body := rec.Body()
 			if body.Type() == pcommon.ValueTypeStr {
-				r.Body = []byte(body.Str())
+				// AddBlock only reads the row's body: no copy of the string.
+				r.Body = unsafe.Slice(unsafe.StringData(body.Str()), len(body.Str()))
+				if r.Body == nil {
+					r.Body = []byte{} // an empty string body is still a string body
+				}
 				part.Tokens(body.Str(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })
 			} else if body.Type() != pcommon.ValueTypeEmpty {
 				part.Tokens(body.AsString(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })

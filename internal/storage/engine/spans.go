@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -104,6 +105,9 @@ func readMissing(p *partHandle, blk int, b *part.Block, mask uint32) (*part.Bloc
 	return b, nil
 }
 
+// rawBufs holds buffers for block columns read only to copy a few rows out of them.
+var rawBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // blockRows returns the bytes of each row of a block's blob.
 func blockRows(p *partHandle, blk int, b *part.Block) ([][]byte, error) {
 	rows, err := rowRanges(b.Blob, b.N)
@@ -116,9 +120,37 @@ func blockRows(p *partHandle, blk int, b *part.Block) ([][]byte, error) {
 // partSpanView decodes the given rows (nil: all) of a block of a span part and puts the column fields back into
 // the spans. b may hold some columns already.
 func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView, error) {
-	b, err := readMissing(p, blk, b, spanFilterCols|1<<part.ColTID|1<<part.ColBlob|1<<part.ColAttrs)
+	mask := uint32(spanFilterCols | 1<<part.ColTID | 1<<part.ColBlob | 1<<part.ColAttrs)
+	if rows != nil {
+		// Only copies of the selected rows outlive this call: the blob and attribute columns are read into
+		// reused buffers.
+		mask &^= 1<<part.ColBlob | 1<<part.ColAttrs
+	}
+	b, err := readMissing(p, blk, b, mask)
 	if err != nil {
 		return nil, err
+	}
+	if rows != nil {
+		for _, c := range []struct {
+			col int
+			dst *[]byte
+		}{{part.ColBlob, &b.Blob}, {part.ColAttrs, &b.Attrs}} {
+			if *c.dst != nil {
+				continue
+			}
+			buf := rawBufs.Get().(*[]byte)
+			raw, err := p.r.ReadRaw(blk, c.col, *buf)
+			if err != nil {
+				rawBufs.Put(buf)
+				return nil, fmt.Errorf("part %s: %w", p.path, err)
+			}
+			*c.dst = raw
+			defer func() {
+				*c.dst = nil
+				*buf = raw[:0]
+				rawBufs.Put(buf)
+			}()
+		}
 	}
 	blob := b.Blob
 	want := b.N

@@ -393,6 +393,26 @@ func (r *Reader) ReadBlock(i int, mask uint32) (*Block, error) {
 	return b, nil
 }
 
+// ReadRaw decompresses column c of block i, a column kept as bytes (ColBlob or ColAttrs), appending it to
+// dst[:0]: a caller that drops the bytes soon can reuse one buffer.
+func (r *Reader) ReadRaw(i, c int, dst []byte) ([]byte, error) {
+	if i < 0 || i >= len(r.Meta.Blocks) || (c != ColBlob && c != ColAttrs) {
+		return nil, fmt.Errorf("BUG: raw column %d of block %d of %d", c, i, len(r.Meta.Blocks))
+	}
+	ref := r.Meta.Blocks[i].Cols[c]
+	comp := make([]byte, ref.Len)
+	if _, err := r.f.ReadAt(comp, int64(ref.Off)); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read block %d column %d: %w", i, c, err)
+	}
+	d := decoders.Get().(*zstd.Decoder)
+	out, err := d.DecodeAll(comp, dst[:0])
+	decoders.Put(d)
+	if err != nil {
+		return nil, fmt.Errorf("block %d column %d: %w: zstd: %v", i, c, ErrCorrupt, err)
+	}
+	return out, nil
+}
+
 func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 	n := b.N
 	d := decoder{buf: raw}
