@@ -263,20 +263,26 @@ func TestSDKEndToEnd(t *testing.T) {
 			times := a.exp.times
 			first, last := times[0], times[len(times)-1]
 			at := last
+			// The SDK stamps each instrument with its own clock reading, so the other instruments' last
+			// samples may lie a millisecond after the counter's. Instant checks run a second later, when every
+			// last sample is the newest within the lookback (no export follows the last one); the range checks
+			// of the counter run exactly at its last sample.
+			after := last.Add(time.Second)
 			window := last.Sub(first).Truncate(time.Second) + 2*time.Second
 			w := fmt.Sprintf("%ds", int(window.Seconds()))
-			f := func(query string, want float64) {
+			check := func(query string, want float64, at time.Time) {
 				t.Helper()
 				got := h.Scalar(t, query, at)
 				if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
 					t.Errorf("%s = %v, want %v", query, got, want)
 				}
 			}
+			f := func(query string, want float64) { t.Helper(); check(query, want, after) }
 			for r, v := range e.requests {
 				f(fmt.Sprintf(`sum by (route) (%s_requests_total{route=%q})`, p, r), v)
 				// The first sample is 0 and the query is at the last one: no extrapolation.
-				f(fmt.Sprintf(`increase(%s_requests_total{route=%q}[%s])`, p, r, w), v)
-				f(fmt.Sprintf(`rate(%s_requests_total{route=%q}[%s])`, p, r, w), v/window.Seconds())
+				check(fmt.Sprintf(`increase(%s_requests_total{route=%q}[%s])`, p, r, w), v, at)
+				check(fmt.Sprintf(`rate(%s_requests_total{route=%q}[%s])`, p, r, w), v/window.Seconds(), at)
 			}
 			f(fmt.Sprintf(`sum(%s_requests_total)`, p), e.requests["/a"]+e.requests["/b"])
 			f(p+"_inflight", float64(e.inflight))
@@ -290,11 +296,11 @@ func TestSDKEndToEnd(t *testing.T) {
 			}
 			f(fmt.Sprintf(`histogram_count(%s_rpc_duration_seconds)`, p), float64(len(e.rpc)))
 			// Exemplars carry the trace of the context the measurements were made in.
-			ex := h.ExemplarTraceIDs(t, p+"_requests_total", first, last)
+			ex := h.ExemplarTraceIDs(t, p+"_requests_total", first, after)
 			if len(ex) == 0 || ex[0] != traceID.String() {
 				t.Errorf("exemplars of %s_requests_total: trace IDs %v, want %s", p, ex, traceID)
 			}
-			ex = h.ExemplarTraceIDs(t, p+"_latency_seconds_bucket", first, last)
+			ex = h.ExemplarTraceIDs(t, p+"_latency_seconds_bucket", first, after)
 			if len(ex) == 0 || ex[0] != traceID.String() {
 				t.Errorf("exemplars of %s_latency_seconds_bucket: trace IDs %v, want %s", p, ex, traceID)
 			}
