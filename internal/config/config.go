@@ -142,7 +142,7 @@ func Default() Config {
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
 		Auth:      Auth{Ingest: true, Query: true},
 		TLS:       TLS{MinVersion: "1.2"},
-		Memory:    Memory{MaxSpans: 1_000_000, MaxLogs: 1_000_000, MaxPoints: 1_000_000},
+		Memory:    Memory{MaxSpans: 200_000, MaxLogs: 200_000, MaxPoints: 1_000_000},
 		Engine:    Engine{Sync: "batch"},
 		Metrics: Metrics{
 			NamingStrategy:     "UnderscoreEscapingWithSuffixes",
