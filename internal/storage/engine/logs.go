@@ -56,13 +56,9 @@ func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, e
 	if err != nil {
 		return nil, err
 	}
-	blob, want := b.Blob, b.N
-	if rows != nil {
-		raw, err := blockRows(p, blk, b)
-		if err != nil {
-			return nil, err
-		}
-		blob, want = selectRows(raw, rows), len(rows)
+	blob, want, ad, err := selectBlockRows(p, blk, b, rows)
+	if err != nil {
+		return nil, err
 	}
 	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(blob)
 	if err != nil {
@@ -71,17 +67,6 @@ func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, e
 	if ld.ResourceLogs().Len() != 1 || ld.ResourceLogs().At(0).ScopeLogs().Len() != 1 ||
 		ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().Len() != want {
 		return nil, corrupt(p, "block %d: record count does not match", blk)
-	}
-	var sel []bool
-	if rows != nil {
-		sel = make([]bool, b.N)
-		for _, i := range rows {
-			sel[i] = true
-		}
-	}
-	ad, err := decodeAttrCols(b.Attrs, b.N, sel)
-	if err != nil {
-		return nil, corrupt(p, "block %d: %v", blk, err)
 	}
 	recs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	v := &logView{groups: p.groups, rowGroup: make([]int32, b.N), recs: make([]plog.LogRecord, b.N), ts: b.TS, keep: ld}

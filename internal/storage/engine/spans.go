@@ -109,6 +109,29 @@ func readMissing(p *partHandle, blk int, b *part.Block, mask uint32) (*part.Bloc
 var rawBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // blockRows returns the bytes of each row of a block's blob.
+// selectBlockRows returns the protobuf blob of the given rows of block blk (every row when rows is nil), the
+// number of rows it holds, and the block's attribute columns decoded for those rows only.
+func selectBlockRows(p *partHandle, blk int, b *part.Block, rows []int) (blob []byte, want int, ad *attrColsDec, err error) {
+	blob, want = b.Blob, b.N
+	var sel []bool
+	if rows != nil {
+		raw, err := blockRows(p, blk, b)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		blob, want = selectRows(raw, rows), len(rows)
+		sel = make([]bool, b.N)
+		for _, i := range rows {
+			sel[i] = true
+		}
+	}
+	ad, err = decodeAttrCols(b.Attrs, b.N, sel)
+	if err != nil {
+		return nil, 0, nil, corrupt(p, "block %d: %v", blk, err)
+	}
+	return blob, want, ad, nil
+}
+
 func blockRows(p *partHandle, blk int, b *part.Block) ([][]byte, error) {
 	rows, err := rowRanges(b.Blob, b.N)
 	if err != nil {
@@ -152,14 +175,9 @@ func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView,
 			}()
 		}
 	}
-	blob := b.Blob
-	want := b.N
-	if rows != nil {
-		raw, err := blockRows(p, blk, b)
-		if err != nil {
-			return nil, err
-		}
-		blob, want = selectRows(raw, rows), len(rows)
+	blob, want, ad, err := selectBlockRows(p, blk, b, rows)
+	if err != nil {
+		return nil, err
 	}
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(blob)
 	if err != nil {
@@ -168,17 +186,6 @@ func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView,
 	if td.ResourceSpans().Len() != 1 || td.ResourceSpans().At(0).ScopeSpans().Len() != 1 ||
 		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().Len() != want {
 		return nil, corrupt(p, "block %d: span count does not match", blk)
-	}
-	var sel []bool
-	if rows != nil {
-		sel = make([]bool, b.N)
-		for _, i := range rows {
-			sel[i] = true
-		}
-	}
-	ad, err := decodeAttrCols(b.Attrs, b.N, sel)
-	if err != nil {
-		return nil, corrupt(p, "block %d: %v", blk, err)
 	}
 	sl := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	v := &spanView{groups: p.groups, rowGroup: make([]int32, b.N), spans: make([]ptrace.Span, b.N), ts: b.TS, keep: td}
