@@ -20,45 +20,73 @@ const (
 	recMetrics byte = 3
 )
 
+var (
+	_ storage.EncodedSpanWriter   = (*Engine)(nil)
+	_ storage.EncodedLogWriter    = (*Engine)(nil)
+	_ storage.EncodedMetricWriter = (*Engine)(nil)
+)
+
 // WriteSpans stores td: it returns once td is in the write-ahead log (fsynced with SyncBatch) and searchable.
 func (e *Engine) WriteSpans(ctx context.Context, td ptrace.Traces) error {
+	return e.WriteSpansEncoded(ctx, td, nil)
+}
+
+// WriteSpansEncoded is WriteSpans with td's protobuf encoding, which becomes the write-ahead log record as it
+// is (nil: td is encoded here). raw is copied into the log before the call returns.
+func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error {
 	if td.SpanCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	payload, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-	if err != nil {
-		return fmt.Errorf("write spans: encode: %w", err)
+	if raw == nil {
+		var err error
+		if raw, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); err != nil {
+			return fmt.Errorf("write spans: encode: %w", err)
+		}
 	}
-	return e.write(ctx, recSpans, payload, func(h *head, arrival uint64) {
+	return e.write(ctx, recSpans, raw, func(h *head, arrival uint64) {
 		e.cat.addSpans(td)
-		h.addSpans(td, arrival, len(payload))
+		h.addSpans(td, arrival, len(raw))
 	})
 }
 
 // WriteLogs stores ld, with the guarantees of WriteSpans.
 func (e *Engine) WriteLogs(ctx context.Context, ld plog.Logs) error {
+	return e.WriteLogsEncoded(ctx, ld, nil)
+}
+
+// WriteLogsEncoded is WriteSpansEncoded for logs.
+func (e *Engine) WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error {
 	if ld.LogRecordCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	payload, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-	if err != nil {
-		return fmt.Errorf("write logs: encode: %w", err)
+	if raw == nil {
+		var err error
+		if raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld); err != nil {
+			return fmt.Errorf("write logs: encode: %w", err)
+		}
 	}
-	return e.write(ctx, recLogs, payload, func(h *head, arrival uint64) { h.addLogs(ld, arrival, len(payload)) })
+	return e.write(ctx, recLogs, raw, func(h *head, arrival uint64) { h.addLogs(ld, arrival, len(raw)) })
 }
 
 // WriteMetrics stores md, with the guarantees of WriteSpans.
 func (e *Engine) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
+	return e.WriteMetricsEncoded(ctx, md, nil)
+}
+
+// WriteMetricsEncoded is WriteSpansEncoded for metrics.
+func (e *Engine) WriteMetricsEncoded(ctx context.Context, md pmetric.Metrics, raw []byte) error {
 	if md.DataPointCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	payload, err := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
-	if err != nil {
-		return fmt.Errorf("write metrics: encode: %w", err)
+	if raw == nil {
+		var err error
+		if raw, err = (&pmetric.ProtoMarshaler{}).MarshalMetrics(md); err != nil {
+			return fmt.Errorf("write metrics: encode: %w", err)
+		}
 	}
-	return e.write(ctx, recMetrics, payload, func(h *head, arrival uint64) {
+	return e.write(ctx, recMetrics, raw, func(h *head, arrival uint64) {
 		e.cat.addMetrics(md)
-		h.addMetrics(md, arrival, len(payload))
+		h.addMetrics(md, arrival, len(raw))
 	})
 }
 
