@@ -29,7 +29,9 @@ func dayOf(ts int64) string { return time.Unix(0, ts).UTC().Format("2006-01-02")
 // the closed segments), writes its parts, records the covered segment in the "flushed" file and deletes those
 // segments. A frozen head whose flush failed is retried first.
 func (e *Engine) flush() error {
+	e.flushWaiting.Add(1)
 	e.flushMu.Lock()
+	e.flushWaiting.Add(-1)
 	defer e.flushMu.Unlock()
 	e.mu.RLock()
 	h := e.frozen
@@ -53,7 +55,7 @@ func (e *Engine) flush() error {
 		h.walSeq = seq
 		e.frozen = h
 		e.active = newHead(e.opts.Now())
-		e.headWait.Broadcast()
+		e.wakeWriters()
 		e.mu.Unlock()
 		e.writeMu.Unlock()
 	}
@@ -76,6 +78,7 @@ func (e *Engine) flush() error {
 	}
 	sortParts(e.parts)
 	e.frozen = nil
+	e.wakeWriters()
 	e.mu.Unlock()
 	segs, _ := wal.Segments(e.walDir())
 	for _, s := range segs {

@@ -104,15 +104,8 @@ func (e *Engine) write(ctx context.Context, typ byte, payload []byte, add func(*
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Backpressure: when flushing falls behind, writers wait rather than grow the head without bound.
-	e.mu.Lock()
-	for !e.closed && e.overLimit(4) {
-		e.headWait.Wait()
-	}
-	closed := e.closed
-	e.mu.Unlock()
-	if closed {
-		return storage.ErrClosed
+	if err := e.waitRoom(ctx); err != nil {
+		return err
 	}
 
 	e.writeMu.RLock()
@@ -134,6 +127,40 @@ func (e *Engine) write(ctx context.Context, typ byte, payload []byte, add func(*
 		}
 	}
 	return nil
+}
+
+// waitRoom makes a writer wait while the heads hold as much as they may (backpressure: a writer waits
+// rather than grow the head past what flushing keeps up with), until there is room, ctx is done or the engine
+// is closed.
+//
+// The heads may hold the active head up to its flush threshold (Options.HeadMaxItems, Options.HeadMaxBytes)
+// while a frozen head is being flushed, and up to twice the threshold otherwise (the flush that freezes it has
+// been asked for and is starting). So at most about twice the threshold is held in memory, plus the batches of
+// the writers let in at once.
+func (e *Engine) waitRoom(ctx context.Context) error {
+	e.mu.Lock()
+	for !e.closed && (e.overLimit(2) || (e.frozen != nil && e.overLimit(1))) {
+		room := e.room
+		e.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		e.mu.Lock()
+	}
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return storage.ErrClosed
+	}
+	return nil
+}
+
+// wakeWriters lets the writers waiting in waitRoom look again. Called with e.mu held.
+func (e *Engine) wakeWriters() {
+	close(e.room)
+	e.room = make(chan struct{})
 }
 
 // overLimit reports whether the active head holds factor times its flush threshold. Called with e.mu held.
