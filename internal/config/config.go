@@ -78,7 +78,8 @@ type Ingest struct {
 	// MaxAttributeValueBytes bounds one string or bytes attribute value (and a log body); an item holding a
 	// larger one is rejected through partial success.
 	MaxAttributeValueBytes int `yaml:"max_attribute_value_bytes"`
-	// MaxInFlightBytes bounds the decoded batches being stored at once; above it exports are refused with a
+	// MaxInFlightBytes bounds the batches being stored at once, counted as the bytes of their requests after
+	// decompression (decoded, they take about 3-5 times that in memory); above it exports are refused with a
 	// retryable overload code.
 	MaxInFlightBytes int64 `yaml:"max_in_flight_bytes"`
 	// CORSAllowedOrigins lists the origins browser SDKs may export from ("*" for any). None by default.
@@ -137,7 +138,7 @@ func Default() Config {
 			MaxRequestBytes:        20 << 20,
 			MaxGRPCMessageBytes:    4 << 20,
 			MaxAttributeValueBytes: 64 << 10,
-			MaxInFlightBytes:       256 << 20,
+			MaxInFlightBytes:       64 << 20,
 		},
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
 		Auth:      Auth{Ingest: true, Query: true},

@@ -59,7 +59,8 @@ type EncodedMetricsConsumer interface {
 
 // Options configures a Pipeline.
 type Options struct {
-	// MaxInFlightBytes bounds the encoded size of all batches being consumed at once. 0 means 256 MiB.
+	// MaxInFlightBytes bounds the encoded size of all batches being consumed at once (decoded, they take about
+	// 3-5 times that in memory). 0 means 64 MiB.
 	MaxInFlightBytes int64
 }
 
@@ -86,7 +87,7 @@ type Pipeline struct {
 // New returns a pipeline that feeds consumers.
 func New(opts Options, consumers ...Consumer) *Pipeline {
 	if opts.MaxInFlightBytes <= 0 {
-		opts.MaxInFlightBytes = 256 << 20
+		opts.MaxInFlightBytes = 64 << 20
 	}
 	return &Pipeline{budget: opts.MaxInFlightBytes, consumers: consumers}
 }
