@@ -129,6 +129,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 		return nil, nil, err
 	}
 
+	var days dayCache
 	spanDays := map[string][]spanItem{}
 	for _, b := range spans {
 		rss := b.td.ResourceSpans()
@@ -143,7 +144,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 				for k := range sl.Len() {
 					sp := sl.At(k)
 					ts := int64(sp.StartTimestamp())
-					d := dayOf(ts)
+					d := days.of(ts)
 					spanDays[d] = append(spanDays[d], spanItem{ts: ts, grp: g, span: sp})
 				}
 			}
@@ -151,8 +152,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 	}
 	for _, day := range sortedKeys(spanDays) {
 		items := spanDays[day]
-		slices.SortStableFunc(items, func(a, b spanItem) int { return cmp.Compare(a.ts, b.ts) })
-		p, err := e.writeSpanPart(day, h.walSeq, nil, groups, sliceIter(items), keys)
+		p, err := e.writeSpanPart(day, h.walSeq, nil, groups, byTime(items, func(it *spanItem) int64 { return it.ts }), keys)
 		if err != nil {
 			return fail(err)
 		}
@@ -173,7 +173,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 				for k := range recs.Len() {
 					rec := recs.At(k)
 					ts := logTS(rec)
-					d := dayOf(ts)
+					d := days.of(ts)
 					logDays[d] = append(logDays[d], logItem{ts: ts, grp: g, rec: rec})
 				}
 			}
@@ -181,8 +181,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 	}
 	for _, day := range sortedKeys(logDays) {
 		items := logDays[day]
-		slices.SortStableFunc(items, func(a, b logItem) int { return cmp.Compare(a.ts, b.ts) })
-		p, err := e.writeLogPart(day, h.walSeq, nil, groups, sliceIter(items), keys)
+		p, err := e.writeLogPart(day, h.walSeq, nil, groups, byTime(items, func(it *logItem) int64 { return it.ts }), keys)
 		if err != nil {
 			return fail(err)
 		}
@@ -197,6 +196,48 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 		written = append(written, p)
 	}
 	return written, keys, nil
+}
+
+// byTime yields items in time order, items of the same time in their order in the slice (arrival). It sorts
+// pointer-free keys rather than the items: a stable sort of the items moves each many times, with a GC write
+// barrier per move.
+func byTime[T any](items []T, ts func(*T) int64) func() (T, bool) {
+	type key struct {
+		ts int64
+		i  int32
+	}
+	keys := make([]key, len(items))
+	for i := range items {
+		keys[i] = key{ts(&items[i]), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.i, b.i)) })
+	j := 0
+	return func() (T, bool) {
+		if j >= len(keys) {
+			var zero T
+			return zero, false
+		}
+		j++
+		return items[keys[j-1].i], true
+	}
+}
+
+// dayCache names the UTC days of timestamps, formatting each day once.
+type dayCache struct {
+	num  int64 // day number of name, valid when name != ""
+	name string
+}
+
+func (c *dayCache) of(ts int64) string {
+	const day = int64(24 * time.Hour)
+	n := ts / day
+	if ts%day < 0 {
+		n--
+	}
+	if c.name == "" || n != c.num {
+		c.num, c.name = n, dayOf(ts)
+	}
+	return c.name
 }
 
 func sortedKeys[V any](m map[string]V) []string {
