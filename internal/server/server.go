@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -172,6 +173,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	mux.Handle(auth.SessionPath, queryTokens.Session(refused.inc("ui")))
 	native.New(s.backend, log.With("component", "api")).Register(mux)
 	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
 	promRoutes(mux, cfg, s.metrics.Store, reg, log)
@@ -182,16 +184,31 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		opts.Routes(mux, s.backend)
 	}
 	s.uiSrv = &http.Server{
-		// Health checks stay open for probes; everything else on the address needs a token.
-		Handler: queryTokens.HTTP(mux, func(r *http.Request) bool {
-			return r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
-		}, refused.inc("ui")),
+		// Health checks stay open for probes, the web UI's own files and its sign-in for browsers; the data
+		// (APIs, /federate, /metrics, pprof) needs a token.
+		Handler:           queryTokens.UI(mux, openOnUIAddr, refused.inc("ui")),
 		TLSConfig:         cloneTLS(tlsConf),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// openOnUIAddr reports whether a request to the UI address needs no token: health checks, the sign-in
+// endpoint, and GETs of the web UI's files and deep links (they hold no telemetry; the page asks for a token
+// when its first API call is refused).
+func openOnUIAddr(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz" || p == "/readyz" || p == auth.SessionPath:
+		return true
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		return false
+	case strings.HasPrefix(p, "/api/") || p == "/federate" || p == "/metrics" || strings.HasPrefix(p, "/debug/"):
+		return false
+	}
+	return true
 }
 
 // GRPCAddr is the bound OTLP/gRPC address.

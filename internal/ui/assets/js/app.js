@@ -1,6 +1,7 @@
 // otlpd UI: shell, routing, theme and keyboard shortcuts.
 import { parse, go, isSilent } from './router.js';
 import { replace, errorBox, hideTip } from './dom.js';
+import { initSession } from './session.js';
 
 const views = {
   search: () => import('./views/search.js'),
@@ -52,6 +53,7 @@ function setTheme(t) {
   window.dispatchEvent(new Event('themechange'));
 }
 document.getElementById('theme').addEventListener('click', () => setTheme(document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark'));
+initSession();
 document.getElementById('help').addEventListener('click', () => document.getElementById('help-dialog').showModal());
 document.getElementById('goto').addEventListener('submit', (e) => {
   e.preventDefault();
