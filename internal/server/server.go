@@ -26,6 +26,7 @@ import (
 	"github.com/otlpd/otlpd/internal/metrics"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/query"
+	"github.com/otlpd/otlpd/internal/spanmetrics"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -49,6 +50,7 @@ type Server struct {
 	backend storage.Backend
 	metrics *metricsStore
 	pipe    *pipeline.Pipeline
+	spanMet *spanmetrics.Generator // nil when span_metrics.enabled is false
 
 	grpcLis, httpLis, uiLis net.Listener
 	grpcSrv                 *grpc.Server
@@ -92,6 +94,16 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		lat.wrap("backend", storageConsumer(s.backend)),
 		lat.wrap("tsdb", pipeline.Consumer{Name: "metrics", Metrics: s.metrics}),
 	}, opts.Consumers...)
+	if cfg.SpanMetrics.Enabled {
+		s.spanMet = spanmetrics.New(s.metrics, spanmetrics.Options{
+			Interval:  time.Duration(cfg.SpanMetrics.Interval),
+			MaxSeries: cfg.SpanMetrics.MaxSeries,
+			IdleTTL:   time.Duration(cfg.SpanMetrics.IdleTTL),
+			Logger:    log.With("component", "spanmetrics"),
+		})
+		consumers = append(consumers, pipeline.Consumer{Name: "spanmetrics", Traces: s.spanMet, Observer: true})
+		registerSpanMetrics(reg, s.spanMet)
+	}
 	s.pipe = pipeline.New(pipeline.Options{MaxInFlightBytes: cfg.Ingest.MaxInFlightBytes}, consumers...)
 	registerPipelineMetrics(reg, s.pipe, cfg.Ingest.MaxInFlightBytes)
 
@@ -249,6 +261,16 @@ func (s *Server) Run(ctx context.Context) error {
 		"storage", s.cfg.Storage, "tls", s.cfg.TLS.Enabled(),
 		"auth_ingest", s.authIngest, "auth_query", s.authQuery)
 
+	spanMetDone := make(chan struct{})
+	spanMetCtx, stopSpanMet := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSpanMet()
+	go func() {
+		defer close(spanMetDone)
+		if s.spanMet != nil {
+			s.spanMet.Run(spanMetCtx) // writes once more when stopped, before the metrics store closes
+		}
+	}()
+
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -271,6 +293,8 @@ func (s *Server) Run(ctx context.Context) error {
 		<-stopped
 	}
 	wg.Wait()
+	stopSpanMet()
+	<-spanMetDone
 	close(errc)
 	for err := range errc {
 		errs = append(errs, err)
