@@ -138,32 +138,33 @@ func (e *Engine) write(ctx context.Context, typ byte, payload []byte, add func(*
 // been asked for and is starting). So at most about twice the threshold is held in memory, plus the batches of
 // the writers let in at once.
 func (e *Engine) waitRoom(ctx context.Context) error {
-	e.mu.Lock()
+	e.mu.RLock()
 	for !e.closed && (e.overLimit(2) || (e.frozen != nil && e.overLimit(1))) {
 		room := e.room
-		e.mu.Unlock()
+		e.mu.RUnlock()
 		select {
 		case <-room:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		e.mu.Lock()
+		e.mu.RLock()
 	}
 	closed := e.closed
-	e.mu.Unlock()
+	e.mu.RUnlock()
 	if closed {
 		return storage.ErrClosed
 	}
 	return nil
 }
 
-// wakeWriters lets the writers waiting in waitRoom look again. Called with e.mu held.
+// wakeWriters lets the writers waiting in waitRoom look again. Called with e.mu held for writing.
 func (e *Engine) wakeWriters() {
 	close(e.room)
 	e.room = make(chan struct{})
 }
 
-// overLimit reports whether the active head holds factor times its flush threshold. Called with e.mu held.
+// overLimit reports whether the active head holds factor times its flush threshold. Called with e.mu held
+// (shared is enough).
 func (e *Engine) overLimit(factor int) bool {
 	n, b := e.active.size()
 	return n >= factor*e.opts.HeadMaxItems || b >= int64(factor)*e.opts.HeadMaxBytes
