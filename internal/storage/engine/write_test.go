@@ -105,3 +105,28 @@ func TestWriteWaitsForFlush(t *testing.T) {
 		t.Fatal("write still waiting 10s after flushing resumed")
 	}
 }
+
+// TestMergeYieldsToFlush checks that a merge (holding flushMu) lets a waiting flush run before it goes on.
+func TestMergeYieldsToFlush(t *testing.T) {
+	e := openTest(t, t.TempDir(), testOptions())
+	defer e.Close()
+	for _, td := range genTraces(rand.New(rand.NewPCG(5, 6)), 3, 10) {
+		if err := e.WriteSpans(context.Background(), td); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.flushMu.Lock() // as a merge does
+	done := make(chan error, 1)
+	go func() { done <- e.Flush(context.Background()) }()
+	for e.flushWaiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	e.yieldToFlush()
+	if n := e.partCount(); n == 0 {
+		t.Error("yieldToFlush returned before the waiting flush wrote its parts")
+	}
+	e.flushMu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
