@@ -24,6 +24,11 @@ type Config struct {
 	UIAddr   string `yaml:"ui_addr"`   // UI and query APIs
 	// Pprof mounts Go's profiling handlers (net/http/pprof) under /debug/pprof/ on the UI address.
 	Pprof bool `yaml:"pprof"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (as GOMEMLIMIT, which wins when set): the
+	// garbage collector works harder as the process nears it, so the peak resident memory stays about there
+	// while the live data fits. 0 means automatic (DefaultEngineMemoryLimit with the engine, none with the
+	// memory backend, whose contents are its live data); -1 means none.
+	MemoryLimit int64 `yaml:"memory_limit"`
 
 	Ingest    Ingest    `yaml:"ingest"`
 	Retention Retention `yaml:"retention"`
@@ -156,6 +161,22 @@ type Rules struct {
 	ExternalURL string `yaml:"external_url"`
 }
 
+// DefaultEngineMemoryLimit is the soft memory limit with the engine when MemoryLimit is 0: the engine's live
+// data (heads, batches in flight, a flush) stays well under it, and under it the process stays within 1 GiB.
+const DefaultEngineMemoryLimit = 800 << 20
+
+// EffectiveMemoryLimit returns the soft memory limit c asks for, or -1 for none.
+func (c Config) EffectiveMemoryLimit() int64 {
+	switch {
+	case c.MemoryLimit > 0:
+		return c.MemoryLimit
+	case c.MemoryLimit == 0 && c.Storage == "engine":
+		return DefaultEngineMemoryLimit
+	default:
+		return -1
+	}
+}
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -242,6 +263,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ingest.MaxAttributeValueBytes <= 0 {
 		return errors.New("ingest.max_attribute_value_bytes: must be positive")
+	}
+	if c.MemoryLimit < -1 {
+		return errors.New("memory_limit: must be a number of bytes, 0 (automatic) or -1 (none)")
 	}
 	if c.Ingest.MaxInFlightBytes <= 0 {
 		return errors.New("ingest.max_in_flight_bytes: must be positive")
