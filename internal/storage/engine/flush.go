@@ -130,6 +130,13 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 	}
 
 	var days dayCache
+	nSpans, nLogs := 0, 0
+	for _, b := range spans {
+		nSpans += b.n
+	}
+	for _, b := range logs {
+		nLogs += b.n
+	}
 	spanDays := map[string][]spanItem{}
 	for _, b := range spans {
 		rss := b.td.ResourceSpans()
@@ -145,7 +152,11 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 					sp := sl.At(k)
 					ts := int64(sp.StartTimestamp())
 					d := days.of(ts)
-					spanDays[d] = append(spanDays[d], spanItem{ts: ts, grp: g, span: sp})
+					items, ok := spanDays[d]
+					if !ok && len(spanDays) == 0 { // most heads hold one day: size the first for all
+						items = make([]spanItem, 0, nSpans)
+					}
+					spanDays[d] = append(items, spanItem{ts: ts, grp: g, span: sp})
 				}
 			}
 		}
@@ -174,7 +185,11 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 					rec := recs.At(k)
 					ts := logTS(rec)
 					d := days.of(ts)
-					logDays[d] = append(logDays[d], logItem{ts: ts, grp: g, rec: rec})
+					items, ok := logDays[d]
+					if !ok && len(logDays) == 0 {
+						items = make([]logItem, 0, nLogs)
+					}
+					logDays[d] = append(items, logItem{ts: ts, grp: g, rec: rec})
 				}
 			}
 		}
