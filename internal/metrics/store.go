@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +82,7 @@ type Store struct {
 	appended prometheus.Counter
 	refused  *prometheus.CounterVec
 	closed   sync.Once
+	headMin  atomic.Int64 // head start at the last series cache sweep
 	// noRefCache makes appends look series up by labels, as without the guard's head references (for
 	// tests comparing both paths).
 	noRefCache bool
@@ -188,6 +190,7 @@ func (s *Store) Refused(reason string) float64 {
 // OTLP points where the translation refused them and Prometheus samples where the TSDB or the guard did.
 // md is not modified.
 func (s *Store) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	s.forgetGone()
 	app := s.Appender(ctx)
 	res, err := s.conv.Convert(ctx, md, app)
 	if err != nil {
@@ -204,6 +207,19 @@ func (s *Store) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 		return &otlpdstorage.RejectedError{Rejected: n, Reason: strings.Join(res.Reasons, "; ")}
 	}
 	return nil
+}
+
+// forgetGone drops from the translator's series cache the series the head has let go: when the head's start
+// moves (a head truncation, after which the head garbage-collects series without newer samples), entries
+// whose newest point is older than it go.
+func (s *Store) forgetGone() {
+	mt := s.db.Head().MinTime()
+	if mt == math.MaxInt64 || mt == s.headMin.Load() { // empty head, or no truncation since the last check
+		return
+	}
+	if s.headMin.Swap(mt) != mt {
+		s.conv.ForgetSeriesBefore(mt)
+	}
 }
 
 // Appender returns a guarded TSDB appender: samples of new series past a limit, and samples the TSDB
@@ -244,7 +260,9 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 	if h == nil && fh == nil && isCounterSeries(ls, o) {
 		v = a.s.resets.adjust(ls, hash, st, t, v, a.s.lastValue)
 	}
-	if ref == 0 && !a.s.noRefCache {
+	if a.s.noRefCache {
+		ref = 0
+	} else if ref == 0 {
 		ref = cached
 	}
 	r, err := a.next.Append(ref, ls, st, t, v, h, fh, o)
