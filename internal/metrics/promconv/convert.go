@@ -74,6 +74,7 @@ type Converter struct {
 	acc      *Accumulator
 	namer    otlptranslator.MetricNamer
 	pool     sync.Pool // *prometheusremotewrite.PrometheusConverter
+	states   sync.Pool // *convState
 }
 
 // NewConverter returns a Converter.

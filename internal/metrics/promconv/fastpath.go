@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"sync"
 
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -42,12 +41,13 @@ type convState struct {
 	slowKeys map[string]struct{} // keys of the current metric whose points must all go to the translator
 }
 
-var statePool = sync.Pool{New: func() any { return &convState{} }}
-
 // convertCached is FromMetrics with the series cache: points of cached series are appended by reference
 // here; the translator gets the rest, one metric at a time, and target_info once per batch.
 func (c *Converter) convertCached(ctx context.Context, md pmetric.Metrics, fa *filterAppender) error {
-	s := statePool.Get().(*convState)
+	s, _ := c.states.Get().(*convState)
+	if s == nil {
+		s = &convState{}
+	}
 	s.c, s.ctx, s.err = c, ctx, nil
 	s.capt = captureAppender{next: fa, recs: s.capt.recs[:0]}
 	s.pc, _ = c.pool.Get().(*prometheusremotewrite.PrometheusConverter)
@@ -64,7 +64,7 @@ func (c *Converter) convertCached(ctx context.Context, md pmetric.Metrics, fa *f
 		s.c, s.ctx, s.pc, s.err = nil, nil, nil, nil
 		s.rm, s.sm, s.tiny, s.tinyValid = pmetric.ResourceMetrics{}, pmetric.ScopeMetrics{}, pmetric.Metrics{}, false
 		clear(s.pendKeys)
-		statePool.Put(s)
+		c.states.Put(s)
 	}()
 
 	rms := md.ResourceMetrics()
