@@ -16,8 +16,10 @@ import (
 // guard counts active series, in total and per metric family, and refuses new series past the limits.
 //
 // It remembers each admitted series by its label hash with the time of its newest sample and the TSDB head
-// reference of the series (32 bytes plus map overhead, about 70 bytes a series). Series whose newest sample
-// is older than the TSDB head are gone from the head, so a sweep forgets them and their names' counts go
+// reference of the series (32 bytes plus map overhead, about 70 bytes a series). Samples appended with a
+// known head reference (from the translator's series cache) do not come through the guard, so that time is
+// the newest sample seen by the guard, not the series' newest. Series whose newest sample is older than the
+// TSDB head and which the head no longer holds are gone, so a sweep forgets them and their names' counts go
 // down; the memory is thus bounded by MaxSeries entries (about 70 MB at the default 1,000,000), and the
 // reference cache adds no entry of its own. A hash collision between two series makes them count as one,
 // which errs on the side of admitting.
