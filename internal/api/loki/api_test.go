@@ -1,0 +1,197 @@
+package loki_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otlpd/otlpd/internal/api/loki"
+	"github.com/otlpd/otlpd/internal/storage/memory"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// t0 is the time of the first fixture record.
+var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// fixtureRecord is one record of the fixture.
+type fixtureRecord struct {
+	service string
+	offset  time.Duration // from t0
+	sev     plog.SeverityNumber
+	body    string
+	attrs   map[string]string
+	traceID string
+}
+
+// fixture: shop on web-1 logs every 10s for a minute, alternating info and error; payments logs three warns
+// with JSON and logfmt bodies.
+var fixture = []fixtureRecord{
+	{"shop", 0, plog.SeverityNumberInfo, "GET /cart 200", map[string]string{"http.route": "/cart"}, ""},
+	{"shop", 10 * time.Second, plog.SeverityNumberError, "GET /pay 500 upstream failed", map[string]string{"http.route": "/pay"}, "0102030405060708090a0b0c0d0e0f10"},
+	{"shop", 20 * time.Second, plog.SeverityNumberInfo, "GET /cart 200", nil, ""},
+	{"shop", 30 * time.Second, plog.SeverityNumberError, "GET /pay 503 timeout", nil, ""},
+	{"shop", 40 * time.Second, plog.SeverityNumberInfo, "GET /home 200", nil, ""},
+	{"shop", 50 * time.Second, plog.SeverityNumberInfo, "GET /cart 200", nil, ""},
+	{"payments", 5 * time.Second, plog.SeverityNumberWarn, `{"msg":"slow charge","ms":1200,"card":{"kind":"visa"}}`, nil, ""},
+	{"payments", 25 * time.Second, plog.SeverityNumberWarn, `msg="retrying charge" attempt=2 ms=300`, nil, ""},
+	{"payments", 45 * time.Second, plog.SeverityNumberWarn, `{"msg":"slow charge","ms":900,"card":{"kind":"amex"}}`, nil, ""},
+}
+
+func fixtureLogs() plog.Logs {
+	ld := plog.NewLogs()
+	byService := map[string]plog.LogRecordSlice{}
+	for _, f := range fixture {
+		recs, ok := byService[f.service]
+		if !ok {
+			rl := ld.ResourceLogs().AppendEmpty()
+			rl.Resource().Attributes().PutStr("service.name", f.service)
+			if f.service == "shop" {
+				rl.Resource().Attributes().PutStr("host.name", "web-1")
+				rl.Resource().Attributes().PutStr("deployment.environment.name", "prod")
+			} else {
+				rl.Resource().Attributes().PutInt("process.pid", 42)
+			}
+			sl := rl.ScopeLogs().AppendEmpty()
+			sl.Scope().SetName("fixture")
+			recs = sl.LogRecords()
+			byService[f.service] = recs
+		}
+		r := recs.AppendEmpty()
+		r.SetTimestamp(pcommon.NewTimestampFromTime(t0.Add(f.offset)))
+		r.SetSeverityNumber(f.sev)
+		r.Body().SetStr(f.body)
+		for k, v := range f.attrs {
+			r.Attributes().PutStr(k, v)
+		}
+		if f.traceID != "" {
+			var id pcommon.TraceID
+			for i := range id {
+				n, _ := strconv.ParseUint(f.traceID[2*i:2*i+2], 16, 8)
+				id[i] = byte(n)
+			}
+			r.SetTraceID(id)
+		}
+	}
+	return ld
+}
+
+// newFixtureServer serves the Loki API over a memory store holding the fixture; "now" is t0 + 2 minutes.
+func newFixtureServer(t testing.TB) *httptest.Server {
+	t.Helper()
+	store := memory.New(memory.Options{})
+	t.Cleanup(func() { _ = store.Close() })
+	if err := store.WriteLogs(context.Background(), fixtureLogs()); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	loki.New(store, loki.Options{Now: func() time.Time { return t0.Add(2 * time.Minute) },
+		Build: loki.BuildInfo{Version: "test"}}).Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func ns(d time.Duration) string { return strconv.FormatInt(t0.Add(d).UnixNano(), 10) }
+
+// get sends a GET with the parameters and returns the status and body.
+func get(t testing.TB, srv *httptest.Server, path string, params url.Values, header ...string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.URL+path+"?"+params.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
+// execTime matches the measured parts of stats, which vary from run to run.
+var execTime = regexp.MustCompile(`"(execTime|bytesProcessedPerSecond|linesProcessedPerSecond)":[0-9.e+-]+`)
+
+// TestGolden pins the shape of each kind of answer.
+func TestGolden(t *testing.T) {
+	srv := newFixtureServer(t)
+	rangeParams := func(q string, extra ...string) url.Values {
+		v := url.Values{"query": {q}, "start": {ns(0)}, "end": {ns(time.Minute)}, "step": {"20000ms"}, "direction": {"backward"}, "limit": {"1000"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v.Set(extra[i], extra[i+1])
+		}
+		return v
+	}
+	cases := []struct {
+		name   string
+		path   string
+		params url.Values
+		header []string
+	}{
+		{"streams_backward", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"} |= "GET /pay"`), nil},
+		{"streams_forward_limit", "/loki/api/v1/query_range", rangeParams(`{service_name=~"shop|payments"}`, "direction", "forward", "limit", "3"), nil},
+		{"streams_categorized", "/loki/api/v1/query_range", rangeParams(`{service_name="shop", level="error"}`), []string{"X-Loki-Response-Encoding-Flags", "categorize-labels"}},
+		{"streams_json", "/loki/api/v1/query_range", rangeParams(`{service_name="payments"} | json | ms > 1000`), nil},
+		{"matrix_volume", "/loki/api/v1/query_range", rangeParams(`sum by (level, detected_level) (count_over_time({service_name=~".+"} | drop __error__ [20s]))`), nil},
+		{"matrix_rate", "/loki/api/v1/query_range", rangeParams(`rate({service_name="shop"} |~ "50[0-9]" [30s])`), nil},
+		{"vector_health", "/loki/api/v1/query", url.Values{"query": {"vector(1)+vector(1)"}, "time": {"4000000000"}, "direction": {"backward"}}, nil},
+		{"vector_topk", "/loki/api/v1/query", url.Values{"query": {`topk(1, sum by (service_name) (bytes_over_time({level=~"info|warn"}[1m])))`}, "time": {ns(time.Minute)}}, nil},
+		{"labels", "/loki/api/v1/labels", url.Values{"start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"label_values", "/loki/api/v1/label/service_name/values", url.Values{"start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"series", "/loki/api/v1/series", url.Values{"match[]": {`{service_name="shop"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"index_stats", "/loki/api/v1/index/stats", url.Values{"query": {`{service_name="shop"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"error_parse", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"} | line_format "{{.msg}}"`), nil},
+		{"error_limit", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"}`, "limit", "5001"), nil},
+		{"buildinfo", "/loki/api/v1/status/buildinfo", nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := get(t, srv, c.path, c.params, c.header...)
+			if !json.Valid(body) {
+				t.Fatalf("invalid JSON: %s", body)
+			}
+			body = execTime.ReplaceAll(body, []byte(`"$1":0`))
+			var pretty bytes.Buffer
+			_ = json.Indent(&pretty, body, "", "  ")
+			got := []byte(strconv.Itoa(code) + "\n" + pretty.String() + "\n")
+			path := filepath.Join("testdata", "golden", c.name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("answer differs from %s:\n got: %s\nwant: %s", path, got, want)
+			}
+		})
+	}
+}
