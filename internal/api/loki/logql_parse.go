@@ -436,9 +436,19 @@ func (p *parser) matcher() (*labels.Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := labels.NewMatcher(mt, n.text, v.text)
+	return p.newMatcher(mt, n.text, v)
+}
+
+// newMatcher builds a matcher, reporting a bad regular expression at the position of its string.
+func (p *parser) newMatcher(mt labels.MatchType, name string, v token) (*labels.Matcher, error) {
+	if mt == labels.MatchRegexp || mt == labels.MatchNotRegexp {
+		if _, err := regexp.Compile(v.text); err != nil {
+			return nil, p.errorf(v, "invalid regular expression %s: %v", strconv.Quote(truncate(v.text, 60)), reErr(err))
+		}
+	}
+	m, err := labels.NewMatcher(mt, name, v.text)
 	if err != nil {
-		return nil, p.errorf(v, "invalid regular expression %s: %v", strconv.Quote(truncate(v.text, 60)), reErr(err))
+		return nil, p.errorf(v, "invalid regular expression %s", strconv.Quote(truncate(v.text, 60)))
 	}
 	return m, nil
 }
@@ -519,7 +529,7 @@ func (p *parser) pipeStage() (Stage, error) {
 	if t.kind != tIdent && t.kind != tLParen {
 		return nil, p.errorf(t, `unexpected %s after "|", expected json, logfmt, drop, keep or a label filter`, t)
 	}
-	if t.kind == tIdent {
+	if t.kind == tIdent && !isComparison(p.peekAt(1).kind) { // else a label filter on a label so named
 		if what, ok := unsupportedStages[t.text]; ok {
 			return nil, p.unsupported(t, what)
 		}
@@ -667,9 +677,9 @@ func (p *parser) condPrimary() (Cond, error) {
 		default:
 			return nil, p.errorf(opTok, "%s compares numbers, not the string %q", opTok, truncate(v.text, 40))
 		}
-		m, err := labels.NewMatcher(mt, n.text, v.text)
+		m, err := p.newMatcher(mt, n.text, v)
 		if err != nil {
-			return nil, p.errorf(v, "invalid regular expression %s: %v", strconv.Quote(truncate(v.text, 60)), reErr(err))
+			return nil, err
 		}
 		return &MatchCond{M: m}, nil
 	case tNumber, tSub:
