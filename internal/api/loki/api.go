@@ -26,6 +26,7 @@ const (
 	DefaultMaxScan    = 1 << 20          // records one metric, label or series query reads
 	DefaultMaxSeries  = 10_000           // series a metric query may produce
 	MaxPoints         = 11_000           // steps of a range query
+	MaxSamples        = 10_000_000       // series times steps a range aggregation may hold (8 bytes each)
 )
 
 // BuildInfo is what /loki/api/v1/status/buildinfo reports.

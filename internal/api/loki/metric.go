@@ -202,13 +202,15 @@ func (ev *evaluator) rangeAgg(e *RangeAgg) (value, *apiError) {
 	accs := map[string]*acc{}
 	lo := ev.start - int64(e.Range) + 1
 	hi := ev.at(ev.n - 1)
+	// Each series holds a value per step: bound series times steps as well as series.
+	maxSeries := min(ev.a.opts.MaxSeries, max(1, MaxSamples/ev.n))
 	tooMany := false
 	err := ev.a.scan(ev.ctx, e.Log, lo, hi, storage.NewestFirst, &ev.st, func(en *entry) bool {
 		ls := en.seriesLabels(true)
 		k := ls.key()
 		a := accs[k]
 		if a == nil {
-			if len(accs) == ev.a.opts.MaxSeries {
+			if len(accs) == maxSeries {
 				tooMany = true
 				return false
 			}
@@ -223,7 +225,7 @@ func (ev *evaluator) rangeAgg(e *RangeAgg) (value, *apiError) {
 		return value{}, &apiError{err: err}
 	}
 	if tooMany {
-		return value{}, &apiError{code: http.StatusBadRequest, msg: "the query has more than " + strconv.Itoa(ev.a.opts.MaxSeries) + " series; narrow the stream selector or aggregate with sum by (...)"}
+		return value{}, &apiError{code: http.StatusBadRequest, msg: "the query has more than " + strconv.Itoa(maxSeries) + " series over " + strconv.Itoa(ev.n) + " steps; narrow the stream selector, aggregate with sum by (...) or increase step"}
 	}
 	out := make([]*series, 0, len(accs))
 	secs := e.Range.Seconds()
