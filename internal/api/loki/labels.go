@@ -2,6 +2,7 @@ package loki
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -25,20 +26,17 @@ func (ls labelSet) get(name string) (string, bool) {
 }
 
 // key is a string that identifies the set, for grouping.
-func (ls labelSet) key() string {
-	n := 0
+func (ls labelSet) key() string { return string(ls.appendKey(nil)) }
+
+// appendKey appends the bytes of key to b.
+func (ls labelSet) appendKey(b []byte) []byte {
 	for _, l := range ls {
-		n += len(l.Name) + len(l.Value) + 2
+		b = append(b, l.Name...)
+		b = append(b, 0xfe)
+		b = append(b, l.Value...)
+		b = append(b, 0xff)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, l := range ls {
-		b.WriteString(l.Name)
-		b.WriteByte(0xfe)
-		b.WriteString(l.Value)
-		b.WriteByte(0xff)
-	}
-	return b.String()
+	return b
 }
 
 func (ls labelSet) sort() labelSet {
@@ -94,6 +92,68 @@ func labelName(key string) string {
 		}
 	}
 	return string(b)
+}
+
+// labelNameIs reports whether labelName(key) == name, without building it.
+func labelNameIs(key, name string) bool {
+	if key == "" || isDigit(key[0]) {
+		return len(name) == len(key)+1 && name[0] == '_' && labelNameIs2(key, name[1:])
+	}
+	return len(name) == len(key) && labelNameIs2(key, name)
+}
+
+func labelNameIs2(key, name string) bool {
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !isLetter(c) && !isDigit(c) && c != '_' {
+			c = '_'
+		}
+		if c != name[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// resourceCache keeps the labels of the resources a scan met, keyed by their attributes, since a backend
+// may return each record under a resource of its own. It is used by one scan only.
+type resourceCache struct {
+	m   map[string]*resourceLabels
+	key []byte
+}
+
+// maxCachedResources bounds the cache; past it, labels are computed for each resource.
+const maxCachedResources = 10_000
+
+func (c *resourceCache) get(res pcommon.Resource) *resourceLabels {
+	b := c.key[:0]
+	for k, v := range res.Attributes().All() {
+		b = append(b, k...)
+		b = append(b, 0xfe, byte(v.Type()))
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			b = append(b, v.Str()...)
+		case pcommon.ValueTypeInt:
+			b = strconv.AppendInt(b, v.Int(), 10)
+		case pcommon.ValueTypeDouble:
+			b = strconv.AppendFloat(b, v.Double(), 'g', -1, 64)
+		case pcommon.ValueTypeBool:
+			b = strconv.AppendBool(b, v.Bool())
+		}
+		b = append(b, 0xff)
+	}
+	c.key = b
+	if rl, ok := c.m[string(b)]; ok {
+		return rl
+	}
+	rl := newResourceLabels(res)
+	if c.m == nil {
+		c.m = map[string]*resourceLabels{}
+	}
+	if len(c.m) < maxCachedResources {
+		c.m[string(b)] = rl
+	}
+	return rl
 }
 
 // streamLabels are the labels of a resource's records without the level: every resource attribute with a

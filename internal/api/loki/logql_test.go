@@ -109,3 +109,20 @@ func TestParseLogQLErrors(t *testing.T) {
 	f(`{a="b"}}`, `parse error at line 1, col 8: unexpected "}"`)
 	f(`vector(x)`, `parse error at line 1, col 8: unexpected identifier "x", expected a number in vector()`)
 }
+
+func TestLabelName(t *testing.T) {
+	for _, c := range []struct{ key, want string }{
+		{"service.name", "service_name"}, {"host_name", "host_name"}, {"k8s.pod.name", "k8s_pod_name"},
+		{"1st", "_1st"}, {"", "_"}, {"a-b/c é", "a_b_c___"}, {"_x9", "_x9"},
+	} {
+		if got := labelName(c.key); got != c.want {
+			t.Errorf("labelName(%q) = %q, want %q", c.key, got, c.want)
+		}
+		if !labelNameIs(c.key, c.want) {
+			t.Errorf("labelNameIs(%q, %q) = false", c.key, c.want)
+		}
+		if labelNameIs(c.key, c.want+"x") || labelNameIs(c.key, "x"+c.want) {
+			t.Errorf("labelNameIs(%q) accepts a longer name", c.key)
+		}
+	}
+}

@@ -169,8 +169,17 @@ func (ev *evaluator) eval(e Expr) (value, *apiError) {
 		}
 		return value{m: []*series{s}}, nil
 	case *RangeAgg:
-		return ev.rangeAgg(e)
+		return ev.rangeAgg(e, nil)
 	case *VectorAgg:
+		if ra, ok := e.Inner.(*RangeAgg); ok && e.Op == "sum" {
+			// A sum of counts (or bytes, or rates) by some labels is the count over the entries grouped by
+			// those labels: group while counting, so that the labels left out never make series.
+			inner, aerr := ev.rangeAgg(ra, e)
+			if aerr != nil {
+				return value{}, aerr
+			}
+			return value{m: ev.aggregate(e, inner.m)}, nil
+		}
 		inner, aerr := ev.eval(e.Inner)
 		if aerr != nil {
 			return value{}, aerr
@@ -193,7 +202,9 @@ func (ev *evaluator) eval(e Expr) (value, *apiError) {
 }
 
 // rangeAgg counts the entries (or their bytes) of each series in the window (t-range, t] of each step.
-func (ev *evaluator) rangeAgg(e *RangeAgg) (value, *apiError) {
+// With group (a sum), each entry counts in the series of its group's labels, which may name structured
+// metadata too.
+func (ev *evaluator) rangeAgg(e *RangeAgg, group *VectorAgg) (value, *apiError) {
 	type acc struct {
 		ls    labelSet
 		ts    []int64
@@ -205,17 +216,19 @@ func (ev *evaluator) rangeAgg(e *RangeAgg) (value, *apiError) {
 	// Each series holds a value per step: bound series times steps as well as series.
 	maxSeries := min(ev.a.opts.MaxSeries, max(1, MaxSamples/ev.n))
 	tooMany := false
+	var scratch labelSet
+	var key []byte
 	err := ev.a.scan(ev.ctx, e.Log, lo, hi, storage.NewestFirst, &ev.st, func(en *entry) bool {
-		ls := en.seriesLabels(true)
-		k := ls.key()
-		a := accs[k]
+		scratch = projectLabels(en, group, scratch[:0])
+		key = scratch.appendKey(key[:0])
+		a := accs[string(key)]
 		if a == nil {
 			if len(accs) == maxSeries {
 				tooMany = true
 				return false
 			}
-			a = &acc{ls: ls}
-			accs[k] = a
+			a = &acc{ls: slices.Clone(scratch)}
+			accs[string(key)] = a
 		}
 		a.ts = append(a.ts, en.ts)
 		a.bytes = append(a.bytes, int64(len(en.line)))
@@ -272,6 +285,24 @@ func (ev *evaluator) rangeAgg(e *RangeAgg) (value, *apiError) {
 		out = append(out, s)
 	}
 	return value{m: out}, nil
+}
+
+// projectLabels appends to dst the labels an entry counts under: its series labels, or with a group
+// those of its group (by: the named labels that have a value, looked up among every label of the entry).
+func projectLabels(e *entry, group *VectorAgg, dst labelSet) labelSet {
+	if group == nil || group.Without {
+		dst = e.appendSeriesLabels(dst, true)
+		if group != nil {
+			dst = slices.DeleteFunc(dst, func(l label) bool { return slices.Contains(group.Grouping, l.Name) })
+		}
+		return dst
+	}
+	for _, n := range group.Grouping {
+		if v, ok := e.get(n); ok && v != "" {
+			dst = append(dst, label{n, v})
+		}
+	}
+	return dst.sort()
 }
 
 // groupLabels is the label set of a series' group under a vector aggregation.

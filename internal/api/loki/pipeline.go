@@ -30,12 +30,12 @@ type entry struct {
 	meta      labelSet
 	metaDone  bool
 	extracted labelSet // unsorted, names unique
-	dropped   map[string]bool
+	dropped   []string
 	keep      []string // nil: every label
 }
 
 func (e *entry) reset(ts int64, line string, stream labelSet, rec plog.LogRecord) {
-	*e = entry{ts: ts, line: line, stream: stream, rec: rec, extracted: e.extracted[:0]}
+	*e = entry{ts: ts, line: line, stream: stream, rec: rec, extracted: e.extracted[:0], dropped: e.dropped[:0]}
 }
 
 func (e *entry) metadata() labelSet {
@@ -47,7 +47,7 @@ func (e *entry) metadata() labelSet {
 }
 
 func (e *entry) visible(name string) bool {
-	if e.dropped[name] {
+	if slices.Contains(e.dropped, name) {
 		return false
 	}
 	return e.keep == nil || slices.Contains(e.keep, name)
@@ -65,6 +65,12 @@ func (e *entry) get(name string) (string, bool) {
 	}
 	if v, ok := e.stream.get(name); ok {
 		return v, true
+	}
+	if name == LabelDetectedLevel && !e.metaDone {
+		// The common case without building the metadata: no attribute of that name overrides it.
+		if _, ok := e.rec.Attributes().Get(LabelDetectedLevel); !ok {
+			return levelOf(e.rec.SeverityNumber()), true
+		}
 	}
 	return e.metadata().get(name)
 }
@@ -84,7 +90,7 @@ func (e *entry) extract(name, value string) {
 
 // visibleStream is the stream labels left after drop and keep.
 func (e *entry) visibleStream() labelSet {
-	if e.dropped == nil && e.keep == nil {
+	if len(e.dropped) == 0 && e.keep == nil {
 		return e.stream
 	}
 	out := make(labelSet, 0, len(e.stream))
@@ -98,37 +104,47 @@ func (e *entry) visibleStream() labelSet {
 
 // parsed is the extracted labels left after drop and keep, sorted.
 func (e *entry) parsed() labelSet {
-	out := make(labelSet, 0, len(e.extracted))
-	for _, l := range e.extracted {
-		if e.visible(l.Name) {
-			out = append(out, l)
-		}
-	}
-	return out.sort()
+	return e.appendParsed(make(labelSet, 0, len(e.extracted))).sort()
 }
 
-// seriesLabels labels an entry in a metric query and in a log query answered without categorized labels:
-// the stream labels plus the extracted ones (structured metadata is left out, so that each trace does not
-// make its own series), plus detected_level.
-func (e *entry) seriesLabels(withDetected bool) labelSet {
-	s := e.visibleStream()
-	p := e.parsed()
-	if len(p) == 0 && !withDetected {
-		return s
+func (e *entry) appendParsed(dst labelSet) labelSet {
+	for _, l := range e.extracted {
+		if e.visible(l.Name) {
+			dst = append(dst, l)
+		}
 	}
-	out := make(labelSet, 0, len(s)+len(p)+1)
-	out = append(out, p...) // extracted labels win over metadata
+	return dst
+}
+
+// seriesLabels labels an entry in a log query answered without categorized labels: the stream labels plus
+// the extracted ones.
+func (e *entry) seriesLabels() labelSet {
+	if len(e.extracted) == 0 {
+		return e.visibleStream()
+	}
+	return e.appendSeriesLabels(nil, false)
+}
+
+// appendSeriesLabels appends to dst the labels of an entry in a metric query, sorted: the stream labels,
+// the extracted ones and, withDetected, detected_level (other structured metadata is left out, so that each
+// trace does not make its own series). Extracted labels win over detected_level.
+func (e *entry) appendSeriesLabels(dst labelSet, withDetected bool) labelSet {
+	dst = e.appendParsed(dst)
 	if withDetected && e.visible(LabelDetectedLevel) {
-		out = append(out, label{LabelDetectedLevel, levelOf(e.rec.SeverityNumber())})
+		dst = append(dst, label{LabelDetectedLevel, levelOf(e.rec.SeverityNumber())})
 	}
-	out = append(out, s...)
-	return out.sort()
+	for _, l := range e.stream {
+		if e.visible(l.Name) {
+			dst = append(dst, l)
+		}
+	}
+	return dst.sort()
 }
 
 // visibleMetadata is the structured metadata left after drop and keep.
 func (e *entry) visibleMetadata() labelSet {
 	md := e.metadata()
-	if e.dropped == nil && e.keep == nil {
+	if len(e.dropped) == 0 && e.keep == nil {
 		return md
 	}
 	out := make(labelSet, 0, len(md))
@@ -159,15 +175,10 @@ func run(stages []Stage, e *entry) bool {
 				return false
 			}
 		case *DropStage:
-			if e.dropped == nil {
-				e.dropped = map[string]bool{}
-			}
-			for _, n := range s.Names {
-				e.dropped[n] = true
-			}
+			e.dropped = append(e.dropped, s.Names...)
 			for _, m := range s.Matchers {
 				if v, ok := e.get(m.Name); ok && m.Matches(v) {
-					e.dropped[m.Name] = true
+					e.dropped = append(e.dropped, m.Name)
 				}
 			}
 		case *KeepStage:

@@ -132,7 +132,7 @@ func (m *recordMatcher) MatchLog(res pcommon.Resource, _ pcommon.Instrumentation
 // resourceLabel is the value of a stream label of res other than level (as streamLabels gives it), or "".
 func resourceLabel(res pcommon.Resource, name string) string {
 	for k, v := range res.Attributes().All() {
-		if labelName(k) != name {
+		if !labelNameIs(k, name) {
 			continue
 		}
 		switch v.Type() {

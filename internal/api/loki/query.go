@@ -80,6 +80,7 @@ func (a *API) scan(ctx context.Context, le *LogExpr, lo, hi int64, order storage
 	}
 	q.Limit = a.opts.MaxScan + 1
 	var e entry
+	var cache resourceCache
 	read := 0
 	for ld, err := range a.logs.FindLogs(ctx, q) {
 		if err != nil {
@@ -104,7 +105,7 @@ func (a *API) scan(ctx context.Context, le *LogExpr, lo, hi int64, order storage
 						continue
 					}
 					if rlabels == nil {
-						rlabels = newResourceLabels(rl.Resource())
+						rlabels = cache.get(rl.Resource())
 					}
 					sl := rlabels.forRecord(rec.SeverityNumber())
 					if !matchStream(le.Matchers, sl) {
@@ -188,7 +189,7 @@ func (a *API) logQuery(ctx context.Context, le *LogExpr, start, end time.Time, l
 			v.metadata = e.visibleMetadata()
 			v.parsed = e.parsed()
 		} else {
-			ls = e.seriesLabels(false)
+			ls = e.seriesLabels()
 		}
 		key := ls.key()
 		i, ok := index[key]

@@ -42,6 +42,7 @@ func (a *API) streamSets(ctx context.Context, selectors [][]*labels.Matcher, sta
 			q.Limit = maxScan + 1
 		}
 		read := 0
+		var cache resourceCache
 		for ld, err := range a.logs.FindLogs(ctx, q) {
 			if err != nil {
 				return err
@@ -49,7 +50,7 @@ func (a *API) streamSets(ctx context.Context, selectors [][]*labels.Matcher, sta
 			rls := ld.ResourceLogs()
 			for i := range rls.Len() {
 				rl := rls.At(i)
-				rlabels := newResourceLabels(rl.Resource())
+				rlabels := cache.get(rl.Resource())
 				sls := rl.ScopeLogs()
 				for j := range sls.Len() {
 					recs := sls.At(j).LogRecords()
