@@ -32,8 +32,10 @@ type Config struct {
 	Metrics   Metrics   `yaml:"metrics"`
 	// SpanMetrics derives request, error and duration metrics from the spans received.
 	SpanMetrics SpanMetrics `yaml:"span_metrics"`
-	Auth        Auth        `yaml:"auth"`
-	TLS         TLS         `yaml:"tls"`
+	// Rules are Prometheus recording and alerting rules evaluated against the metrics store.
+	Rules Rules `yaml:"rules"`
+	Auth  Auth  `yaml:"auth"`
+	TLS   TLS   `yaml:"tls"`
 }
 
 // Auth is bearer-token authentication (docs/security.md). It is on when at least one token is configured,
@@ -141,6 +143,18 @@ type SpanMetrics struct {
 	IdleTTL Duration `yaml:"idle_ttl"`
 }
 
+// Rules configures rule evaluation (docs/alerting.md).
+type Rules struct {
+	// Files are Prometheus rule files, or globs of them.
+	Files []string `yaml:"files"`
+	// EvaluationInterval is how often a group is evaluated when its file sets no interval.
+	EvaluationInterval Duration `yaml:"evaluation_interval"`
+	// Alertmanagers are the base URLs of Alertmanagers to send alerts to (API v2).
+	Alertmanagers []string `yaml:"alertmanagers"`
+	// ExternalURL is how people reach otlpd's UI address; alerts link back to it. Default: http://<ui_addr>.
+	ExternalURL string `yaml:"external_url"`
+}
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -158,6 +172,7 @@ func Default() Config {
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
 		SpanMetrics: SpanMetrics{Enabled: true, Interval: Duration(15 * time.Second), MaxSeries: 10_000,
 			IdleTTL: Duration(10 * time.Minute)},
+		Rules:  Rules{EvaluationInterval: Duration(time.Minute)},
 		Auth:   Auth{Ingest: true, Query: true},
 		TLS:    TLS{MinVersion: "1.2"},
 		Memory: Memory{MaxSpans: 200_000, MaxLogs: 200_000, MaxPoints: 1_000_000},
@@ -248,6 +263,9 @@ func (c Config) Validate() error {
 		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
 			return fmt.Errorf("auth.tokens[%d]: a token must be non-empty and without whitespace", i)
 		}
+	}
+	if c.Rules.EvaluationInterval <= 0 {
+		return errors.New("rules.evaluation_interval: must be positive")
 	}
 	if c.SpanMetrics.Interval <= 0 || c.SpanMetrics.MaxSeries <= 0 || c.SpanMetrics.IdleTTL <= 0 {
 		return errors.New("span_metrics: interval, max_series and idle_ttl must be positive")

@@ -28,6 +28,7 @@ import (
 	"github.com/otlpd/otlpd/internal/metrics"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/query"
+	"github.com/otlpd/otlpd/internal/rules"
 	"github.com/otlpd/otlpd/internal/spanmetrics"
 	"github.com/otlpd/otlpd/internal/storage"
 )
@@ -53,6 +54,7 @@ type Server struct {
 	metrics *metricsStore
 	pipe    *pipeline.Pipeline
 	spanMet *spanmetrics.Generator // nil when span_metrics.enabled is false
+	rules   *rules.Manager         // nil without rule files
 
 	grpcLis, httpLis, uiLis net.Listener
 	grpcSrv                 *grpc.Server
@@ -190,7 +192,12 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	mux.Handle(auth.SessionPath, queryTokens.Session(refused.inc("ui")))
 	native.New(s.backend, log.With("component", "api")).Register(mux)
 	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
-	promRoutes(mux, cfg, s.metrics.Store, reg, log)
+	rs := &ruleSource{}
+	promAPI := promRoutes(mux, cfg, s.metrics.Store, reg, log, rs)
+	if s.rules, err = openRules(cfg, s.metrics.Store, promAPI, reg, log, s.uiLis.Addr().String()); err != nil {
+		return nil, err
+	}
+	rs.m.Store(s.rules)
 	loki.New(s.backend, loki.Options{Logger: log.With("component", "loki-api"), Build: lokiBuildInfo()}).Register(mux)
 	if cfg.Pprof {
 		pprofRoutes(mux)
@@ -230,6 +237,14 @@ func openOnUIAddr(r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// ReloadRules re-reads the rule files; on error the previous rules stay. Without rule files it does nothing.
+func (s *Server) ReloadRules() error {
+	if s.rules == nil {
+		return nil
+	}
+	return s.rules.Reload()
 }
 
 // GRPCAddr is the bound OTLP/gRPC address.
@@ -279,6 +294,13 @@ func (s *Server) Run(ctx context.Context) error {
 			s.spanMet.Run(spanMetCtx) // writes once more when stopped, before the metrics store closes
 		}
 	}()
+	rulesDone := make(chan struct{})
+	go func() {
+		defer close(rulesDone)
+		if s.rules != nil {
+			s.rules.Run(spanMetCtx)
+		}
+	}()
 
 	var runErr error
 	select {
@@ -304,6 +326,7 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Wait()
 	stopSpanMet()
 	<-spanMetDone
+	<-rulesDone
 	close(errc)
 	for err := range errc {
 		errs = append(errs, err)

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/storage"
 )
 
 // Metric names and attribute keys, as the OpenTelemetry Collector's span metrics connector writes them, so
@@ -259,8 +261,8 @@ func putKey(m pcommon.Map, k key) {
 		return
 	}
 	m.PutStr(attrSpanName, k.name)
-	m.PutStr(attrSpanKind, kindName(k.kind))
-	m.PutStr(attrStatus, statusName(k.status))
+	m.PutStr(attrSpanKind, storage.SpanKindName(k.kind))
+	m.PutStr(attrStatus, storage.StatusCodeName(k.status))
 }
 
 func compareKeys(a, b key) int {
@@ -279,34 +281,6 @@ func compareKeys(a, b key) int {
 		return int(a.kind) - int(b.kind)
 	}
 	return int(a.status) - int(b.status)
-}
-
-// kindName and statusName are the enum names of the OTLP protobuf, as the span metrics connector writes them
-// (SPAN_KIND_SERVER, STATUS_CODE_ERROR).
-func kindName(k ptrace.SpanKind) string {
-	switch k {
-	case ptrace.SpanKindInternal:
-		return "SPAN_KIND_INTERNAL"
-	case ptrace.SpanKindServer:
-		return "SPAN_KIND_SERVER"
-	case ptrace.SpanKindClient:
-		return "SPAN_KIND_CLIENT"
-	case ptrace.SpanKindProducer:
-		return "SPAN_KIND_PRODUCER"
-	case ptrace.SpanKindConsumer:
-		return "SPAN_KIND_CONSUMER"
-	}
-	return "SPAN_KIND_UNSPECIFIED"
-}
-
-func statusName(c ptrace.StatusCode) string {
-	switch c {
-	case ptrace.StatusCodeOk:
-		return "STATUS_CODE_OK"
-	case ptrace.StatusCodeError:
-		return "STATUS_CODE_ERROR"
-	}
-	return "STATUS_CODE_UNSET"
 }
 
 // Run writes the series every Interval until ctx ends, then once more, so that the last counts are kept.

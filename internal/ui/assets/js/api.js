@@ -410,6 +410,11 @@ function msOf(p, k) {
 
 // ---- Prometheus ----
 
+// promRules returns the rule groups of /api/v1/rules (Prometheus API shape).
+export async function promRules() {
+  const res = await get('/api/v1/rules', null, 'rules');
+  return res?.data?.groups || [];
+}
 export async function promQuery(q, time) {
   return get('/api/v1/query', { query: q, time: time ? (time / 1000).toFixed(3) : undefined }, 'prom');
 }
