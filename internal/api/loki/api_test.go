@@ -20,6 +20,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otlpd/otlpd/internal/api/loki"
+	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine"
 	"github.com/otlpd/otlpd/internal/storage/memory"
 )
 
@@ -95,6 +97,12 @@ func newFixtureServer(t testing.TB) *httptest.Server {
 	t.Helper()
 	store := memory.New(memory.Options{})
 	t.Cleanup(func() { _ = store.Close() })
+	return newFixtureServerOn(t, store)
+}
+
+// newFixtureServerOn is newFixtureServer over a given store.
+func newFixtureServerOn(t testing.TB, store storage.Backend) *httptest.Server {
+	t.Helper()
 	if err := store.WriteLogs(context.Background(), fixtureLogs()); err != nil {
 		t.Fatal(err)
 	}
@@ -136,35 +144,7 @@ var execTime = regexp.MustCompile(`"(execTime|bytesProcessedPerSecond|linesProce
 // TestGolden pins the shape of each kind of answer.
 func TestGolden(t *testing.T) {
 	srv := newFixtureServer(t)
-	rangeParams := func(q string, extra ...string) url.Values {
-		v := url.Values{"query": {q}, "start": {ns(0)}, "end": {ns(time.Minute)}, "step": {"20000ms"}, "direction": {"backward"}, "limit": {"1000"}}
-		for i := 0; i+1 < len(extra); i += 2 {
-			v.Set(extra[i], extra[i+1])
-		}
-		return v
-	}
-	cases := []struct {
-		name   string
-		path   string
-		params url.Values
-		header []string
-	}{
-		{"streams_backward", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"} |= "GET /pay"`), nil},
-		{"streams_forward_limit", "/loki/api/v1/query_range", rangeParams(`{service_name=~"shop|payments"}`, "direction", "forward", "limit", "3"), nil},
-		{"streams_categorized", "/loki/api/v1/query_range", rangeParams(`{service_name="shop", level="error"}`), []string{"X-Loki-Response-Encoding-Flags", "categorize-labels"}},
-		{"streams_json", "/loki/api/v1/query_range", rangeParams(`{service_name="payments"} | json | ms > 1000`), nil},
-		{"matrix_volume", "/loki/api/v1/query_range", rangeParams(`sum by (level, detected_level) (count_over_time({service_name=~".+"} | drop __error__ [20s]))`), nil},
-		{"matrix_rate", "/loki/api/v1/query_range", rangeParams(`rate({service_name="shop"} |~ "50[0-9]" [30s])`), nil},
-		{"vector_health", "/loki/api/v1/query", url.Values{"query": {"vector(1)+vector(1)"}, "time": {"4000000000"}, "direction": {"backward"}}, nil},
-		{"vector_topk", "/loki/api/v1/query", url.Values{"query": {`topk(1, sum by (service_name) (bytes_over_time({level=~"info|warn"}[1m])))`}, "time": {ns(time.Minute)}}, nil},
-		{"labels", "/loki/api/v1/labels", url.Values{"start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
-		{"label_values", "/loki/api/v1/label/service_name/values", url.Values{"start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
-		{"series", "/loki/api/v1/series", url.Values{"match[]": {`{service_name="shop"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
-		{"index_stats", "/loki/api/v1/index/stats", url.Values{"query": {`{service_name="shop"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
-		{"error_parse", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"} | line_format "{{.msg}}"`), nil},
-		{"error_limit", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"}`, "limit", "5001"), nil},
-		{"buildinfo", "/loki/api/v1/status/buildinfo", nil, nil},
-	}
+	cases := goldenCases()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			code, body := get(t, srv, c.path, c.params, c.header...)
@@ -194,4 +174,71 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goldenCase is one request of the golden and backend tests.
+type goldenCase struct {
+	name   string
+	path   string
+	params url.Values
+	header []string
+}
+
+// goldenCases asks for every kind of answer over the fixture.
+func goldenCases() []goldenCase {
+	rangeParams := func(q string, extra ...string) url.Values {
+		v := url.Values{"query": {q}, "start": {ns(0)}, "end": {ns(time.Minute)}, "step": {"20000ms"}, "direction": {"backward"}, "limit": {"1000"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v.Set(extra[i], extra[i+1])
+		}
+		return v
+	}
+	return []goldenCase{
+		{"streams_backward", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"} |= "GET /pay"`), nil},
+		{"streams_forward_limit", "/loki/api/v1/query_range", rangeParams(`{service_name=~"shop|payments"}`, "direction", "forward", "limit", "3"), nil},
+		{"streams_categorized", "/loki/api/v1/query_range", rangeParams(`{service_name="shop", level="error"}`), []string{"X-Loki-Response-Encoding-Flags", "categorize-labels"}},
+		{"streams_json", "/loki/api/v1/query_range", rangeParams(`{service_name="payments"} | json | ms > 1000`), nil},
+		{"matrix_volume", "/loki/api/v1/query_range", rangeParams(`sum by (level, detected_level) (count_over_time({service_name=~".+"} | drop __error__ [20s]))`), nil},
+		{"matrix_rate", "/loki/api/v1/query_range", rangeParams(`rate({service_name="shop"} |~ "50[0-9]" [30s])`), nil},
+		{"streams_level_filter", "/loki/api/v1/query_range", rangeParams(`{service_name=~".+"} | detected_level=~"warn|error" != "timeout"`), nil},
+		{"matrix_sum_by_metadata", "/loki/api/v1/query_range", rangeParams(`sum by (http_route) (count_over_time({level!="warn", service_name="shop"}[1m]))`), nil},
+		{"matrix_logfmt_avg", "/loki/api/v1/query_range", rangeParams(`avg by (service_name) (count_over_time({service_name="payments"} | logfmt | drop __error__ [30s])) * 2`), nil},
+		{"vector_health", "/loki/api/v1/query", url.Values{"query": {"vector(1)+vector(1)"}, "time": {"4000000000"}, "direction": {"backward"}}, nil},
+		{"vector_topk", "/loki/api/v1/query", url.Values{"query": {`topk(1, sum by (service_name) (bytes_over_time({level=~"info|warn"}[1m])))`}, "time": {ns(time.Minute)}}, nil},
+		{"labels", "/loki/api/v1/labels", url.Values{"start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"label_values", "/loki/api/v1/label/service_name/values", url.Values{"start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"series", "/loki/api/v1/series", url.Values{"match[]": {`{service_name="shop"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"index_stats", "/loki/api/v1/index/stats", url.Values{"query": {`{service_name="shop"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"error_parse", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"} | line_format "{{.msg}}"`), nil},
+		{"error_limit", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"}`, "limit", "5001"), nil},
+		{"buildinfo", "/loki/api/v1/status/buildinfo", nil, nil},
+	}
+}
+
+// TestBackendsAgree runs the golden requests over the memory store and over the embedded engine, before
+// and after it flushes its head to a part: what the API pushes down must mean the same to every backend.
+func TestBackendsAgree(t *testing.T) {
+	mem := newFixtureServer(t)
+	eng, err := engine.Open(t.TempDir(), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	onEngine := newFixtureServerOn(t, eng)
+	stats := regexp.MustCompile(`"stats":\{.*?\}\}`)
+	compare := func(stage string) {
+		for _, c := range goldenCases() {
+			code1, body1 := get(t, mem, c.path, c.params, c.header...)
+			code2, body2 := get(t, onEngine, c.path, c.params, c.header...)
+			body1, body2 = stats.ReplaceAll(body1, nil), stats.ReplaceAll(body2, nil)
+			if code1 != code2 || !bytes.Equal(body1, body2) {
+				t.Errorf("%s, %s: memory answered %d %s\nengine answered %d %s", stage, c.name, code1, body1, code2, body2)
+			}
+		}
+	}
+	compare("engine head")
+	if err := eng.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	compare("engine part")
 }
