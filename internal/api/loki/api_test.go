@@ -242,3 +242,27 @@ func TestBackendsAgree(t *testing.T) {
 	}
 	compare("engine part")
 }
+
+// TestPostForm sends query_range as a form-encoded POST, as Grafana may.
+func TestPostForm(t *testing.T) {
+	srv := newFixtureServer(t)
+	form := url.Values{"query": {`{service_name="shop"} |= "/pay"`}, "start": {ns(0)}, "end": {ns(time.Minute)}, "limit": {"1"}}
+	resp, err := srv.Client().PostForm(srv.URL+"/loki/api/v1/query_range", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Values [][]string `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST query_range: %d %v", resp.StatusCode, err)
+	}
+	if len(r.Data.Result) != 1 || len(r.Data.Result[0].Values) != 1 || r.Data.Result[0].Values[0][1] != "GET /pay 503 timeout" {
+		t.Errorf("POST query_range, limit 1, backward: %+v, want the newest /pay line only", r.Data.Result)
+	}
+}

@@ -218,7 +218,7 @@ func (ev *evaluator) rangeAgg(e *RangeAgg, group *VectorAgg) (value, *apiError) 
 	tooMany := false
 	var scratch labelSet
 	var key []byte
-	err := ev.a.scan(ev.ctx, e.Log, lo, hi, storage.NewestFirst, &ev.st, func(en *entry) bool {
+	err := ev.a.scan(ev.ctx, e.Log, lo, hi, storage.NewestFirst, 0, &ev.st, func(en *entry) bool {
 		scratch = projectLabels(en, group, scratch[:0])
 		key = scratch.appendKey(key[:0])
 		a := accs[string(key)]

@@ -145,3 +145,14 @@ func resourceLabel(res pcommon.Resource, name string) string {
 	}
 	return ""
 }
+
+// storageEvaluatesAll reports whether the storage query of le selects exactly the entries the pipeline
+// keeps: the pipeline holds line filters only, which the storage evaluates in Match.
+func storageEvaluatesAll(le *LogExpr) bool {
+	for _, s := range le.Stages {
+		if _, ok := s.(*LineFilter); !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -72,13 +72,17 @@ func (a *API) truncatedWarning() string {
 }
 
 // scan reads the records of le's streams with times in [lo, hi] (Unix nanoseconds), in order, and calls fn
-// with each entry the pipeline keeps until fn returns false. It reads at most MaxScan records.
-func (a *API) scan(ctx context.Context, le *LogExpr, lo, hi int64, order storage.Order, st *scanStats, fn func(e *entry) bool) error {
+// with each entry the pipeline keeps until fn returns false. It reads at most MaxScan records; want > 0 says
+// that fn stops after want entries, which lets the storage stop there too when it evaluates the whole query.
+func (a *API) scan(ctx context.Context, le *LogExpr, lo, hi int64, order storage.Order, want int, st *scanStats, fn func(e *entry) bool) error {
 	q, ok := storageQuery(le, time.Unix(0, lo), time.Unix(0, hi), order)
 	if !ok {
 		return nil
 	}
 	q.Limit = a.opts.MaxScan + 1
+	if want > 0 && want < q.Limit && storageEvaluatesAll(le) {
+		q.Limit = want
+	}
 	var e entry
 	var cache resourceCache
 	read := 0
@@ -181,7 +185,7 @@ func (a *API) logQuery(ctx context.Context, le *LogExpr, start, end time.Time, l
 	var streams []*streamOut
 	index := map[string]int{}
 	n := 0
-	err := a.scan(ctx, le, start.UnixNano(), end.UnixNano()-1, order, &st, func(e *entry) bool {
+	err := a.scan(ctx, le, start.UnixNano(), end.UnixNano()-1, order, limit, &st, func(e *entry) bool {
 		v := valueOut{ts: e.ts, line: e.line, categorize: categorize}
 		var ls labelSet
 		if categorize {

@@ -57,6 +57,7 @@ func BenchmarkQueryRange(b *testing.B) {
 		name, query string
 		all         bool // reads every record
 	}{
+		{"logs_all_services", `{service_name=~".+"}`, false},
 		{"logs_one_service_filter", `{service_name="svc-03"} |= "status=500"`, false},
 		{"logs_logfmt_label_filter", `{host_name="host-1"} | logfmt | ms > 990`, false},
 		{"volume_all", `sum by (level, detected_level) (count_over_time({service_name=~".+"} | drop __error__ [10s]))`, true},

@@ -224,7 +224,7 @@ func (a *API) indexStats(ctx context.Context, r *http.Request) (any, *apiError) 
 	streams := map[string]bool{}
 	var resp indexStatsResponse
 	sel := &LogExpr{Matchers: le.Matchers}
-	err := a.scan(ctx, sel, start.UnixNano(), end.UnixNano(), storage.NewestFirst, &st, func(e *entry) bool {
+	err := a.scan(ctx, sel, start.UnixNano(), end.UnixNano(), storage.NewestFirst, 0, &st, func(e *entry) bool {
 		streams[e.stream.key()] = true
 		resp.Entries++
 		resp.Bytes += int64(len(e.line))
