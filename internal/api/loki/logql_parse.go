@@ -138,6 +138,11 @@ func (p *parser) expr(minPrec int) (Expr, error) {
 				return nil, p.errorf(opTok, "a log query cannot be an operand of %s; use a metric query such as count_over_time", opTok)
 			}
 		}
+		_, lnum := lhs.(*Literal)
+		_, rnum := rhs.(*Literal)
+		if lnum && rnum && prec == 1 && !b.Bool {
+			return nil, p.errorf(opTok, "a comparison between two numbers needs bool (1 > bool 0)")
+		}
 		b.L, b.R = lhs, rhs
 		lhs = b
 	}

@@ -52,6 +52,7 @@ func TestParseLogQL(t *testing.T) {
 	f(`rate({a="b"}[1m]) > 0`, `(rate({a="b"} [1m]) > 0)`)
 	f(`vector(-1)`, `vector(-1)`)
 	f(`2.5e3`, `2500`)
+	f(`1 >= bool 2`, `(1 >= bool 2)`)
 }
 
 func TestParseLogQLErrors(t *testing.T) {
@@ -102,6 +103,7 @@ func TestParseLogQLErrors(t *testing.T) {
 	f(`rate({a="b"}[1m]) and rate({a="b"}[1m])`, `parse error at line 1, col 19: the set operator and is not supported by otlpd's LogQL`)
 	f(`rate({a="b"}[1m]) / on(a) rate({a="b"}[1m])`, `parse error at line 1, col 21: vector matching with on is not supported by otlpd's LogQL`)
 	f(`{a="b"} + 1`, `parse error at line 1, col 9: a log query cannot be an operand of "+"; use a metric query such as count_over_time`)
+	f(`1 > 2`, `parse error at line 1, col 3: a comparison between two numbers needs bool (1 > bool 0)`)
 	f(`1 + bool 2`, `parse error at line 1, col 5: bool is only allowed after a comparison operator`)
 	f(`foo(1)`, `parse error at line 1, col 1: unexpected identifier "foo", expected a stream selector, a metric query or a number`)
 	f(`{a="b"} $`, `parse error at line 1, col 9: unexpected character '$'`)
