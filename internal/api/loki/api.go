@@ -137,8 +137,8 @@ func badRequest(format string, args ...any) *apiError {
 	return &apiError{code: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
-// storageError maps a failure of the storage: 503 on timeout, 499-like cancellation as 503 too, 500
-// otherwise with no internals (the server log has them).
+// storageError maps a failure of the storage: 503 on timeout or cancellation, else 500 with no internals
+// (the server log has them).
 func (a *API) storageError(r *http.Request, err error) *apiError {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

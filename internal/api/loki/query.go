@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/otlpd/otlpd/internal/query"
@@ -228,32 +229,13 @@ func nonNil[T any](s []T) []T {
 
 func wantsCategorized(r *http.Request) bool {
 	for _, v := range r.Header.Values(categorizeHeader) {
-		for _, f := range splitComma(v) {
-			if f == categorizeFlag {
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.TrimSpace(f) == categorizeFlag {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			f := s[start:i]
-			for len(f) > 0 && f[0] == ' ' {
-				f = f[1:]
-			}
-			for len(f) > 0 && f[len(f)-1] == ' ' {
-				f = f[:len(f)-1]
-			}
-			out = append(out, f)
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // queryRange serves /loki/api/v1/query_range: query, start, end, since, limit, direction, step (interval is
