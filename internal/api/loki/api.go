@@ -89,6 +89,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.route(mux, "/loki/api/v1/label/{name}/values", a.labelValues)
 	a.route(mux, "/loki/api/v1/series", a.series)
 	a.route(mux, "/loki/api/v1/index/stats", a.indexStats)
+	a.route(mux, "/loki/api/v1/index/volume", a.volume)
+	a.route(mux, "/loki/api/v1/index/volume_range", a.volumeRange)
 	mux.HandleFunc("GET /loki/api/v1/status/buildinfo", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.opts.Build)
 	})

@@ -211,6 +211,8 @@ func goldenCases() []goldenCase {
 		{"index_stats", "/loki/api/v1/index/stats", url.Values{"query": {`{service_name="shop"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
 		{"error_parse", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"} | line_format "{{.msg}}"`), nil},
 		{"error_limit", "/loki/api/v1/query_range", rangeParams(`{service_name="shop"}`, "limit", "5001"), nil},
+		{"volume", "/loki/api/v1/index/volume", url.Values{"query": {`{service_name=~".+"}`}, "start": {ns(0)}, "end": {ns(time.Minute)}}, nil},
+		{"volume_range_target", "/loki/api/v1/index/volume_range", url.Values{"query": {`{service_name=~".+"}`}, "targetLabels": {"level"}, "limit": {"2"}, "start": {ns(0)}, "end": {ns(time.Minute)}, "step": {"30s"}}, nil},
 		{"buildinfo", "/loki/api/v1/status/buildinfo", nil, nil},
 	}
 }

@@ -60,32 +60,40 @@ func FuzzQueryRange(f *testing.F) {
 	srv := newInternalFixture(f)
 	f.Fuzz(func(t *testing.T, q, start, end, step, direction, limit string, instant bool) {
 		v := url.Values{"query": {q}, "start": {start}, "end": {end}, "step": {step}, "direction": {direction}, "limit": {limit}}
-		path := "/loki/api/v1/query_range"
+		paths := []string{"/loki/api/v1/query_range", "/loki/api/v1/index/volume_range"}
 		if instant {
-			path = "/loki/api/v1/query"
+			paths = []string{"/loki/api/v1/query", "/loki/api/v1/index/volume"}
 			v.Set("time", end)
 		}
-		req := httptest.NewRequest(http.MethodGet, path+"?"+v.Encode(), nil)
-		rec := httptest.NewRecorder()
-		// A request that runs away must crash the worker so that the fuzzer keeps the input.
-		watchdog := time.AfterFunc(20*time.Second, func() { panic("request still running after 20s: " + path + "?" + v.Encode()) })
-		srv.ServeHTTP(rec, req)
-		watchdog.Stop()
-		body := rec.Body.Bytes()
-		if !json.Valid(body) {
-			t.Fatalf("%s?%s: invalid JSON %q", path, v.Encode(), body)
-		}
-		switch rec.Code {
-		case http.StatusOK:
-		case http.StatusBadRequest:
-			var e struct{ Message string }
-			if err := json.Unmarshal(body, &e); err != nil || e.Message == "" {
-				t.Fatalf("%s?%s: 400 without a message: %s", path, v.Encode(), body)
-			}
-		default:
-			t.Fatalf("%s?%s: status %d: %s", path, v.Encode(), rec.Code, body)
+		for _, path := range paths {
+			checkAnswer(t, srv, path, v)
 		}
 	})
+}
+
+// checkAnswer sends one request: the answer must be valid JSON with status 200 or 400 (with a message).
+func checkAnswer(t *testing.T, srv http.Handler, path string, v url.Values) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path+"?"+v.Encode(), nil)
+	rec := httptest.NewRecorder()
+	// A request that runs away must crash the worker so that the fuzzer keeps the input.
+	watchdog := time.AfterFunc(20*time.Second, func() { panic("request still running after 20s: " + path + "?" + v.Encode()) })
+	srv.ServeHTTP(rec, req)
+	watchdog.Stop()
+	body := rec.Body.Bytes()
+	if !json.Valid(body) {
+		t.Fatalf("%s?%s: invalid JSON %q", path, v.Encode(), body)
+	}
+	switch rec.Code {
+	case http.StatusOK:
+	case http.StatusBadRequest:
+		var e struct{ Message string }
+		if err := json.Unmarshal(body, &e); err != nil || e.Message == "" {
+			t.Fatalf("%s?%s: 400 without a message: %s", path, v.Encode(), body)
+		}
+	default:
+		t.Fatalf("%s?%s: status %d: %s", path, v.Encode(), rec.Code, body)
+	}
 }
 
 // newInternalFixture serves the API over a memory store with a few records around 2026-01-01T12:00:00Z,
