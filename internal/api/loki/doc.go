@@ -16,5 +16,6 @@
 //
 // Files: api.go (routes, parameters, errors), logql_*.go (lexer, syntax tree, parser), labels.go (the
 // label mapping), pipeline.go (line filters, parsers, label filters), pushdown.go (what the storage
-// evaluates), query.go (log queries), metric.go (metric queries), series.go (labels, series, index stats).
+// evaluates), query.go (log queries), metric.go (metric queries), series.go (labels, series, index stats),
+// volume.go (index volume).
 package loki
