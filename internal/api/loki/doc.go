@@ -14,8 +14,11 @@
 // storage.LogMatcher), and the pipeline then runs on each record returned, in Go. Every query reads at
 // most Options.MaxScan records and runs for at most Options.Timeout; a result cut short carries a warning.
 //
+// The live tail (/loki/api/v1/tail, a WebSocket) reads the live tail hub of internal/tail, which
+// `otlpd serve` owns: it mounts TailHandler next to the hub's own stream.
+//
 // Files: api.go (routes, parameters, errors), logql_*.go (lexer, syntax tree, parser), labels.go (the
 // label mapping), pipeline.go (line filters, parsers, label filters), pushdown.go (what the storage
 // evaluates), query.go (log queries), metric.go (metric queries), series.go (labels, series, index stats),
-// volume.go (index volume).
+// volume.go (index volume), tail.go (live tail).
 package loki
