@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"time"
 	"unsafe"
 
@@ -215,7 +214,6 @@ type partBuilder struct {
 	keys    map[string]struct{}
 	tokens  map[uint64]struct{}
 	traceID map[storage.TraceID]struct{}
-	num     []byte // scratch for the string form of int attributes
 }
 
 func newPartBuilder(meta part.Meta, keys map[string]struct{}) *partBuilder {
@@ -253,26 +251,6 @@ func (pb *partBuilder) name(n string) uint32 {
 	pb.meta.Names = append(pb.meta.Names, n)
 	pb.nameOf[n] = i
 	return i
-}
-
-func (pb *partBuilder) attrTokens(attrs pcommon.Map) {
-	for k, v := range attrs.All() {
-		pb.keys[k] = struct{}{}
-		var s string
-		switch v.Type() {
-		case pcommon.ValueTypeStr:
-			s = v.Str()
-		case pcommon.ValueTypeInt:
-			// The string form of an int (pcommon.Value.AsString) without allocating it.
-			pb.num = strconv.AppendInt(pb.num[:0], v.Int(), 10)
-			s = unsafe.String(unsafe.SliceData(pb.num), len(pb.num))
-		default:
-			s = v.AsString()
-		}
-		if len(s) <= maxTokenValue {
-			pb.tokens[part.HashToken(part.TokenAttr, k, '=', s)] = struct{}{}
-		}
-	}
 }
 
 func (pb *partBuilder) blooms() (part.Bloom, part.Bloom) {
@@ -314,21 +292,21 @@ func finishPart(w *part.Writer, path string) (*partHandle, error) {
 // every item.
 func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (spanItem, bool), keys map[string]struct{}) (*partHandle, error) {
 	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq, Sources: sources}, keys)
-	rows := make([]part.Row, 0, e.opts.BlockRows)
+	blockRows := e.blockRows(sources)
+	rows := make([]part.Row, 0, blockRows)
 	w, path, err := e.createPart(day, pb.meta)
 	if err != nil {
 		return nil, err
 	}
 	services := map[int32]string{}
-	var ac attrCols
-	var attrBuf []byte
+	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
+	var attrBuf, blobBuf []byte
+	var start int
 	for done := false; !done; {
 		ac.reset()
-		td := ptrace.NewTraces()
-		out := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
-		out.EnsureCapacity(e.opts.BlockRows)
+		blobBuf, start = beginBlob(blobBuf[:0])
 		rows = rows[:0]
-		for len(rows) < e.opts.BlockRows {
+		for len(rows) < blockRows {
 			it, ok := next()
 			if !ok {
 				done = true
@@ -345,28 +323,15 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 			rows = append(rows, part.Row{
 				TS: it.ts, Aux: int64(sp.EndTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups),
 				Name: pb.name(sp.Name()), Code: uint32(sp.Kind()) | uint32(sp.Status().Code())<<4,
+				SpanID: sp.SpanID(), ParentID: sp.ParentSpanID(),
 			})
 			pb.traceID[id] = struct{}{}
-			pb.attrTokens(sp.Attributes())
-			dst := out.AppendEmpty()
-			sp.CopyTo(dst)
-			// These fields live in their own columns.
-			dst.SetTraceID(pcommon.NewTraceIDEmpty())
-			dst.SetStartTimestamp(0)
-			dst.SetEndTimestamp(0)
-			dst.SetName("")
-			dst.SetKind(ptrace.SpanKindUnspecified)
-			dst.Status().SetCode(ptrace.StatusCodeUnset)
-			ac.extract(dst.Attributes())
+			blobBuf = appendSpanRow(blobBuf, sp, ac.add(sp.Attributes()))
 		}
 		if len(rows) == 0 {
 			break
 		}
-		blob, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-		if err != nil {
-			w.Abort()
-			return nil, fmt.Errorf("encode span block: %w", err)
-		}
+		blob := endBlob(blobBuf, start)
 		tb, kb := pb.blooms()
 		attrBuf = ac.encode(attrBuf[:0])
 		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
@@ -378,6 +343,18 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 	return finishPart(w, path)
 }
 
+// blockRows is the number of rows per block of a part: merges, which write the parts that last, use larger
+// blocks, which compress better.
+func (e *Engine) blockRows(sources []uint64) int {
+	if len(sources) > 0 {
+		return e.opts.BlockRows * mergeBlockFactor
+	}
+	return e.opts.BlockRows
+}
+
+// mergeBlockFactor is how many times Options.BlockRows a merged part's blocks hold.
+const mergeBlockFactor = 1
+
 // writeLogPart writes the records next yields (sorted by time) as one part.
 func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (logItem, bool), keys map[string]struct{}) (*partHandle, error) {
 	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindLogs, WALSeq: walSeq, Sources: sources}, keys)
@@ -385,16 +362,17 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]part.Row, 0, e.opts.BlockRows)
-	var ac attrCols
-	var attrBuf []byte
+	blockRows := e.blockRows(sources)
+	rows := make([]part.Row, 0, blockRows)
+	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
+	var attrBuf, blobBuf []byte
+	var start int
+	wordTok := func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} }
 	for done := false; !done; {
 		ac.reset()
-		ld := plog.NewLogs()
-		out := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-		out.EnsureCapacity(e.opts.BlockRows)
+		blobBuf, start = beginBlob(blobBuf[:0])
 		rows = rows[:0]
-		for len(rows) < e.opts.BlockRows {
+		for len(rows) < blockRows {
 			it, ok := next()
 			if !ok {
 				done = true
@@ -406,7 +384,8 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 			if rec.Timestamp() == 0 {
 				code |= 1 << 8
 			}
-			r := part.Row{TS: it.ts, Aux: int64(rec.ObservedTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups), Code: code}
+			r := part.Row{TS: it.ts, Aux: int64(rec.ObservedTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups), Code: code,
+				SpanID: rec.SpanID()}
 			body := rec.Body()
 			if body.Type() == pcommon.ValueTypeStr {
 				// AddBlock only reads the row's body: no copy of the string.
@@ -414,34 +393,20 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 				if r.Body == nil {
 					r.Body = []byte{} // an empty string body is still a string body
 				}
-				part.Tokens(body.Str(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })
+				part.Tokens(body.Str(), wordTok)
 			} else if body.Type() != pcommon.ValueTypeEmpty {
-				part.Tokens(body.AsString(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })
+				part.Tokens(body.AsString(), wordTok)
 			}
 			rows = append(rows, r)
 			if !id.IsEmpty() {
 				pb.traceID[id] = struct{}{}
 			}
-			pb.attrTokens(rec.Attributes())
-			dst := out.AppendEmpty()
-			rec.CopyTo(dst)
-			dst.SetTimestamp(0)
-			dst.SetObservedTimestamp(0)
-			dst.SetSeverityNumber(plog.SeverityNumberUnspecified)
-			dst.SetTraceID(pcommon.NewTraceIDEmpty())
-			if r.Body != nil {
-				pcommon.NewValueEmpty().CopyTo(dst.Body())
-			}
-			ac.extract(dst.Attributes())
+			blobBuf = appendLogRow(blobBuf, rec, ac.add(rec.Attributes()))
 		}
 		if len(rows) == 0 {
 			break
 		}
-		blob, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-		if err != nil {
-			w.Abort()
-			return nil, fmt.Errorf("encode log block: %w", err)
-		}
+		blob := endBlob(blobBuf, start)
 		tb, kb := pb.blooms()
 		attrBuf = ac.encode(attrBuf[:0])
 		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {

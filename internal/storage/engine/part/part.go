@@ -14,7 +14,7 @@ import (
 )
 
 // Version is the part format version. A part of another version is refused by Open.
-const Version = 1
+const Version = 2
 
 const (
 	headMagic  = "OTLPDPRT"
@@ -42,15 +42,17 @@ const (
 
 // Column numbers within a block.
 const (
-	ColTS    = iota // sorted timestamps, delta-encoded uvarints from the block's MinTS
-	ColAux          // zigzag varints: span duration, or a log's observed time minus TS
-	ColTID          // 16-byte trace IDs
-	ColSet          // uvarint index into Meta.Sets
-	ColName         // uvarint index into Meta.Names (span name; unused for logs)
-	ColCode         // uvarint: span kind | status code << 4, or log severity number
-	ColBody         // per row uvarint(len+1) then bytes, or 0 for "no string body" (logs)
-	ColBlob         // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
-	ColAttrs        // the rows' string and int attributes, column by column, opaque to this package
+	ColTS     = iota // sorted timestamps, delta-encoded uvarints from the block's MinTS
+	ColAux           // zigzag varints: span duration, or a log's observed time minus TS
+	ColTID           // 16-byte trace IDs
+	ColSet           // uvarint index into Meta.Sets
+	ColName          // uvarint index into Meta.Names (span name; unused for logs)
+	ColCode          // uvarint: span kind | status code << 4, or log severity number
+	ColBody          // n uvarints (0: no string body, else length+1), then the bodies' bytes (logs)
+	ColBlob          // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
+	ColAttrs         // the rows' string and int attributes, column by column, opaque to this package
+	ColSpanID        // 8-byte span IDs (zero when none)
+	ColParent        // parent span IDs: n uvarints (0 none, 1 raw, 2+zigzag(j-i) the span ID of row j), then the raw IDs
 	NumCols
 )
 
@@ -94,12 +96,14 @@ type Meta struct {
 
 // Row is one row handed to a Writer. Body nil means "no string body".
 type Row struct {
-	TS, Aux int64
-	TraceID [16]byte
-	Set     uint32
-	Name    uint32
-	Code    uint32
-	Body    []byte
+	TS, Aux  int64
+	TraceID  [16]byte
+	SpanID   [8]byte
+	ParentID [8]byte
+	Set      uint32
+	Name     uint32
+	Code     uint32
+	Body     []byte
 }
 
 // Level is how hard a Writer compresses.
@@ -150,12 +154,14 @@ func decompress(src []byte) ([]byte, error) {
 
 // Writer writes a part file: blocks, then the footer. Not safe for concurrent use.
 type Writer struct {
-	path string
-	f    *os.File
-	off  uint64
-	meta Meta
-	buf  []byte
-	cols [NumCols][]byte
+	path  string
+	f     *os.File
+	off   uint64
+	meta  Meta
+	buf   []byte
+	cols  [NumCols][]byte
+	raw   []byte            // scratch: the raw parent IDs of a block
+	rowOf map[[8]byte]int32 // scratch: span ID -> row of the block
 	// Level is the compression level of the blocks; set it before the first AddBlock.
 	Level Level
 }
@@ -208,9 +214,13 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 			w.cols[ColBody] = append(w.cols[ColBody], 0)
 		} else {
 			w.cols[ColBody] = binary.AppendUvarint(w.cols[ColBody], uint64(len(r.Body))+1)
-			w.cols[ColBody] = append(w.cols[ColBody], r.Body...)
 		}
+		w.cols[ColSpanID] = append(w.cols[ColSpanID], r.SpanID[:]...)
 	}
+	for i := range rows {
+		w.cols[ColBody] = append(w.cols[ColBody], rows[i].Body...)
+	}
+	w.encodeParents(rows)
 	w.cols[ColBlob] = append(w.cols[ColBlob], blob...)
 	w.cols[ColAttrs] = append(w.cols[ColAttrs], attrs...)
 	for c := range NumCols {
@@ -230,6 +240,39 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 	w.meta.Rows += len(rows)
 	w.meta.Blocks = append(w.meta.Blocks, bm)
 	return nil
+}
+
+// encodeParents writes the parent column: a parent whose span is a row of the block is the distance to that
+// row (spans of a trace arrive together, so it is small), other parents are written raw after the codes.
+func (w *Writer) encodeParents(rows []Row) {
+	var zero [8]byte
+	if w.rowOf == nil {
+		w.rowOf = map[[8]byte]int32{}
+	}
+	clear(w.rowOf)
+	for i := range rows {
+		if id := rows[i].SpanID; id != zero {
+			if _, dup := w.rowOf[id]; !dup {
+				w.rowOf[id] = int32(i)
+			}
+		}
+	}
+	col := w.cols[ColParent]
+	w.raw = w.raw[:0]
+	for i := range rows {
+		p := rows[i].ParentID
+		switch j, ok := w.rowOf[p]; {
+		case p == zero:
+			col = append(col, 0)
+		case ok:
+			d := int64(j) - int64(i)
+			col = binary.AppendUvarint(col, 2+uint64(d<<1^d>>63))
+		default:
+			col = append(col, 1)
+			w.raw = append(w.raw, p[:]...)
+		}
+	}
+	w.cols[ColParent] = append(col, w.raw...)
 }
 
 // Finish writes the footer, fsyncs, renames the file into place and fsyncs its directory. It returns the
@@ -364,6 +407,9 @@ type Block struct {
 	Body  [][]byte // nil entry: no string body
 	Blob  []byte
 	Attrs []byte
+	// SpanID and ParentID: zero when none. Reading ColParent reads ColSpanID too.
+	SpanID   [][8]byte
+	ParentID [][8]byte
 }
 
 // ReadBlock decodes the columns of block i selected by mask (bit c for column c).
@@ -373,6 +419,9 @@ func (r *Reader) ReadBlock(i int, mask uint32) (*Block, error) {
 	}
 	bm := &r.Meta.Blocks[i]
 	b := &Block{N: bm.Rows}
+	if mask&(1<<ColParent) != 0 {
+		mask |= 1 << ColSpanID
+	}
 	for c := range NumCols {
 		if mask&(1<<c) == 0 {
 			continue
@@ -453,14 +502,54 @@ func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 		}
 	case ColBody:
 		b.Body = make([][]byte, n)
+		lens := make([]uint64, n)
 		for i := range n {
-			l := d.uvarint()
+			lens[i] = d.uvarint()
+		}
+		for i, l := range lens {
 			if l > 0 {
+				if l-1 > uint64(len(d.buf)) {
+					d.fail()
+					break
+				}
 				b.Body[i] = d.bytes(int(l - 1))
 				if b.Body[i] == nil && d.err == nil {
 					b.Body[i] = []byte{}
 				}
 			}
+		}
+	case ColSpanID:
+		if len(raw) != 8*n {
+			return fmt.Errorf("%w: span id column of %d bytes for %d rows", ErrCorrupt, len(raw), n)
+		}
+		b.SpanID = make([][8]byte, n)
+		for i := range n {
+			copy(b.SpanID[i][:], raw[8*i:])
+		}
+		return nil
+	case ColParent:
+		if len(b.SpanID) != n {
+			return fmt.Errorf("BUG: parent column read without the span id column")
+		}
+		b.ParentID = make([][8]byte, n)
+		var raws []int
+		for i := range n {
+			switch c := d.uvarint(); {
+			case c == 0:
+			case c == 1:
+				raws = append(raws, i)
+			default:
+				z := c - 2
+				j := int64(i) + (int64(z>>1) ^ -int64(z&1))
+				if j < 0 || j >= int64(n) {
+					d.fail()
+					continue
+				}
+				b.ParentID[i] = b.SpanID[j]
+			}
+		}
+		for _, i := range raws {
+			copy(b.ParentID[i][:], d.bytes(8))
 		}
 	case ColBlob:
 		b.Blob = raw
