@@ -353,7 +353,7 @@ func (e *Engine) blockRows(sources []uint64) int {
 }
 
 // mergeBlockFactor is how many times Options.BlockRows a merged part's blocks hold.
-const mergeBlockFactor = 1
+const mergeBlockFactor = 4
 
 // writeLogPart writes the records next yields (sorted by time) as one part.
 func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (logItem, bool), keys map[string]struct{}) (*partHandle, error) {

@@ -154,14 +154,15 @@ func decompress(src []byte) ([]byte, error) {
 
 // Writer writes a part file: blocks, then the footer. Not safe for concurrent use.
 type Writer struct {
-	path  string
-	f     *os.File
-	off   uint64
-	meta  Meta
-	buf   []byte
-	cols  [NumCols][]byte
-	raw   []byte            // scratch: the raw parent IDs of a block
-	rowOf map[[8]byte]int32 // scratch: span ID -> row of the block
+	path   string
+	f      *os.File
+	off    uint64
+	meta   Meta
+	buf    []byte
+	cols   [NumCols][]byte
+	raw    []byte            // scratch: the raw parent IDs of a block
+	rowOf  map[[8]byte]int32 // scratch: span ID -> row of the block
+	bodies bodyEncoder
 	// Level is the compression level of the blocks; set it before the first AddBlock.
 	Level Level
 }
@@ -210,16 +211,9 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 		w.cols[ColSet] = binary.AppendUvarint(w.cols[ColSet], uint64(r.Set))
 		w.cols[ColName] = binary.AppendUvarint(w.cols[ColName], uint64(r.Name))
 		w.cols[ColCode] = binary.AppendUvarint(w.cols[ColCode], uint64(r.Code))
-		if r.Body == nil {
-			w.cols[ColBody] = append(w.cols[ColBody], 0)
-		} else {
-			w.cols[ColBody] = binary.AppendUvarint(w.cols[ColBody], uint64(len(r.Body))+1)
-		}
 		w.cols[ColSpanID] = append(w.cols[ColSpanID], r.SpanID[:]...)
 	}
-	for i := range rows {
-		w.cols[ColBody] = append(w.cols[ColBody], rows[i].Body...)
-	}
+	w.cols[ColBody] = w.bodies.encode(w.cols[ColBody], rows)
 	w.encodeParents(rows)
 	w.cols[ColBlob] = append(w.cols[ColBlob], blob...)
 	w.cols[ColAttrs] = append(w.cols[ColAttrs], attrs...)
@@ -501,23 +495,9 @@ func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 			b.Code = col
 		}
 	case ColBody:
-		b.Body = make([][]byte, n)
-		lens := make([]uint64, n)
-		for i := range n {
-			lens[i] = d.uvarint()
-		}
-		for i, l := range lens {
-			if l > 0 {
-				if l-1 > uint64(len(d.buf)) {
-					d.fail()
-					break
-				}
-				b.Body[i] = d.bytes(int(l - 1))
-				if b.Body[i] == nil && d.err == nil {
-					b.Body[i] = []byte{}
-				}
-			}
-		}
+		var err error
+		b.Body, err = decodeBodies(raw, n)
+		return err
 	case ColSpanID:
 		if len(raw) != 8*n {
 			return fmt.Errorf("%w: span id column of %d bytes for %d rows", ErrCorrupt, len(raw), n)
