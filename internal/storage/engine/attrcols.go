@@ -49,6 +49,7 @@ var errAttrCol = errors.New("attribute column does not decode")
 // attrKeyCol collects the values of one key of a block being written.
 type attrKeyCol struct {
 	name    string
+	next    int32 // the key that followed this one in the last row that had it: a guess that saves a lookup
 	lastRow int32
 	raw     bool              // strings kept as they come (high cardinality)
 	dict    map[string]uint32 // string -> index in vals, while not raw
@@ -66,6 +67,7 @@ type attrCols struct {
 	shapes   [][]byte // encoded entries of each shape
 	rowShape []uint32
 	rows     int32
+	first    int32  // the first key of the last row: a guess
 	entry    []byte // scratch: the encoded shape of the current row
 	blobPos  []int  // scratch: positions of the current row's attributes left in the blob
 	num      []byte // scratch: the string form of an int
@@ -91,11 +93,12 @@ func (c *attrCols) reset() {
 	c.shapes = c.shapes[:0]
 	c.rowShape = c.rowShape[:0]
 	c.rows = 0
+	c.first = -1
 }
 
-func (c *attrCols) key(k string) *attrKeyCol {
+func (c *attrCols) key(k string) int32 {
 	if i, ok := c.keyIdx[k]; ok {
-		return &c.keys[i]
+		return i
 	}
 	i := int32(len(c.keys))
 	c.keyIdx[k] = i
@@ -105,14 +108,14 @@ func (c *attrCols) key(k string) *attrKeyCol {
 		c.keys = append(c.keys, attrKeyCol{})
 	}
 	ck := &c.keys[i]
-	ck.name, ck.lastRow, ck.raw = k, -1, false
+	ck.name, ck.next, ck.lastRow, ck.raw = k, -1, -1, false
 	if ck.dict == nil {
 		ck.dict, ck.seenInt = map[string]uint32{}, map[int64]struct{}{}
 	}
 	if c.catalog != nil {
 		c.catalog[k] = struct{}{}
 	}
-	return ck
+	return i
 }
 
 func (c *attrCols) token(k, s string) {
@@ -129,16 +132,30 @@ func (c *attrCols) add(m pcommon.Map) []int {
 	c.entry = c.entry[:0]
 	c.blobPos = c.blobPos[:0]
 	pos := 0
+	prev := int32(-1)
 	for k, v := range m.All() {
 		t := v.Type()
 		if t == pcommon.ValueTypeStr || t == pcommon.ValueTypeInt {
-			ck := c.key(k)
+			g := c.first
+			if prev >= 0 {
+				g = c.keys[prev].next
+			}
+			ki := g
+			if g < 0 || c.keys[g].name != k {
+				ki = c.key(k)
+				if prev >= 0 {
+					c.keys[prev].next = ki
+				} else {
+					c.first = ki
+				}
+			}
+			ck := &c.keys[ki]
 			if ck.lastRow != row {
 				ck.lastRow = row
-				ki := uint64(c.keyIdx[k])
+				prev = ki
 				if t == pcommon.ValueTypeStr {
 					c.addStr(ck, v.Str())
-					c.entry = binary.AppendUvarint(c.entry, 1+2*ki)
+					c.entry = binary.AppendUvarint(c.entry, 1+2*uint64(ki))
 				} else {
 					i := v.Int()
 					ck.ints = append(ck.ints, i)
@@ -147,7 +164,7 @@ func (c *attrCols) add(m pcommon.Map) []int {
 						c.num = strconv.AppendInt(c.num[:0], i, 10)
 						c.token(k, unsafe.String(unsafe.SliceData(c.num), len(c.num)))
 					}
-					c.entry = binary.AppendUvarint(c.entry, 2+2*ki)
+					c.entry = binary.AppendUvarint(c.entry, 2+2*uint64(ki))
 				}
 				pos++
 				continue

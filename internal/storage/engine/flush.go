@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/xpdata/entity"
 
 	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
@@ -23,6 +25,23 @@ import (
 const maxTokenValue = 256
 
 func dayOf(ts int64) string { return time.Unix(0, ts).UTC().Format("2006-01-02") }
+
+// dayNames caches the names of the days of a flush (formatting a date per item is costly).
+type dayNames map[int64]string
+
+func (d dayNames) of(ts int64) string {
+	const nsPerDay = 86400 * int64(time.Second)
+	k := ts / nsPerDay
+	if ts%nsPerDay < 0 {
+		k--
+	}
+	s, ok := d[k]
+	if !ok {
+		s = dayOf(ts)
+		d[k] = s
+	}
+	return s
+}
 
 // flush writes the head to parts. It freezes the active head (rotating the WAL so the frozen head is exactly
 // the closed segments), writes its parts, records the covered segment in the "flushed" file and deletes those
@@ -125,6 +144,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 		return nil, nil, err
 	}
 
+	days := dayNames{}
 	spanDays := map[string][]spanItem{}
 	for _, b := range spans {
 		rss := b.td.ResourceSpans()
@@ -139,7 +159,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 				for k := range sl.Len() {
 					sp := sl.At(k)
 					ts := int64(sp.StartTimestamp())
-					d := dayOf(ts)
+					d := days.of(ts)
 					spanDays[d] = append(spanDays[d], spanItem{ts: ts, grp: g, span: sp})
 				}
 			}
@@ -169,7 +189,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 				for k := range recs.Len() {
 					rec := recs.At(k)
 					ts := logTS(rec)
-					d := dayOf(ts)
+					d := days.of(ts)
 					logDays[d] = append(logDays[d], logItem{ts: ts, grp: g, rec: rec})
 				}
 			}
@@ -214,11 +234,14 @@ type partBuilder struct {
 	keys    map[string]struct{}
 	tokens  map[uint64]struct{}
 	traceID map[storage.TraceID]struct{}
+	setFP   map[string]uint32 // groupKey -> set index
+	fp      []byte
 }
 
 func newPartBuilder(meta part.Meta, keys map[string]struct{}) *partBuilder {
 	return &partBuilder{meta: meta, setOf: map[int32]uint32{}, setKey: map[string]uint32{}, nameOf: map[string]uint32{},
-		ops: map[part.Op]struct{}{}, keys: keys, tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{}}
+		ops: map[part.Op]struct{}{}, keys: keys, tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{},
+		setFP: map[string]uint32{}}
 }
 
 func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {
@@ -226,6 +249,17 @@ func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {
 		return s
 	}
 	fg := groups[g]
+	// Each batch of a head has its own resources, mostly equal to those of other batches: a key written
+	// without copying them finds those seen before. (Resources with entity references, which the key does not
+	// hold, are always encoded.)
+	keyed := entity.ResourceEntityRefs(fg.res).Len() == 0
+	if keyed {
+		pb.fp = groupKey(pb.fp[:0], &fg)
+		if s, ok := pb.setFP[string(pb.fp)]; ok {
+			pb.setOf[g] = s
+			return s
+		}
+	}
 	raw := encodeGroup(fg.res, fg.resSchema, fg.scope, fg.scopeSchema)
 	s, ok := pb.setKey[string(raw)]
 	if !ok {
@@ -240,7 +274,23 @@ func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {
 		}
 	}
 	pb.setOf[g] = s
+	if keyed {
+		pb.setFP[string(pb.fp)] = s
+	}
 	return s
+}
+
+// groupKey writes what identifies a group apart from entity references: resource and scope attributes,
+// dropped counts, names and schemas.
+func groupKey(dst []byte, fg *flushGroup) []byte {
+	dst = appendAttrs(dst, 1, fg.res.Attributes())
+	dst = binary.AppendUvarint(appendTag(dst, 2, wireVarint), uint64(fg.res.DroppedAttributesCount()))
+	dst = appendStr(appendTag(dst, 3, wireLen), fg.resSchema)
+	dst = appendStr(appendTag(dst, 4, wireLen), fg.scope.Name())
+	dst = appendStr(appendTag(dst, 5, wireLen), fg.scope.Version())
+	dst = appendAttrs(dst, 6, fg.scope.Attributes())
+	dst = binary.AppendUvarint(appendTag(dst, 7, wireVarint), uint64(fg.scope.DroppedAttributesCount()))
+	return appendStr(appendTag(dst, 8, wireLen), fg.scopeSchema)
 }
 
 func (pb *partBuilder) name(n string) uint32 {
