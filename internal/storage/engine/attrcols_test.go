@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -105,4 +107,79 @@ func FuzzAttrCols(f *testing.F) {
 		}
 		attrStrEq(raw, rows, "k", "v")
 	})
+}
+
+// TestAttrColsManyRows covers both string modes (a key of distinct values turns raw after attrRawAfter rows),
+// keys of both types, rows without attributes and decoding a selection of rows.
+func TestAttrColsManyRows(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 2))
+	const n = 3 * attrRawAfter
+	var rows []pcommon.Map
+	var c attrCols
+	c.reset()
+	for i := range n {
+		m := pcommon.NewMap()
+		if r.IntN(10) > 0 {
+			m.PutStr("id", fmt.Sprintf("id-%d-%d", i, r.IntN(1000)))
+			if r.IntN(2) == 0 {
+				m.PutBool("flag", true)
+			}
+			m.PutStr("u", fmt.Sprint("user-", r.IntN(5)))
+			if r.IntN(3) == 0 {
+				m.PutInt("mix", r.Int64N(100)-50)
+			} else {
+				m.PutStr("mix", fmt.Sprint(r.IntN(3)))
+			}
+		}
+		rows = append(rows, m)
+		c.add(m)
+	}
+	raw := c.encode(nil)
+	sel := make([]bool, n)
+	for i := range sel {
+		sel[i] = r.IntN(4) == 0
+	}
+	for _, s := range [][]bool{nil, sel} {
+		d, err := decodeAttrCols(raw, n, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range rows {
+			if s != nil && !s[i] {
+				continue
+			}
+			got := pcommon.NewMap()
+			if v, ok := want.Get("flag"); ok { // what the blob keeps
+				got.PutBool("flag", v.Bool())
+			}
+			d.restore(i, got)
+			if !got.Equal(want) || attrOrder(got) != attrOrder(want) {
+				t.Fatalf("row %d: got %v, want %v", i, got.AsRaw(), want.AsRaw())
+			}
+		}
+	}
+	for _, key := range []string{"id", "u", "mix"} {
+		v, _ := rows[n-1].Get(key)
+		want := v.AsString()
+		eq, err := attrStrEq(raw, n, key, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range rows {
+			x, ok := m.Get(key)
+			if w := ok && x.Type() == pcommon.ValueTypeStr && x.Str() == want; w != eq[i] {
+				t.Fatalf("attrStrEq(%s=%s) row %d: %v, want %v", key, want, i, eq[i], w)
+			}
+		}
+	}
+}
+
+func attrOrder(m pcommon.Map) string {
+	s := ""
+	for k := range m.All() {
+		s += k + ","
+	}
+	return s
 }

@@ -71,3 +71,59 @@ func FuzzBodies(f *testing.F) {
 		checkBodies(t, bodyRows(raw, bytes.Clone(raw[:len(raw)/2])))
 	})
 }
+
+// FuzzParents decodes arbitrary span ID and parent columns (errors are fine, panics are not) and
+// round-trips parent columns of rows the fuzzer makes up.
+func FuzzParents(f *testing.F) {
+	rows := []Row{{SpanID: [8]byte{1}}, {SpanID: [8]byte{2}, ParentID: [8]byte{1}}, {SpanID: [8]byte{3}, ParentID: [8]byte{9}},
+		{ParentID: [8]byte{4}}, {SpanID: [8]byte{4}, ParentID: [8]byte{2}}}
+	var w Writer
+	w.encodeParents(rows)
+	var ids []byte
+	for _, r := range rows {
+		ids = append(ids, r.SpanID[:]...)
+	}
+	f.Add(ids, w.cols[ColParent], len(rows))
+	f.Fuzz(func(t *testing.T, ids, parents []byte, n int) {
+		if n <= 0 || n > 1<<12 {
+			return
+		}
+		b := &Block{N: n}
+		if b.decode(ColSpanID, ids, nil) == nil {
+			b.decode(ColParent, parents, nil)
+		}
+		// Rows made of the input: span IDs from ids, parents from ids shifted by one row.
+		var rows []Row
+		for i := 0; i+8 <= len(ids) && len(rows) < 64; i += 8 {
+			var r Row
+			copy(r.SpanID[:], ids[i:])
+			if i >= 8 && ids[i]%3 != 0 {
+				copy(r.ParentID[:], ids[i-8:])
+			} else if ids[i]%3 == 0 {
+				copy(r.ParentID[:], parents)
+			}
+			rows = append(rows, r)
+		}
+		if len(rows) == 0 {
+			return
+		}
+		var w Writer
+		w.encodeParents(rows)
+		var col []byte
+		for _, r := range rows {
+			col = append(col, r.SpanID[:]...)
+		}
+		got := &Block{N: len(rows)}
+		if err := got.decode(ColSpanID, col, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := got.decode(ColParent, w.cols[ColParent], nil); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			if got.ParentID[i] != r.ParentID {
+				t.Fatalf("row %d: parent %x, want %x", i, got.ParentID[i], r.ParentID)
+			}
+		}
+	})
+}
