@@ -468,18 +468,18 @@ func readAttrSection(r *attrReader, strs, ints int, want func(occ int) bool) (*a
 
 type attrEnt struct {
 	tag byte
-	pos uint32
 	s   string
 	i   int64
 }
 
-// attrColsDec is a decoded attribute column.
+// attrColsDec is a decoded attribute column: per decoded row, its column values in the order of its shape.
 type attrColsDec struct {
 	keys     []string
 	shapes   [][]uint32
-	rowShape []uint32    // per row
-	ents     [][]attrEnt // [key][slot]
-	rowIdx   []int32     // row -> slot (-1: not decoded); nil: slot = row
+	rowShape []uint32  // per row
+	rowIdx   []int32   // row -> slot (-1: not decoded); nil: slot = row
+	first    []int32   // per slot, the index in vals of its first value
+	vals     []attrEnt // tag unset: see the shape
 }
 
 func (d *attrColsDec) slot(row int) int {
@@ -487,6 +487,30 @@ func (d *attrColsDec) slot(row int) int {
 		return row
 	}
 	return int(d.rowIdx[row])
+}
+
+// value returns the column value of key k on row (tag attrAbsent when the row has none or was not decoded).
+func (d *attrColsDec) value(row, k int) attrEnt {
+	slot := d.slot(row)
+	if d.rowShape == nil || slot < 0 {
+		return attrEnt{}
+	}
+	vi := d.first[slot]
+	for _, e := range d.shapes[d.rowShape[row]] {
+		if e == 0 {
+			continue
+		}
+		if int(e-1)/2 == k {
+			v := d.vals[vi]
+			v.tag = attrStr
+			if e%2 == 0 {
+				v.tag = attrInt
+			}
+			return v
+		}
+		vi++
+	}
+	return attrEnt{}
 }
 
 // decodeAttrCols decodes a block's attribute column of rows rows. When sel is not nil, only the entries of
@@ -541,32 +565,41 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	if r.off != len(raw) {
 		return nil, errAttrCol
 	}
-	d.ents = make([][]attrEnt, len(h.keys))
-	if slots == 0 {
-		return d, nil
+	colVals := make([]int, len(h.shapes)) // column values per shape
+	for si, sh := range h.shapes {
+		for _, e := range sh {
+			if e != 0 {
+				colVals[si]++
+			}
+		}
 	}
-	for k := range d.ents {
-		d.ents[k] = make([]attrEnt, slots)
+	nv := 0
+	for row, si := range h.rowShape {
+		if sel == nil || sel[row] {
+			nv += colVals[si]
+		}
 	}
+	d.first = make([]int32, slots)
+	d.vals = make([]attrEnt, 0, nv)
 	nstr, nint := make([]int, len(h.keys)), make([]int, len(h.keys))
 	for row, si := range h.rowShape {
-		slot := row
-		if sel != nil {
-			slot = int(d.rowIdx[row])
+		keep := sel == nil || sel[row]
+		if keep {
+			d.first[d.slot(row)] = int32(len(d.vals))
 		}
-		for pos, e := range h.shapes[si] {
+		for _, e := range h.shapes[si] {
 			if e == 0 {
 				continue
 			}
 			k := (e - 1) / 2
 			if e%2 == 1 {
-				if slot >= 0 {
-					d.ents[k][slot] = attrEnt{tag: attrStr, pos: uint32(pos), s: sub(secs[k].strs[nstr[k]])}
+				if keep {
+					d.vals = append(d.vals, attrEnt{s: sub(secs[k].strs[nstr[k]])})
 				}
 				nstr[k]++
 			} else {
-				if slot >= 0 {
-					d.ents[k][slot] = attrEnt{tag: attrInt, pos: uint32(pos), i: secs[k].ints[nint[k]]}
+				if keep {
+					d.vals = append(d.vals, attrEnt{i: secs[k].ints[nint[k]]})
 				}
 				nint[k]++
 			}
@@ -589,14 +622,15 @@ func (d *attrColsDec) restore(row int, m pcommon.Map) {
 	if len(sh) == 0 {
 		return
 	}
+	vi := d.first[slot]
 	put := func(m pcommon.Map, e uint32) {
 		k := (e - 1) / 2
-		ent := &d.ents[k][slot]
-		if ent.tag == attrStr {
-			m.PutStr(d.keys[k], ent.s)
+		if e%2 == 1 {
+			m.PutStr(d.keys[k], d.vals[vi].s)
 		} else {
-			m.PutInt(d.keys[k], ent.i)
+			m.PutInt(d.keys[k], d.vals[vi].i)
 		}
+		vi++
 	}
 	if m.Len() == 0 {
 		m.EnsureCapacity(len(sh))

@@ -252,10 +252,9 @@ func (sc *summaryScan) peerCols(p *partHandle, blk int, b *part.Block, cand []in
 
 // peer returns the string form of the first peer key present and not empty on row i, or "".
 func (pc *peerCols) peer(i int, row []byte) (string, error) {
-	slot := pc.col.slot(i)
 	for k, key := range pc.keys {
-		if ki := pc.idx[k]; ki >= 0 && slot >= 0 {
-			switch e := &pc.col.ents[ki][slot]; e.tag {
+		if ki := pc.idx[k]; ki >= 0 {
+			switch e := pc.col.value(i, ki); e.tag {
 			case attrStr:
 				if e.s != "" {
 					return e.s, nil
