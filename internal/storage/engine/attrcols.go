@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -26,6 +27,7 @@ import (
 //	        when nstr > 0, mode u8:
 //	          0 raw:  nstr uvarint lengths, then the strings' bytes
 //	          1 dict: ndict uvarint, ndict uvarint lengths, the dictionary's bytes, then nstr uvarint indexes
+//	          2 skeletons: uvarint length, then the strings as part.SkeletonEncoder writes them
 //	        nint zigzag varints
 //
 // An empty column means that no row has an attribute in it.
@@ -37,8 +39,9 @@ const (
 )
 
 const (
-	attrModeRaw  byte = 0
-	attrModeDict byte = 1
+	attrModeRaw      byte = 0
+	attrModeDict     byte = 1
+	attrModeSkeleton byte = 2
 )
 
 // A key's strings are kept raw (not deduplicated) once this many of them are mostly distinct.
@@ -70,6 +73,10 @@ type attrCols struct {
 	first    int32  // the first key of the last row: a guess
 	entry    []byte // scratch: the encoded shape of the current row
 	blobPos  []int  // scratch: positions of the current row's attributes left in the blob
+	sec      []byte // scratch: a key's section
+	skel     []byte
+	strs     []string
+	skelEnc  part.SkeletonEncoder
 	num      []byte // scratch: the string form of an int
 	// tokens receives the hashes of "key=value" of every attribute added (each distinct string or int once
 	// per block); catalog receives the keys.
@@ -237,54 +244,87 @@ func (c *attrCols) encode(dst []byte) []byte {
 		dst = binary.AppendUvarint(dst, uint64(s))
 	}
 	for i := range c.keys {
-		ck := &c.keys[i]
-		nstr := len(ck.vals)
-		if !ck.raw {
-			nstr = len(ck.idx)
-		}
-		size := uvarintLen(uint64(nstr)) + uvarintLen(uint64(len(ck.ints)))
-		if nstr > 0 {
-			size++
-			if !ck.raw {
-				size += uvarintLen(uint64(len(ck.vals)))
-				for _, x := range ck.idx {
-					size += uvarintLen(uint64(x))
-				}
-			}
-			for _, s := range ck.vals {
-				size += uvarintLen(uint64(len(s))) + len(s)
-			}
-		}
-		for _, x := range ck.ints {
-			size += uvarintLen(uint64(x<<1 ^ x>>63))
-		}
-		dst = binary.AppendUvarint(dst, uint64(size))
-		dst = binary.AppendUvarint(dst, uint64(nstr))
-		dst = binary.AppendUvarint(dst, uint64(len(ck.ints)))
-		if nstr > 0 {
-			if ck.raw {
-				dst = append(dst, attrModeRaw)
-			} else {
-				dst = append(dst, attrModeDict)
-				dst = binary.AppendUvarint(dst, uint64(len(ck.vals)))
-			}
-			for _, s := range ck.vals {
-				dst = binary.AppendUvarint(dst, uint64(len(s)))
-			}
-			for _, s := range ck.vals {
-				dst = append(dst, s...)
-			}
-			if !ck.raw {
-				for _, x := range ck.idx {
-					dst = binary.AppendUvarint(dst, uint64(x))
-				}
-			}
-		}
-		for _, x := range ck.ints {
-			dst = binary.AppendVarint(dst, x)
-		}
+		sec := c.section(c.sec[:0], &c.keys[i])
+		dst = binary.AppendUvarint(dst, uint64(len(sec)))
+		dst = append(dst, sec...)
+		c.sec = sec
 	}
 	return dst
+}
+
+// section writes the section of one key.
+func (c *attrCols) section(dst []byte, ck *attrKeyCol) []byte {
+	nstr := len(ck.vals)
+	if !ck.raw {
+		nstr = len(ck.idx)
+	}
+	dst = binary.AppendUvarint(dst, uint64(nstr))
+	dst = binary.AppendUvarint(dst, uint64(len(ck.ints)))
+	if nstr > 0 {
+		switch {
+		case (ck.raw || len(ck.vals)*2 > len(ck.idx)) && digitHeavy(ck.vals):
+			// Mostly distinct values with numbers in them (paths, queries, IDs): skeletons and digits.
+			all := ck.vals
+			if !ck.raw {
+				all = c.strs[:0]
+				for _, x := range ck.idx {
+					all = append(all, ck.vals[x])
+				}
+				c.strs = all
+			}
+			dst = append(dst, attrModeSkeleton)
+			c.skel = c.skelEnc.Append(c.skel[:0], all)
+			dst = binary.AppendUvarint(dst, uint64(len(c.skel)))
+			dst = append(dst, c.skel...)
+			clear(c.strs)
+		case ck.raw:
+			dst = append(dst, attrModeRaw)
+			dst = appendStrings(dst, ck.vals)
+		default:
+			dst = append(dst, attrModeDict)
+			dst = binary.AppendUvarint(dst, uint64(len(ck.vals)))
+			dst = appendStrings(dst, ck.vals)
+			for _, x := range ck.idx {
+				dst = binary.AppendUvarint(dst, uint64(x))
+			}
+		}
+	}
+	for _, x := range ck.ints {
+		dst = binary.AppendVarint(dst, x)
+	}
+	return dst
+}
+
+// appendStrings writes the lengths of vals, then their bytes.
+func appendStrings(dst []byte, vals []string) []byte {
+	for _, s := range vals {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+	}
+	for _, s := range vals {
+		dst = append(dst, s...)
+	}
+	return dst
+}
+
+// digitHeavy reports whether at least a tenth of the bytes of vals are in runs of digits that a skeleton
+// would take out.
+func digitHeavy(vals []string) bool {
+	total, digits := 0, 0
+	for _, v := range vals {
+		total += len(v)
+		run := 0
+		for i := 0; i <= len(v); i++ {
+			if i < len(v) && v[i] >= '0' && v[i] <= '9' {
+				run++
+				continue
+			}
+			if run >= 2 {
+				digits += run
+			}
+			run = 0
+		}
+	}
+	return digits*10 >= total && digits > 0
 }
 
 func appendStr(dst []byte, s string) []byte {
@@ -395,14 +435,18 @@ func readAttrHeader(r *attrReader, rows int) (*attrHeader, error) {
 	return h, nil
 }
 
-// attrSection is one key's values: string occurrences as offsets into the column, and ints.
+// attrSection is one key's values: the string occurrences as views of the column's bytes (or of the strings
+// a skeleton section rebuilt), and the ints.
 type attrSection struct {
-	strs [][2]int
+	strs []string
 	ints []int64
 }
 
-// readAttrSection reads the section of key k; strs and ints are what the shapes promise.
-func readAttrSection(r *attrReader, strs, ints int, want func(occ int) bool) (*attrSection, error) {
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// readAttrSection reads a key's section; strs and ints are what the shapes promise. The strings are views of
+// r.raw, which must not change while they are in use.
+func readAttrSection(r *attrReader, strs, ints int) (*attrSection, error) {
 	start, end := r.span()
 	if r.bad {
 		return nil, errAttrCol
@@ -418,37 +462,51 @@ func readAttrSection(r *attrReader, strs, ints int, want func(occ int) bool) (*a
 		}
 		mode := sr.raw[sr.off]
 		sr.off++
-		n := strs
-		if mode == attrModeDict {
-			n = sr.count(1)
-		} else if mode != attrModeRaw {
-			return nil, errAttrCol
-		}
-		vals := make([][2]int, n)
-		for i := range vals {
-			vals[i][1] = int(min(sr.uvarint(), uint64(end)))
-		}
-		for i := range vals {
-			l := vals[i][1]
-			if l > end-sr.off {
-				return nil, errAttrCol
+		switch mode {
+		case attrModeRaw, attrModeDict:
+			n := strs
+			if mode == attrModeDict {
+				n = sr.count(1)
 			}
-			vals[i] = [2]int{sr.off, sr.off + l}
-			sr.off += l
-		}
-		if mode == attrModeRaw {
-			s.strs = vals
-		} else {
-			s.strs = make([][2]int, strs)
+			vals := make([]string, n)
+			lens := make([]uint64, n)
+			for i := range lens {
+				lens[i] = sr.uvarint()
+			}
+			for i, l := range lens {
+				if l > uint64(end-sr.off) {
+					return nil, errAttrCol
+				}
+				vals[i] = view(sr.raw[sr.off : sr.off+int(l)])
+				sr.off += int(l)
+			}
+			if mode == attrModeRaw {
+				s.strs = vals
+				break
+			}
+			s.strs = make([]string, strs)
 			for i := range s.strs {
 				x := sr.uvarint()
 				if x >= uint64(len(vals)) {
 					return nil, errAttrCol
 				}
-				if want == nil || want(i) {
-					s.strs[i] = vals[x]
-				}
+				s.strs[i] = vals[x]
 			}
+		case attrModeSkeleton:
+			i, j := sr.span()
+			if sr.bad {
+				return nil, errAttrCol
+			}
+			vals, err := part.DecodeSkeletons(sr.raw[i:j], strs)
+			if err != nil {
+				return nil, errAttrCol
+			}
+			s.strs = make([]string, strs)
+			for i, v := range vals {
+				s.strs[i] = view(v)
+			}
+		default:
+			return nil, errAttrCol
 		}
 	}
 	s.ints = make([]int64, ints)
@@ -524,15 +582,12 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	if sel != nil && len(sel) != rows {
 		return nil, errAttrCol
 	}
-	var str string // when sel is nil, the values are substrings of it
+	// When sel is nil, the values are views of one copy of raw; otherwise the kept values are copied.
+	keep := strings.Clone
 	if sel == nil {
-		str = string(raw)
-	}
-	sub := func(o [2]int) string {
-		if sel == nil {
-			return str[o[0]:o[1]]
-		}
-		return string(raw[o[0]:o[1]])
+		c := string(raw)
+		raw = unsafe.Slice(unsafe.StringData(c), len(c))
+		keep = func(s string) string { return s }
 	}
 	r := &attrReader{raw: raw}
 	h, err := readAttrHeader(r, rows)
@@ -541,7 +596,7 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	}
 	d.keys = make([]string, len(h.keys))
 	for i, k := range h.keys {
-		d.keys[i] = sub(k)
+		d.keys[i] = keep(view(raw[k[0]:k[1]]))
 	}
 	d.shapes, d.rowShape = h.shapes, h.rowShape
 	slots := rows
@@ -558,7 +613,7 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	}
 	secs := make([]*attrSection, len(h.keys))
 	for k := range secs {
-		if secs[k], err = readAttrSection(r, h.strs[k], h.ints[k], nil); err != nil {
+		if secs[k], err = readAttrSection(r, h.strs[k], h.ints[k]); err != nil {
 			return nil, err
 		}
 	}
@@ -583,8 +638,8 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	d.vals = make([]attrEnt, 0, nv)
 	nstr, nint := make([]int, len(h.keys)), make([]int, len(h.keys))
 	for row, si := range h.rowShape {
-		keep := sel == nil || sel[row]
-		if keep {
+		kept := sel == nil || sel[row]
+		if kept {
 			d.first[d.slot(row)] = int32(len(d.vals))
 		}
 		for _, e := range h.shapes[si] {
@@ -593,12 +648,12 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 			}
 			k := (e - 1) / 2
 			if e%2 == 1 {
-				if keep {
-					d.vals = append(d.vals, attrEnt{s: sub(secs[k].strs[nstr[k]])})
+				if kept {
+					d.vals = append(d.vals, attrEnt{s: keep(secs[k].strs[nstr[k]])})
 				}
 				nstr[k]++
 			} else {
-				if keep {
+				if kept {
 					d.vals = append(d.vals, attrEnt{i: secs[k].ints[nint[k]]})
 				}
 				nint[k]++
@@ -693,7 +748,7 @@ func attrStrEq(raw []byte, rows int, key, v string) ([]bool, error) {
 			return nil, errAttrCol
 		}
 	}
-	sec, err := readAttrSection(r, h.strs[want], h.ints[want], nil)
+	sec, err := readAttrSection(r, h.strs[want], h.ints[want])
 	if err != nil {
 		return nil, err
 	}
@@ -703,8 +758,7 @@ func attrStrEq(raw []byte, rows int, key, v string) ([]bool, error) {
 	for row, si := range h.rowShape {
 		for _, x := range h.shapes[si] {
 			if x == e {
-				o := sec.strs[occ]
-				out[row] = string(raw[o[0]:o[1]]) == v
+				out[row] = sec.strs[occ] == v
 				occ++
 				break
 			}

@@ -60,8 +60,9 @@
 //	| footer length u32 | footer CRC-32C u32 | "OTLPDEND"            |  tail, 16 bytes
 //	+---------------------------------------------------------------+
 //
-// A flush writes blocks of Options.BlockRows rows at zstd's fastest level; a merge writes blocks of 4 times
-// as many rows at its best level. Columns of a block of n rows, rows sorted by time:
+// Span blocks hold Options.BlockRows rows, log blocks twice as many (their dictionaries pay off over more
+// rows). A flush compresses at zstd's fastest level, a merge at its best. Columns of a block of n rows, rows
+// sorted by time:
 //
 //	0  ts     n uvarints: delta from the previous row (the first from the block's MinTS)
 //	1  aux    n varints: span end - start; log observed time - ts; metric batch newest - oldest
@@ -87,8 +88,11 @@
 //	            n uvarints: the shape of each row
 //	            per key: uvarint section length, then nstr uvarint | nint uvarint, and when nstr > 0 a mode
 //	                    byte: 0 raw: nstr uvarint lengths, the strings' bytes; 1 dictionary: ndict uvarint,
-//	                    ndict uvarint lengths, the dictionary's bytes, nstr uvarint indexes; then nint
-//	                    zigzag varints. A key's strings are raw once 256 of them are more than 3/4 distinct.
+//	                    ndict uvarint lengths, the dictionary's bytes, nstr uvarint indexes; 2 skeletons:
+//	                    uvarint length, then the strings in the layout of the body column without its
+//	                    "no body" entries; then nint zigzag varints. A key's strings are raw once 256 of
+//	                    them are more than 3/4 distinct; mostly distinct strings whose digit runs make a
+//	                    tenth of their bytes are written as skeletons.
 //	          An empty attrs column: no row has attributes.
 //	9  spanid n x 8 bytes: span IDs (zero when none)
 //	10 parent n uvarints: 0 no parent | 1 raw | 2+zigzag(j-i): the parent is the span ID of row j of the

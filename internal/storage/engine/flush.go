@@ -342,7 +342,7 @@ func finishPart(w *part.Writer, path string) (*partHandle, error) {
 // every item.
 func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (spanItem, bool), keys map[string]struct{}) (*partHandle, error) {
 	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq, Sources: sources}, keys)
-	blockRows := e.blockRows(sources)
+	blockRows := e.opts.BlockRows
 	rows := make([]part.Row, 0, blockRows)
 	w, path, err := e.createPart(day, pb.meta)
 	if err != nil {
@@ -393,17 +393,10 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 	return finishPart(w, path)
 }
 
-// blockRows is the number of rows per block of a part: merges, which write the parts that last, use larger
-// blocks, which compress better.
-func (e *Engine) blockRows(sources []uint64) int {
-	if len(sources) > 0 {
-		return e.opts.BlockRows * mergeBlockFactor
-	}
-	return e.opts.BlockRows
-}
-
-// mergeBlockFactor is how many times Options.BlockRows a merged part's blocks hold.
-const mergeBlockFactor = 4
+// logBlockFactor is how many times more rows log blocks hold than span blocks: log records are searched by
+// their columns, rarely decoded whole, and their dictionaries (body skeletons, attribute values) pay off
+// over more rows.
+const logBlockFactor = 2
 
 // writeLogPart writes the records next yields (sorted by time) as one part.
 func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (logItem, bool), keys map[string]struct{}) (*partHandle, error) {
@@ -412,7 +405,7 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 	if err != nil {
 		return nil, err
 	}
-	blockRows := e.blockRows(sources)
+	blockRows := e.opts.BlockRows * logBlockFactor
 	rows := make([]part.Row, 0, blockRows)
 	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
 	var attrBuf, blobBuf []byte

@@ -3,6 +3,7 @@ package part
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // The body column splits each string body into a skeleton, the body with every run of two or more ASCII
@@ -187,4 +188,41 @@ func decodeBodies(raw []byte, n int) ([][]byte, error) {
 		bodies[i] = out[start:len(out):len(out)]
 	}
 	return bodies, nil
+}
+
+// SkeletonEncoder writes strings in the layout of the body column (every string present): a dictionary of
+// skeletons, and the digit runs apart. The engine uses it for attribute values of high cardinality.
+type SkeletonEncoder struct {
+	e    bodyEncoder
+	rows []Row
+}
+
+// Append appends the encoding of vals to dst.
+func (s *SkeletonEncoder) Append(dst []byte, vals []string) []byte {
+	s.rows = s.rows[:0]
+	for _, v := range vals {
+		b := []byte{}
+		if v != "" {
+			b = unsafe.Slice(unsafe.StringData(v), len(v))
+		}
+		s.rows = append(s.rows, Row{Body: b})
+	}
+	dst = s.e.encode(dst, s.rows)
+	clear(s.rows)
+	return dst
+}
+
+// DecodeSkeletons decodes what SkeletonEncoder.Append wrote for n strings. The strings share one new
+// allocation.
+func DecodeSkeletons(raw []byte, n int) ([][]byte, error) {
+	vals, err := decodeBodies(raw, n)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vals {
+		if v == nil {
+			return nil, fmt.Errorf("%w: a string missing from a skeleton column", ErrCorrupt)
+		}
+	}
+	return vals, nil
 }
