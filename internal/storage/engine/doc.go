@@ -60,13 +60,15 @@
 //	| footer length u32 | footer CRC-32C u32 | "OTLPDEND"            |  tail, 16 bytes
 //	+---------------------------------------------------------------+
 //
-// Span blocks hold Options.BlockRows rows, log blocks twice as many (their dictionaries pay off over more
-// rows). A flush compresses at zstd's fastest level, a merge at its best. Columns of a block of n rows, rows
-// sorted by time:
+// Blocks hold Options.BlockRows rows. A flush compresses at zstd's fastest level, a merge at its best.
+// Columns of a block of n rows, rows sorted by time (integer columns start with a mode byte: 0, then a
+// uvarint per row, or w in 1..8, then w bytes little-endian per row, whichever compresses smaller; ID
+// columns start with a mode byte: 0, then every row's ID, or 1, then a bitmap of the rows whose ID is not
+// zero, bit i%8 of byte i/8, then those IDs):
 //
-//	0  ts     n uvarints: delta from the previous row (the first from the block's MinTS)
-//	1  aux    n varints: span end - start; log observed time - ts; metric batch newest - oldest
-//	2  tid    n x 16 bytes: trace IDs (zero when none)
+//	0  ts     integers: delta from the previous row (the first from the block's MinTS)
+//	1  aux    integers, zigzag: span end - start; log observed time - ts; metric batch newest - oldest
+//	2  tid    IDs of 16 bytes: trace IDs (zero when none)
 //	3  set    n uvarints: index of the row's resource+scope attribute set in the footer
 //	4  name   n uvarints: index of the span name in the footer's name dictionary
 //	5  code   n uvarints: span kind | status code << 4; log severity number | 0x100 when the time is 0
@@ -94,7 +96,7 @@
 //	                    them are more than 3/4 distinct; mostly distinct strings whose digit runs make a
 //	                    tenth of their bytes are written as skeletons.
 //	          An empty attrs column: no row has attributes.
-//	9  spanid n x 8 bytes: span IDs (zero when none)
+//	9  spanid IDs of 8 bytes: span IDs (zero when none)
 //	10 parent n uvarints: 0 no parent | 1 raw | 2+zigzag(j-i): the parent is the span ID of row j of the
 //	          block (spans of a trace arrive together, so j is near i); then 8 bytes per raw parent, in order
 //

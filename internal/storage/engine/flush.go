@@ -349,6 +349,13 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 		return nil, err
 	}
 	services := map[int32]string{}
+	// Operations seen, by group, name index and kind: cheaper to look up than part.Op.
+	type opKey struct {
+		grp  int32
+		name uint32
+		kind ptrace.SpanKind
+	}
+	opSeen := map[opKey]bool{}
 	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
 	var attrBuf, blobBuf []byte
 	var start int
@@ -369,10 +376,14 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 				svc = serviceOf(groups[it.grp].res)
 				services[it.grp] = svc
 			}
-			pb.ops[part.Op{Service: svc, Name: sp.Name(), Kind: uint8(sp.Kind())}] = struct{}{}
+			name := pb.name(sp.Name())
+			if ok := opSeen[opKey{it.grp, name, sp.Kind()}]; !ok {
+				opSeen[opKey{it.grp, name, sp.Kind()}] = true
+				pb.ops[part.Op{Service: svc, Name: sp.Name(), Kind: uint8(sp.Kind())}] = struct{}{}
+			}
 			rows = append(rows, part.Row{
 				TS: it.ts, Aux: int64(sp.EndTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups),
-				Name: pb.name(sp.Name()), Code: uint32(sp.Kind()) | uint32(sp.Status().Code())<<4,
+				Name: name, Code: uint32(sp.Kind()) | uint32(sp.Status().Code())<<4,
 				SpanID: sp.SpanID(), ParentID: sp.ParentSpanID(),
 			})
 			pb.traceID[id] = struct{}{}
@@ -393,11 +404,6 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 	return finishPart(w, path)
 }
 
-// logBlockFactor is how many times more rows log blocks hold than span blocks: log records are searched by
-// their columns, rarely decoded whole, and their dictionaries (body skeletons, attribute values) pay off
-// over more rows.
-const logBlockFactor = 2
-
 // writeLogPart writes the records next yields (sorted by time) as one part.
 func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (logItem, bool), keys map[string]struct{}) (*partHandle, error) {
 	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindLogs, WALSeq: walSeq, Sources: sources}, keys)
@@ -405,7 +411,7 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 	if err != nil {
 		return nil, err
 	}
-	blockRows := e.opts.BlockRows * logBlockFactor
+	blockRows := e.opts.BlockRows
 	rows := make([]part.Row, 0, blockRows)
 	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
 	var attrBuf, blobBuf []byte

@@ -83,7 +83,7 @@ func FuzzParents(f *testing.F) {
 	for _, r := range rows {
 		ids = append(ids, r.SpanID[:]...)
 	}
-	f.Add(ids, w.cols[ColParent], len(rows))
+	f.Add(appendIDs(nil, ids, 8), w.cols[ColParent], len(rows))
 	f.Fuzz(func(t *testing.T, ids, parents []byte, n int) {
 		if n <= 0 || n > 1<<12 {
 			return
@@ -114,7 +114,7 @@ func FuzzParents(f *testing.F) {
 			col = append(col, r.SpanID[:]...)
 		}
 		got := &Block{N: len(rows)}
-		if err := got.decode(ColSpanID, col, nil); err != nil {
+		if err := got.decode(ColSpanID, appendIDs(nil, col, 8), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := got.decode(ColParent, w.cols[ColParent], nil); err != nil {

@@ -42,16 +42,16 @@ const (
 
 // Column numbers within a block.
 const (
-	ColTS     = iota // sorted timestamps, delta-encoded uvarints from the block's MinTS
-	ColAux           // zigzag varints: span duration, or a log's observed time minus TS
-	ColTID           // 16-byte trace IDs
+	ColTS     = iota // sorted timestamps, deltas from the block's MinTS (integer column, see ints.go)
+	ColAux           // zigzag integers: span duration, or a log's observed time minus TS
+	ColTID           // 16-byte trace IDs (ID column, see ints.go)
 	ColSet           // uvarint index into Meta.Sets
 	ColName          // uvarint index into Meta.Names (span name; unused for logs)
 	ColCode          // uvarint: span kind | status code << 4, or log severity number
 	ColBody          // n uvarints (0: no string body, else length+1), then the bodies' bytes (logs)
 	ColBlob          // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
 	ColAttrs         // the rows' string and int attributes, column by column, opaque to this package
-	ColSpanID        // 8-byte span IDs (zero when none)
+	ColSpanID        // 8-byte span IDs, zero when none (ID column)
 	ColParent        // parent span IDs: n uvarints (0 none, 1 raw, 2+zigzag(j-i) the span ID of row j), then the raw IDs
 	NumCols
 )
@@ -154,15 +154,18 @@ func decompress(src []byte) ([]byte, error) {
 
 // Writer writes a part file: blocks, then the footer. Not safe for concurrent use.
 type Writer struct {
-	path   string
-	f      *os.File
-	off    uint64
-	meta   Meta
-	buf    []byte
-	cols   [NumCols][]byte
-	raw    []byte            // scratch: the raw parent IDs of a block
-	rowOf  map[[8]byte]int32 // scratch: span ID -> row of the block
-	bodies bodyEncoder
+	path     string
+	f        *os.File
+	off      uint64
+	meta     Meta
+	buf      []byte
+	cols     [NumCols][]byte
+	raw      []byte            // scratch: the raw parent IDs of a block
+	rowOf    map[[8]byte]int32 // scratch: span ID -> row of the block
+	bodies   bodyEncoder
+	ts, aux  []uint64 // scratch: integer columns
+	tid, sid []byte   // scratch: ID columns
+	alt      []byte
 	// Level is the compression level of the blocks; set it before the first AddBlock.
 	Level Level
 }
@@ -194,6 +197,7 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 	for i := range w.cols {
 		w.cols[i] = w.cols[i][:0]
 	}
+	w.ts, w.aux, w.tid, w.sid = w.ts[:0], w.aux[:0], w.tid[:0], w.sid[:0]
 	bm := BlockMeta{Rows: len(rows), MinTS: rows[0].TS, MaxTS: rows[len(rows)-1].TS, TraceBloom: traceBloom, TokenBloom: tokenBloom}
 	prev := bm.MinTS
 	for i := range rows {
@@ -201,24 +205,51 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 		if r.TS < prev {
 			panic("BUG: part rows not sorted by time")
 		}
-		w.cols[ColTS] = binary.AppendUvarint(w.cols[ColTS], uint64(r.TS-prev))
+		w.ts = append(w.ts, uint64(r.TS-prev))
 		prev = r.TS
-		w.cols[ColAux] = binary.AppendVarint(w.cols[ColAux], r.Aux)
+		w.aux = append(w.aux, uint64(r.Aux<<1^r.Aux>>63))
 		if w.meta.Kind == KindMetrics {
 			bm.MaxTS = max(bm.MaxTS, r.TS+r.Aux) // a batch's rows span [TS, TS+Aux]
 		}
-		w.cols[ColTID] = append(w.cols[ColTID], r.TraceID[:]...)
+		w.tid = append(w.tid, r.TraceID[:]...)
 		w.cols[ColSet] = binary.AppendUvarint(w.cols[ColSet], uint64(r.Set))
 		w.cols[ColName] = binary.AppendUvarint(w.cols[ColName], uint64(r.Name))
 		w.cols[ColCode] = binary.AppendUvarint(w.cols[ColCode], uint64(r.Code))
-		w.cols[ColSpanID] = append(w.cols[ColSpanID], r.SpanID[:]...)
+		w.sid = append(w.sid, r.SpanID[:]...)
 	}
 	w.cols[ColBody] = w.bodies.encode(w.cols[ColBody], rows)
 	w.encodeParents(rows)
-	w.cols[ColBlob] = append(w.cols[ColBlob], blob...)
-	w.cols[ColAttrs] = append(w.cols[ColAttrs], attrs...)
+	w.cols[ColTID] = appendIDs(w.cols[ColTID], w.tid, 16)
+	w.cols[ColSpanID] = appendIDs(w.cols[ColSpanID], w.sid, 8)
 	for c := range NumCols {
-		w.buf = compress(w.Level, w.buf[:0], w.cols[c])
+		src := w.cols[c]
+		switch c {
+		case ColBlob:
+			src = blob
+		case ColAttrs:
+			src = attrs
+		case ColTS, ColAux:
+			vals := w.ts
+			if c == ColAux {
+				vals = w.aux
+			}
+			// Both layouts, the smaller kept.
+			w.alt = appendFixed(w.alt[:0], vals)
+			w.buf = compress(w.Level, w.buf[:0], w.alt)
+			alt := len(w.buf)
+			src = appendUvarints(src, vals)
+			w.alt = compress(w.Level, w.alt[:0], src)
+			if len(w.alt) < alt {
+				w.buf, w.alt = w.alt, w.buf
+			}
+			if _, err := w.f.Write(w.buf); err != nil {
+				return fmt.Errorf("write part block: %w", err)
+			}
+			bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(w.buf))}
+			w.off += uint64(len(w.buf))
+			continue
+		}
+		w.buf = compress(w.Level, w.buf[:0], src)
 		if _, err := w.f.Write(w.buf); err != nil {
 			return fmt.Errorf("write part block: %w", err)
 		}
@@ -461,24 +492,35 @@ func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 	d := decoder{buf: raw}
 	switch c {
 	case ColTS:
+		vals, err := decodeInts(raw, n)
+		if err != nil {
+			return err
+		}
 		b.TS = make([]int64, n)
 		prev := bm.MinTS
-		for i := range n {
-			prev += int64(d.uvarint())
+		for i, v := range vals {
+			prev += int64(v)
 			b.TS[i] = prev
 		}
+		return nil
 	case ColAux:
-		b.Aux = make([]int64, n)
-		for i := range n {
-			b.Aux[i] = d.varint()
+		vals, err := decodeInts(raw, n)
+		if err != nil {
+			return err
 		}
+		b.Aux = make([]int64, n)
+		for i, v := range vals {
+			b.Aux[i] = int64(v>>1) ^ -int64(v&1)
+		}
+		return nil
 	case ColTID:
-		if len(raw) != 16*n {
-			return fmt.Errorf("%w: trace id column of %d bytes for %d rows", ErrCorrupt, len(raw), n)
+		ids, err := decodeIDs(raw, n, 16)
+		if err != nil {
+			return err
 		}
 		b.TID = make([][16]byte, n)
 		for i := range n {
-			copy(b.TID[i][:], raw[16*i:])
+			copy(b.TID[i][:], ids[16*i:])
 		}
 		return nil
 	case ColSet, ColName, ColCode:
@@ -499,12 +541,13 @@ func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 		b.Body, err = decodeBodies(raw, n)
 		return err
 	case ColSpanID:
-		if len(raw) != 8*n {
-			return fmt.Errorf("%w: span id column of %d bytes for %d rows", ErrCorrupt, len(raw), n)
+		ids, err := decodeIDs(raw, n, 8)
+		if err != nil {
+			return err
 		}
 		b.SpanID = make([][8]byte, n)
 		for i := range n {
-			copy(b.SpanID[i][:], raw[8*i:])
+			copy(b.SpanID[i][:], ids[8*i:])
 		}
 		return nil
 	case ColParent:
