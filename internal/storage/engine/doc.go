@@ -91,10 +91,10 @@
 //	            per key: uvarint section length, then nstr uvarint | nint uvarint, and when nstr > 0 a mode
 //	                    byte: 0 raw: nstr uvarint lengths, the strings' bytes; 1 dictionary: ndict uvarint,
 //	                    ndict uvarint lengths, the dictionary's bytes, nstr uvarint indexes; 2 skeletons:
-//	                    uvarint length, then the strings in the layout of the body column without its
-//	                    "no body" entries; then nint zigzag varints. A key's strings are raw once 256 of
-//	                    them are more than 3/4 distinct; mostly distinct strings whose digit runs make a
-//	                    tenth of their bytes are written as skeletons.
+//	                    uvarint length, then the strings in the layout of the body column (every entry
+//	                    1+k); then nint zigzag varints. A key's strings turn raw once 256 of them are more
+//	                    than 3/4 distinct; raw or more than half distinct strings whose digit runs (of 2
+//	                    or more) make at least a tenth of their bytes are written as skeletons.
 //	          An empty attrs column: no row has attributes.
 //	9  spanid IDs of 8 bytes: span IDs (zero when none)
 //	10 parent n uvarints: 0 no parent | 1 raw | 2+zigzag(j-i): the parent is the span ID of row j of the
