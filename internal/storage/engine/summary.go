@@ -17,15 +17,13 @@ var _ storage.SpanSummaryScanner = (*Engine)(nil)
 
 // Field numbers of the OTLP Span message read from a row without decoding it.
 const (
-	spanFieldSpanID     = 2
-	spanFieldParentID   = 4
 	spanFieldAttributes = 9
 	keyValueFieldKey    = 1
 )
 
 // ScanSpanSummaries calls fn with the summary of each span matching q. From a part it reads the filter
-// columns, the trace IDs and the rows' span and parent span IDs (walking the protobuf of each row without
-// decoding it); the attribute column only when opts.PeerKeys is set and a block has client spans. Queries
+// columns and the trace, span and parent span ID columns; the attribute column (and the blob, for peer keys
+// of other types than string and int) only when opts.PeerKeys is set and a block has client spans. Queries
 // with attribute predicates or a matcher need whole spans and go through ScanSpans.
 func (e *Engine) ScanSpanSummaries(ctx context.Context, q storage.SpanQuery, opts storage.SummaryOptions, fn func(*storage.SpanSummary) bool) (truncated bool, err error) {
 	limit := orDefault(q.Limit, DefaultSpanLimit)
