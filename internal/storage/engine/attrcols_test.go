@@ -161,8 +161,13 @@ func TestAttrColsManyRows(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"id", "u", "mix"} {
-		v, _ := rows[n-1].Get(key)
-		want := v.AsString()
+		var want string // the value of the last row that has key
+		for i := n - 1; i >= 0; i-- {
+			if v, ok := rows[i].Get(key); ok {
+				want = v.AsString()
+				break
+			}
+		}
 		eq, err := attrStrEq(raw, n, key, want)
 		if err != nil {
 			t.Fatal(err)
