@@ -52,7 +52,7 @@ const logFilterCols = 1<<part.ColTS | 1<<part.ColSet | 1<<part.ColCode | 1<<part
 // partLogView decodes the given rows (nil: all) of a block of a log part and puts the column fields back into
 // the records. b may hold some columns already.
 func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, error) {
-	b, err := readMissing(p, blk, b, logFilterCols|1<<part.ColAux|1<<part.ColBlob|1<<part.ColAttrs)
+	b, err := readMissing(p, blk, b, logFilterCols|1<<part.ColAux|1<<part.ColBlob|1<<part.ColAttrs|1<<part.ColSpanID)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +85,7 @@ func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, e
 		rec.SetObservedTimestamp(pcommonTS(b.TS[i] + b.Aux[i]))
 		rec.SetSeverityNumber(plog.SeverityNumber(b.Code[i] & 0xff))
 		rec.SetTraceID(b.TID[i])
+		rec.SetSpanID(b.SpanID[i])
 		if b.Body[i] != nil {
 			rec.Body().SetStr(string(b.Body[i]))
 		}

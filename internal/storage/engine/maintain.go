@@ -188,8 +188,9 @@ func (c *cursor) advance() error {
 }
 
 // yieldToFlush, called by a merge holding flushMu, lets a waiting flush run first: writers wait for flushes
-// (waitRoom), and a merge takes seconds. The merge's part has its ID already, so a part flushed meanwhile still
-// gets a higher one, as its rows are newer.
+// (waitRoom), and a merge takes seconds. The merge's part has its ID already (writeSpanPart and writeLogPart
+// take it before they first call next, and must keep doing so), so a part flushed meanwhile still gets a
+// higher one, as its rows are newer.
 func (e *Engine) yieldToFlush() {
 	if e.flushWaiting.Load() == 0 {
 		return
