@@ -551,15 +551,3 @@ func opsList(m map[part.Op]struct{}) []part.Op {
 }
 
 func keyList(m map[string]struct{}) []string { return sortedKeys(m) }
-
-func sliceIter[T any](items []T) func() (T, bool) {
-	i := 0
-	return func() (T, bool) {
-		if i >= len(items) {
-			var zero T
-			return zero, false
-		}
-		i++
-		return items[i-1], true
-	}
-}
