@@ -147,6 +147,9 @@ type SpanMetrics struct {
 	MaxSeries int `yaml:"max_series"`
 	// IdleTTL drops a key that saw no span for this long.
 	IdleTTL Duration `yaml:"idle_ttl"`
+	// Histogram is "native" (one native-histogram series per key) or "classic" (explicit buckets, a series
+	// per bucket).
+	Histogram string `yaml:"histogram"`
 }
 
 // Rules configures rule evaluation (docs/alerting.md).
@@ -193,7 +196,7 @@ func Default() Config {
 		},
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
 		SpanMetrics: SpanMetrics{Enabled: true, Interval: Duration(15 * time.Second), MaxSeries: 10_000,
-			IdleTTL: Duration(10 * time.Minute)},
+			IdleTTL: Duration(10 * time.Minute), Histogram: "native"},
 		Rules:  Rules{EvaluationInterval: Duration(time.Minute)},
 		Auth:   Auth{Ingest: true, Query: true},
 		TLS:    TLS{MinVersion: "1.2"},
@@ -288,6 +291,9 @@ func (c Config) Validate() error {
 		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
 			return fmt.Errorf("auth.tokens[%d]: a token must be non-empty and without whitespace", i)
 		}
+	}
+	if h := c.SpanMetrics.Histogram; h != "native" && h != "classic" {
+		return fmt.Errorf("span_metrics.histogram: %q is not a histogram kind (want native or classic)", h)
 	}
 	if c.Rules.EvaluationInterval <= 0 {
 		return errors.New("rules.evaluation_interval: must be positive")

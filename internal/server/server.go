@@ -103,6 +103,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 			Interval:  time.Duration(cfg.SpanMetrics.Interval),
 			MaxSeries: cfg.SpanMetrics.MaxSeries,
 			IdleTTL:   time.Duration(cfg.SpanMetrics.IdleTTL),
+			Classic:   cfg.SpanMetrics.Histogram == "classic",
 			Logger:    log.With("component", "spanmetrics"),
 		})
 		consumers = append(consumers, pipeline.Consumer{Name: "spanmetrics", Traces: s.spanMet, Observer: true})

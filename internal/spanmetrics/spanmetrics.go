@@ -43,7 +43,10 @@ type Options struct {
 	// IdleTTL drops a series that saw no span for this long (its points stop; Prometheus marks it stale).
 	// Default 10 min.
 	IdleTTL time.Duration
-	// Buckets are the histogram bounds in milliseconds, ascending. Default DefaultBuckets.
+	// Classic writes the duration histogram with the explicit bucket bounds Buckets (one Prometheus series per
+	// bucket). By default it is an exponential histogram, a single native-histogram series per key.
+	Classic bool
+	// Buckets are the classic histogram's bounds in milliseconds, ascending. Default DefaultBuckets.
 	Buckets []float64
 	// Now is the clock. Default time.Now.
 	Now    func() time.Time
@@ -77,7 +80,8 @@ type series struct {
 	start, last time.Time // first span seen (the cumulative start), last span seen
 	calls       uint64
 	sumMs       float64
-	buckets     []uint64 // len(bounds)+1
+	buckets     []uint64 // classic: len(bounds)+1
+	exp         expHist  // native
 	// exemplar: the slowest span since the last write, so that a latency panel leads to a trace
 	exTrace pcommon.TraceID
 	exSpan  pcommon.SpanID
@@ -154,14 +158,21 @@ func (g *Generator) add(now time.Time, k key, sp ptrace.Span) {
 	s.last = now
 	s.calls++
 	s.sumMs += ms
-	s.buckets[bucketOf(g.opts.Buckets, ms)]++
+	if g.opts.Classic {
+		s.buckets[bucketOf(g.opts.Buckets, ms)]++
+	} else {
+		s.exp.add(ms)
+	}
 	if !s.exSet || ms > s.exMs {
 		s.exTrace, s.exSpan, s.exMs, s.exTime, s.exSet = sp.TraceID(), sp.SpanID(), ms, sp.EndTimestamp(), true
 	}
 }
 
 func (g *Generator) newSeries(now time.Time) *series {
-	return &series{start: now, buckets: make([]uint64, len(g.opts.Buckets)+1)}
+	if g.opts.Classic {
+		return &series{start: now, buckets: make([]uint64, len(g.opts.Buckets)+1)}
+	}
+	return &series{start: now, exp: newExpHist()}
 }
 
 // bucketOf returns the index of the bucket holding v: the first bound >= v (Prometheus "le"), or the last
@@ -222,8 +233,17 @@ func (g *Generator) Collect() pmetric.Metrics {
 		dur.SetName(DurationMetric)
 		dur.SetUnit("ms")
 		dur.SetDescription("Span durations, by service, span name, kind and status code.")
-		hist := dur.SetEmptyHistogram()
-		hist.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		var hist pmetric.HistogramDataPointSlice
+		var ehist pmetric.ExponentialHistogramDataPointSlice
+		if g.opts.Classic {
+			h := dur.SetEmptyHistogram()
+			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			hist = h.DataPoints()
+		} else {
+			h := dur.SetEmptyExponentialHistogram()
+			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			ehist = h.DataPoints()
+		}
 		for _, k := range keys {
 			s := g.series[k]
 			start := pcommon.NewTimestampFromTime(s.start)
@@ -233,16 +253,32 @@ func (g *Generator) Collect() pmetric.Metrics {
 			p.SetIntValue(int64(s.calls))
 			putKey(p.Attributes(), k)
 
-			h := hist.DataPoints().AppendEmpty()
-			h.SetStartTimestamp(start)
-			h.SetTimestamp(ts)
-			h.SetCount(s.calls)
-			h.SetSum(s.sumMs)
-			h.ExplicitBounds().FromRaw(g.opts.Buckets)
-			h.BucketCounts().FromRaw(s.buckets)
-			putKey(h.Attributes(), k)
+			var exemplars pmetric.ExemplarSlice
+			if g.opts.Classic {
+				h := hist.AppendEmpty()
+				h.SetStartTimestamp(start)
+				h.SetTimestamp(ts)
+				h.SetCount(s.calls)
+				h.SetSum(s.sumMs)
+				h.ExplicitBounds().FromRaw(g.opts.Buckets)
+				h.BucketCounts().FromRaw(s.buckets)
+				putKey(h.Attributes(), k)
+				exemplars = h.Exemplars()
+			} else {
+				h := ehist.AppendEmpty()
+				h.SetStartTimestamp(start)
+				h.SetTimestamp(ts)
+				h.SetCount(s.calls)
+				h.SetSum(s.sumMs)
+				h.SetScale(s.exp.scale)
+				h.SetZeroCount(s.exp.zero)
+				h.Positive().SetOffset(s.exp.offset)
+				h.Positive().BucketCounts().FromRaw(s.exp.counts)
+				putKey(h.Attributes(), k)
+				exemplars = h.Exemplars()
+			}
 			if s.exSet {
-				ex := h.Exemplars().AppendEmpty()
+				ex := exemplars.AppendEmpty()
 				ex.SetTimestamp(s.exTime)
 				ex.SetDoubleValue(s.exMs)
 				ex.SetTraceID(s.exTrace)

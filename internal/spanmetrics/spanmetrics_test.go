@@ -3,6 +3,7 @@ package spanmetrics
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -91,7 +92,7 @@ func key4(svc, name, kind, status string) map[string]string {
 
 func TestCountsAndHistogram(t *testing.T) {
 	clk := &clock{time.Unix(1_700_000_100, 0)}
-	g := New(nil, Options{Now: clk.now, Buckets: []float64{10, 100}})
+	g := New(nil, Options{Now: clk.now, Classic: true, Buckets: []float64{10, 100}})
 	_ = g.ConsumeTraces(context.Background(), traces(
 		spanSpec{"cart", "GET /cart", ptrace.SpanKindServer, ptrace.StatusCodeUnset, 5 * time.Millisecond, 1},
 		spanSpec{"cart", "GET /cart", ptrace.SpanKindServer, ptrace.StatusCodeUnset, 10 * time.Millisecond, 2}, // on the bound: le=10
@@ -218,4 +219,72 @@ func BenchmarkConsumeTraces(b *testing.B) {
 		_ = g.ConsumeTraces(context.Background(), td)
 	}
 	b.ReportMetric(float64(b.N*len(specs))/b.Elapsed().Seconds(), "spans/s")
+}
+
+// TestExponentialDurations: by default the durations form an exponential histogram whose buckets hold
+// exactly the values their boundaries say.
+func TestExponentialDurations(t *testing.T) {
+	clk := &clock{time.Unix(1_700_000_000, 0)}
+	g := New(nil, Options{Now: clk.now})
+	durs := []time.Duration{0, time.Microsecond, 999 * time.Microsecond, time.Millisecond, 3 * time.Millisecond, 250 * time.Millisecond, 250 * time.Millisecond, 4 * time.Second}
+	var specs []spanSpec
+	for i, d := range durs {
+		specs = append(specs, spanSpec{"api", "GET /", ptrace.SpanKindServer, 0, d, byte(i)})
+	}
+	_ = g.ConsumeTraces(context.Background(), traces(specs...))
+	md := g.Collect()
+	m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(1)
+	if m.Name() != DurationMetric || m.Type() != pmetric.MetricTypeExponentialHistogram {
+		t.Fatalf("duration metric %s of type %s", m.Name(), m.Type())
+	}
+	p := m.ExponentialHistogram().DataPoints().At(0)
+	if p.Count() != uint64(len(durs)) || p.ZeroCount() != 1 || p.Scale() > startScale || p.Scale() < 1 {
+		t.Fatalf("count %d zero %d scale %d", p.Count(), p.ZeroCount(), p.Scale())
+	}
+	// Every non-zero duration lies in its bucket: (base^i, base^(i+1)].
+	base := math.Pow(2, math.Pow(2, -float64(p.Scale())))
+	var total uint64
+	for j, c := range p.Positive().BucketCounts().All() {
+		total += c
+		i := int(p.Positive().Offset()) + j
+		lo, hi := math.Pow(base, float64(i)), math.Pow(base, float64(i+1))
+		n := uint64(0)
+		for _, d := range durs[1:] {
+			if ms := float64(d) / 1e6; ms > lo*(1+1e-12) && ms <= hi*(1+1e-12) {
+				n++
+			}
+		}
+		if n != c {
+			t.Errorf("bucket %d (%g, %g]: %d, want %d", i, lo, hi, c, n)
+		}
+	}
+	if total != uint64(len(durs)-1) {
+		t.Errorf("positive buckets hold %d, want %d", total, len(durs)-1)
+	}
+}
+
+// TestExpHistDownscale: values spread over more than maxExpBuckets buckets lower the scale; counts are kept
+// and every value still lies in its bucket.
+func TestExpHistDownscale(t *testing.T) {
+	h := newExpHist()
+	vals := []float64{1e-6, 1, 1e3, 1e6, 0.5, 7}
+	for _, v := range vals {
+		h.add(v)
+	}
+	if h.scale >= startScale || len(h.counts) > maxExpBuckets {
+		t.Fatalf("scale %d, %d buckets", h.scale, len(h.counts))
+	}
+	var total uint64
+	for _, c := range h.counts {
+		total += c
+	}
+	if total != uint64(len(vals)) {
+		t.Fatalf("%d counted, want %d", total, len(vals))
+	}
+	for _, v := range vals {
+		i := index(v, h.scale)
+		if i < h.offset || i >= h.offset+int32(len(h.counts)) || h.counts[i-h.offset] == 0 {
+			t.Errorf("value %g: its bucket %d is empty or outside [%d, %d)", v, i, h.offset, h.offset+int32(len(h.counts)))
+		}
+	}
 }
