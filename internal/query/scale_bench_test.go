@@ -141,10 +141,15 @@ func BenchmarkScaleTraceByID(b *testing.B) {
 	})
 }
 
-func BenchmarkScaleSearchAttr(b *testing.B) {
+func BenchmarkScaleSearchAttr(b *testing.B) { benchSearchAttr(b, scaleHour) }
+
+// BenchmarkScaleSearchAttrAll searches the 30 days up to the end of the stored hour.
+func BenchmarkScaleSearchAttrAll(b *testing.B) { benchSearchAttr(b, scaleAll) }
+
+func benchSearchAttr(b *testing.B, r func() TimeRange) {
 	q := scale(b)
 	latencies(b, func(int) {
-		res, err := q.SearchTraces(context.Background(), TraceSearch{TimeRange: scaleHour(),
+		res, err := q.SearchTraces(context.Background(), TraceSearch{TimeRange: r(),
 			Filter: `http.route = "` + scaleRoute + `" and http.response.status_code >= 500`, Limit: 20})
 		if err != nil || len(res.Traces) == 0 {
 			b.Fatal(err, len(res.Traces))
