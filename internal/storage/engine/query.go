@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -376,6 +377,37 @@ func scanOrdered(ctx context.Context, n, workers int, stop func(i int) bool, sca
 			return r.err
 		}
 		consume(i, r.refs)
+	}
+	return nil
+}
+
+// forEachParallel calls fn(0..n-1) on up to workers goroutines and returns the error of the lowest i that
+// failed (calls after a failure may be skipped).
+func forEachParallel(n, workers int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || failed.Load() {
+					return
+				}
+				if errs[i] = fn(i); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -518,8 +518,10 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 	if stopped {
 		// Older matching spans of the chosen traces may sit in units the search did not read: look the
 		// traces up by ID for the exact time span of their matching spans.
-		for _, t := range all {
-			err := s.traceSpans(ctx, t.ref.TraceID, f.tr, func(v *spanView, row int) bool {
+		// The traces are looked up on every core, each by one goroutine.
+		err := forEachParallel(len(all), scanWorkers(), func(i int) error {
+			t := all[i]
+			return s.traceSpans(ctx, t.ref.TraceID, f.tr, func(v *spanView, row int) bool {
 				sp := v.spans[row]
 				if f.match(&v.groups[v.rowGroup[row]], sp) {
 					if st := utc(int64(sp.StartTimestamp())); st.Before(t.ref.Start) {
@@ -531,9 +533,9 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 				}
 				return true
 			})
-			if err != nil {
-				return nil, fmt.Errorf("find trace ids: %w", err)
-			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find trace ids: %w", err)
 		}
 	}
 	out := make([]storage.TraceRef, len(all))
