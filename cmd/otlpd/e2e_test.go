@@ -33,10 +33,19 @@ import (
 // startOtlpd runs otlpd with in-memory storage until the test ends; uiAddr "" picks a free port.
 func startOtlpd(t *testing.T, uiAddr string) (*server.Server, context.CancelFunc) {
 	t.Helper()
+	return startOtlpdWith(t, uiAddr, nil)
+}
+
+// startOtlpdWith is startOtlpd with the configuration changed by mut (when not nil).
+func startOtlpdWith(t *testing.T, uiAddr string, mut func(*config.Config)) (*server.Server, context.CancelFunc) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr, cfg.Storage = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "memory"
 	if uiAddr != "" {
 		cfg.UIAddr = uiAddr
+	}
+	if mut != nil {
+		mut(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := newServer(ctx, cfg, nil)
@@ -384,5 +393,61 @@ func TestTailFilterAgainstOtlpd(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
+
+// TestCommandsSendToken runs query and tail against an otlpd whose query side needs a token: without one
+// they fail with a one-line refusal, with --token or $OTLPD_TOKEN they work.
+func TestCommandsSendToken(t *testing.T) {
+	srv, _ := startOtlpdWith(t, "", func(c *config.Config) {
+		c.Auth.Tokens = []string{"cli-t0ken"}
+		c.Auth.Ingest = false
+	})
+	ui := srv.UIAddr().String()
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(srv.GRPCAddr().String()), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := tracerProvider(t, "tokened", exp)
+	_, sp := tp.Tracer("t").Start(context.Background(), "op")
+	sp.End()
+	if err := tp.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("OTLPD_TOKEN", "")
+	code, _, errs := runCmd(t, "query", "services", "--server", ui)
+	if code == 0 || !strings.Contains(errs, "401") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("query without a token: exit %d, stderr %q; want a one-line 401 refusal", code, errs)
+	}
+	code, out, errs := runCmd(t, "query", "services", "--server", ui, "--token", "cli-t0ken")
+	if code != 0 || !strings.Contains(out, "tokened") {
+		t.Errorf("query --token: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	t.Setenv("OTLPD_TOKEN", "cli-t0ken")
+	code, out, errs = runCmd(t, "query", "services", "--server", ui)
+	if code != 0 || !strings.Contains(out, "tokened") {
+		t.Errorf("query with $OTLPD_TOKEN: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+
+	// tail: a wrong token is a refusal (exit at once, not a reconnect loop); the right one streams.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, errb, done := runTailCmd(t, ctx, "--server", ui, "--token", "wrong", "--signal", "spans")
+	select {
+	case code := <-done:
+		if code == 0 || !strings.Contains(errb.String(), "unauthenticated") {
+			t.Errorf("tail with a wrong token: exit %d, stderr %q", code, errb.String())
+		}
+	case <-ctx.Done():
+		t.Fatal("tail with a wrong token kept running")
+	}
+	tctx, tcancel := context.WithCancel(context.Background())
+	defer tcancel()
+	tout, terrs, tdone := runTailCmd(t, tctx, "--server", ui, "--signal", "spans", "--output", "json")
+	waitPrinted(t, tout, func() { _, sp := tp.Tracer("t").Start(context.Background(), "marker"); sp.End() })
+	tcancel()
+	if code := <-tdone; code != 0 {
+		t.Errorf("tail with $OTLPD_TOKEN: exit %d, stderr %q", code, terrs.String())
 	}
 }

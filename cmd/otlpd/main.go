@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -91,6 +92,20 @@ func newFlagSet(name, usage string, stdout io.Writer) *flag.FlagSet {
 		fs.SetOutput(io.Discard)
 	}
 	return fs
+}
+
+// tokenFlag registers --token: the bearer token sent to a server with auth.query on. Its default comes from
+// the environment variable OTLPD_TOKEN, which keeps the token out of the process list and shell history.
+func tokenFlag(fs *flag.FlagSet) *string {
+	return fs.String("token", os.Getenv("OTLPD_TOKEN"), "bearer token for a server with authentication on (default $OTLPD_TOKEN)")
+}
+
+// authHeaders returns the request headers that carry token, or nil when there is none.
+func authHeaders(token string) map[string]string {
+	if token = strings.TrimSpace(token); token == "" {
+		return nil
+	}
+	return map[string]string{"Authorization": "Bearer " + token}
 }
 
 // parseFlags parses args; --help prints the usage and returns flag.ErrHelp, a bad flag returns a usageError.

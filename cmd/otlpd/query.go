@@ -61,6 +61,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("query "+sub, queryUsage, stdout)
 	var f queryFlags
 	fs.StringVar(&f.server, "server", "127.0.0.1:4320", "UI/API address of the running otlpd")
+	token := tokenFlag(fs)
 	fs.StringVar(&f.output, "output", "table", "table or json")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the answer")
 	fs.BoolVar(&f.utc, "utc", false, "print times in UTC instead of local time")
@@ -100,7 +101,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	c := &apiclient.Client{BaseURL: f.server}
+	c := &apiclient.Client{BaseURL: f.server, Headers: authHeaders(*token)}
 	q := url.Values{}
 	if err := f.timeRange(q, sub == "promql"); err != nil {
 		return err

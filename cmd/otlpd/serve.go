@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/pipeline"
@@ -85,6 +88,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "otlpd listening: OTLP/gRPC %s, OTLP/HTTP %s, UI and API %s://%s\n",
 		srv.GRPCAddr(), srv.HTTPAddr(), scheme, srv.UIAddr())
+	// SIGHUP re-reads the rule files, as it does for Prometheus.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := srv.ReloadRules(); err != nil {
+					log.Error("reload rules: the previous rules stay", "err", err)
+				}
+			}
+		}
+	}()
 	return srv.Run(ctx)
 }
 

@@ -49,6 +49,7 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("tail", tailUsage, stdout)
 	var f tailFlags
 	fs.StringVar(&f.server, "server", "127.0.0.1:4320", "UI/API address of the running otlpd")
+	token := tokenFlag(fs)
 	fs.StringVar(&f.signals, "signal", "spans,logs", "comma-separated: spans, logs, metrics")
 	fs.StringVar(&f.service, "service", "", "only items of this service.name")
 	fs.StringVar(&f.filter, "filter", "", "filter expression, e.g. 'service.name = \"cart\" and duration > 100ms'")
@@ -72,7 +73,7 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *listen {
 		return tailListen(ctx, &f, *grpcAddr, *httpAddr, write, stderr)
 	}
-	c := &tail.Client{BaseURL: f.server}
+	c := &tail.Client{BaseURL: f.server, Headers: authHeaders(*token)}
 	q := tail.Query{Signals: f.signals, Service: f.service, Filter: f.filter}
 	var (
 		werr        error

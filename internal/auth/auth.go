@@ -7,7 +7,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -85,15 +88,102 @@ func (t *Tokens) allows(header string) bool {
 	return t.Valid(strings.TrimSpace(tok))
 }
 
-// HTTP wraps next so that a request needs a valid token, except those open accepts (health checks, CORS
-// preflights). A refused request gets 401 with "WWW-Authenticate: Bearer" and no detail, and refused (when
-// not nil) is called.
+// SessionPath is where Session is served on the UI address.
+const SessionPath = "/api/otlpd/session"
+
+// CookieName is the cookie that carries the token of a web UI session (see Session). Its value is the token
+// in unpadded base64url, so that any token fits the cookie syntax.
+const CookieName = "otlpd_token"
+
+// allowsRequest reports whether r carries a valid token: in its Authorization header or in the session cookie.
+func (t *Tokens) allowsRequest(r *http.Request) bool {
+	if t.allows(r.Header.Get("Authorization")) {
+		return true
+	}
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	tok, err := base64.RawURLEncoding.DecodeString(c.Value)
+	return err == nil && t.Valid(string(tok))
+}
+
+// Session serves the web UI's sign-in at one path:
+//
+//	GET     {"required": bool, "signedIn": bool}: whether a token is needed, and whether this request has one
+//	POST    {"token": "..."}: 204 and the session cookie when the token is valid; 401 {"error": ...} otherwise
+//	DELETE  204, and the session cookie expired (sign out)
+//
+// The cookie is HttpOnly (page scripts cannot read it), SameSite=Strict (other sites cannot make a browser
+// send it, which also stops cross-site request forgery), Secure when the request came over TLS, and lasts
+// for the browser session. The handler must be reachable without a token; refused (when not nil) is called
+// for each refused sign-in.
+func (t *Tokens) Session(refused func()) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			writeJSON(w, http.StatusOK, map[string]bool{"required": t.Enabled(), "signedIn": t.Enabled() && t.allowsRequest(r)})
+		case http.MethodPost:
+			var in struct {
+				Token string `json:"token"`
+			}
+			if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a JSON body {\"token\": \"...\"}"})
+				return
+			}
+			tok := strings.TrimSpace(in.Token)
+			if !t.Enabled() {
+				w.WriteHeader(http.StatusNoContent) // nothing to sign in to
+				return
+			}
+			if tok == "" || !t.Valid(tok) {
+				if refused != nil {
+					refused()
+				}
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid token"})
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: CookieName, Value: base64.RawURLEncoding.EncodeToString([]byte(tok)),
+				Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+			w.WriteHeader(http.StatusNoContent)
+		case http.MethodDelete:
+			http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+				Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Allow", "GET, HEAD, POST, DELETE")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// HTTP wraps next so that a request needs a valid token in its Authorization header, except those open
+// accepts (health checks, CORS preflights). A refused request gets 401 with "WWW-Authenticate: Bearer" and no
+// detail, and refused (when not nil) is called.
 func (t *Tokens) HTTP(next http.Handler, open func(*http.Request) bool, refused func()) http.Handler {
+	return t.wrap(next, open, refused, t.allowsHeader)
+}
+
+// UI is HTTP for the UI and query address: the token may also come in the web UI's session cookie (Session).
+func (t *Tokens) UI(next http.Handler, open func(*http.Request) bool, refused func()) http.Handler {
+	return t.wrap(next, open, refused, t.allowsRequest)
+}
+
+func (t *Tokens) allowsHeader(r *http.Request) bool { return t.allows(r.Header.Get("Authorization")) }
+
+func (t *Tokens) wrap(next http.Handler, open func(*http.Request) bool, refused func(), allowed func(*http.Request) bool) http.Handler {
 	if !t.Enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (open != nil && open(r)) || t.allows(r.Header.Get("Authorization")) {
+		if (open != nil && open(r)) || allowed(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -30,8 +30,12 @@ type Config struct {
 	Memory    Memory    `yaml:"memory"`
 	Engine    Engine    `yaml:"engine"`
 	Metrics   Metrics   `yaml:"metrics"`
-	Auth      Auth      `yaml:"auth"`
-	TLS       TLS       `yaml:"tls"`
+	// SpanMetrics derives request, error and duration metrics from the spans received.
+	SpanMetrics SpanMetrics `yaml:"span_metrics"`
+	// Rules are Prometheus recording and alerting rules evaluated against the metrics store.
+	Rules Rules `yaml:"rules"`
+	Auth  Auth  `yaml:"auth"`
+	TLS   TLS   `yaml:"tls"`
 }
 
 // Auth is bearer-token authentication (docs/security.md). It is on when at least one token is configured,
@@ -125,6 +129,32 @@ type Metrics struct {
 	RemoteWrite bool `yaml:"remote_write"`
 }
 
+// SpanMetrics configures the metrics otlpd derives from spans (docs/metrics.md, "Span metrics"):
+// traces_span_metrics_calls_total and traces_span_metrics_duration_milliseconds per service, span name, kind
+// and status code, written to the metrics store.
+type SpanMetrics struct {
+	Enabled bool `yaml:"enabled"`
+	// Interval is how often the series get a new point.
+	Interval Duration `yaml:"interval"`
+	// MaxSeries bounds the (service, span name, kind, status) keys; spans of new keys past it are counted in
+	// one overflow series per service, labelled otel_metric_overflow="true".
+	MaxSeries int `yaml:"max_series"`
+	// IdleTTL drops a key that saw no span for this long.
+	IdleTTL Duration `yaml:"idle_ttl"`
+}
+
+// Rules configures rule evaluation (docs/alerting.md).
+type Rules struct {
+	// Files are Prometheus rule files, or globs of them.
+	Files []string `yaml:"files"`
+	// EvaluationInterval is how often a group is evaluated when its file sets no interval.
+	EvaluationInterval Duration `yaml:"evaluation_interval"`
+	// Alertmanagers are the base URLs of Alertmanagers to send alerts to (API v2).
+	Alertmanagers []string `yaml:"alertmanagers"`
+	// ExternalURL is how people reach otlpd's UI address; alerts link back to it. Default: http://<ui_addr>.
+	ExternalURL string `yaml:"external_url"`
+}
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -140,10 +170,13 @@ func Default() Config {
 			MaxInFlightBytes:       256 << 20,
 		},
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
-		Auth:      Auth{Ingest: true, Query: true},
-		TLS:       TLS{MinVersion: "1.2"},
-		Memory:    Memory{MaxSpans: 200_000, MaxLogs: 200_000, MaxPoints: 1_000_000},
-		Engine:    Engine{Sync: "batch"},
+		SpanMetrics: SpanMetrics{Enabled: true, Interval: Duration(15 * time.Second), MaxSeries: 10_000,
+			IdleTTL: Duration(10 * time.Minute)},
+		Rules:  Rules{EvaluationInterval: Duration(time.Minute)},
+		Auth:   Auth{Ingest: true, Query: true},
+		TLS:    TLS{MinVersion: "1.2"},
+		Memory: Memory{MaxSpans: 200_000, MaxLogs: 200_000, MaxPoints: 1_000_000},
+		Engine: Engine{Sync: "batch"},
 		Metrics: Metrics{
 			NamingStrategy:     "UnderscoreEscapingWithSuffixes",
 			MaxSeries:          1_000_000,
@@ -230,6 +263,12 @@ func (c Config) Validate() error {
 		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
 			return fmt.Errorf("auth.tokens[%d]: a token must be non-empty and without whitespace", i)
 		}
+	}
+	if c.Rules.EvaluationInterval <= 0 {
+		return errors.New("rules.evaluation_interval: must be positive")
+	}
+	if c.SpanMetrics.Interval <= 0 || c.SpanMetrics.MaxSeries <= 0 || c.SpanMetrics.IdleTTL <= 0 {
+		return errors.New("span_metrics: interval, max_series and idle_ttl must be positive")
 	}
 	return c.Metrics.validate()
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	promrules "github.com/prometheus/prometheus/rules"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/fileutil"
 
 	"github.com/otlpd/otlpd/internal/api/prom"
@@ -19,6 +23,7 @@ import (
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/metrics"
 	"github.com/otlpd/otlpd/internal/metrics/promconv"
+	"github.com/otlpd/otlpd/internal/rules"
 )
 
 // metricsStore is the Prometheus TSDB with the directory it lives in. With the engine storage it is
@@ -124,8 +129,9 @@ func (m *metricsStore) Close() error {
 	return err
 }
 
-// promRoutes mounts the Prometheus HTTP API (/api/v1/...), /federate, and otlpd's own metrics (/metrics).
-func promRoutes(mux *http.ServeMux, cfg config.Config, st *metrics.Store, reg *prometheus.Registry, log *slog.Logger) {
+// promRoutes mounts the Prometheus HTTP API (/api/v1/...), /federate, and otlpd's own metrics (/metrics), and
+// returns the API (its PromQL engine evaluates the rules).
+func promRoutes(mux *http.ServeMux, cfg config.Config, st *metrics.Store, reg *prometheus.Registry, log *slog.Logger, rs prom.RuleSource) *prom.API {
 	bi := buildinfo.Get()
 	opts := prom.Options{
 		Queryable:     st.Queryable(),
@@ -136,6 +142,7 @@ func promRoutes(mux *http.ServeMux, cfg config.Config, st *metrics.Store, reg *p
 		Timeout:       time.Duration(cfg.Metrics.QueryTimeout),
 		MaxSamples:    cfg.Metrics.QueryMaxSamples,
 		LookbackDelta: time.Duration(cfg.Metrics.LookbackDelta),
+		Rules:         rs,
 	}
 	if cfg.Metrics.RemoteWrite {
 		opts.Appender = st.Appender
@@ -144,4 +151,55 @@ func promRoutes(mux *http.ServeMux, cfg config.Config, st *metrics.Store, reg *p
 	mux.Handle("/api/v1/", api)
 	mux.Handle("GET /federate", api)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return api
+}
+
+// appendableV2 adapts the metrics store's guarded appender to Prometheus's storage.AppendableV2.
+type appendableV2 func(ctx context.Context) storage.AppenderV2
+
+func (f appendableV2) AppenderV2(ctx context.Context) storage.AppenderV2 { return f(ctx) }
+
+// ruleSource is the rule manager as the API sees it; it is set once the manager exists (the manager needs
+// the API's PromQL engine).
+type ruleSource struct{ m atomic.Pointer[rules.Manager] }
+
+func (s *ruleSource) RuleGroups() []*promrules.Group {
+	if m := s.m.Load(); m != nil {
+		return m.RuleGroups()
+	}
+	return nil
+}
+
+func (s *ruleSource) AlertingRules() []*promrules.AlertingRule {
+	if m := s.m.Load(); m != nil {
+		return m.AlertingRules()
+	}
+	return nil
+}
+
+// openRules loads the rule files of cfg, evaluated with the API's engine against the metrics store. It
+// returns nil when no rule file is configured.
+func openRules(cfg config.Config, st *metrics.Store, api *prom.API, reg prometheus.Registerer, log *slog.Logger, uiAddr string) (*rules.Manager, error) {
+	if len(cfg.Rules.Files) == 0 {
+		return nil, nil
+	}
+	ext := cfg.Rules.ExternalURL
+	if ext == "" {
+		scheme := "http"
+		if cfg.TLS.Enabled() {
+			scheme = "https"
+		}
+		ext = scheme + "://" + uiAddr
+	}
+	return rules.New(rules.Options{
+		Files:         cfg.Rules.Files,
+		Interval:      time.Duration(cfg.Rules.EvaluationInterval),
+		Alertmanagers: cfg.Rules.Alertmanagers,
+		ExternalURL:   ext,
+		Engine:        api.Engine(),
+		Queryable:     st.Queryable(),
+		Appendable:    appendableV2(st.Appender),
+		Logger:        log.With("component", "rules"),
+		Registerer:    reg,
+	})
 }

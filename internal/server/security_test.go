@@ -32,7 +32,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/credentials"
 
+	"fmt"
+	"github.com/otlpd/otlpd/internal/auth"
 	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/ui"
+	"net/http/cookiejar"
 )
 
 // testPKI is a CA made for one test and a server certificate it signed for 127.0.0.1 and localhost.
@@ -302,5 +307,124 @@ func TestAuthScopes(t *testing.T) {
 	}
 	if code, _, _ := r2.getWith(t, "/api/otlpd/services", ""); code != http.StatusOK {
 		t.Errorf("query with query auth off: %d", code)
+	}
+}
+
+// TestUISession signs a browser-like client (a cookie jar) in and out of the UI address, and checks what
+// stays open without a token and what the session cookie can and cannot reach.
+func TestUISession(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", secure), func(t *testing.T) {
+			routes := Options{Routes: func(mux *http.ServeMux, _ storage.Backend) { ui.Register(mux) }}
+			mut := func(c *config.Config) { c.Auth.Tokens = []string{"ui-t0ken"} }
+			var r *running
+			if secure {
+				pki := newTestPKI(t)
+				client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}
+				r = startWith(t, routes, func(c *config.Config) {
+					c.TLS.CertFile, c.TLS.KeyFile = pki.certFile, pki.keyFile
+					mut(c)
+				}, client, "https")
+			} else {
+				r = start(t, routes, mut)
+			}
+			jar, err := cookiejar.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			browser := &http.Client{Timeout: 30 * time.Second, Transport: r.client.Transport, Jar: jar}
+			do := func(method, path, body string) (int, string, *http.Response) {
+				t.Helper()
+				req, err := http.NewRequest(method, r.ui(path), strings.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := browser.Do(req)
+				if err != nil {
+					t.Fatalf("%s %s: %v", method, path, err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b), resp
+			}
+
+			// Without a token: the page and its files load, the data does not.
+			if code, body, _ := do("GET", "/", ""); code != 200 || !strings.Contains(body, "<title>otlpd</title>") {
+				t.Errorf("GET / without a token: %d", code)
+			}
+			if code, _, _ := do("GET", "/js/api.js", ""); code != 200 {
+				t.Errorf("GET /js/api.js without a token: %d", code)
+			}
+			for _, path := range []string{"/api/otlpd/services", "/api/v1/query?query=1", "/federate?match[]=up", "/metrics"} {
+				if code, _, _ := do("GET", path, ""); code != 401 {
+					t.Errorf("GET %s without a token: %d, want 401", path, code)
+				}
+			}
+			if code, _, _ := do("POST", "/api/v1/query", "query=1"); code != 401 {
+				t.Errorf("POST /api/v1/query without a token: %d, want 401", code)
+			}
+			if code, body, _ := do("GET", "/api/otlpd/session", ""); code != 200 || strings.TrimSpace(body) != `{"required":true,"signedIn":false}` {
+				t.Errorf("session before sign-in: %d %s", code, body)
+			}
+
+			// A wrong token sets nothing; a bad body is a 400.
+			if code, body, resp := do("POST", "/api/otlpd/session", `{"token":"ui-t0ke"}`); code != 401 || len(resp.Cookies()) != 0 || !strings.Contains(body, "invalid token") {
+				t.Errorf("sign-in with a wrong token: %d %s cookies %v", code, body, resp.Cookies())
+			}
+			if code, _, _ := do("POST", "/api/otlpd/session", `token=ui-t0ken`); code != 400 {
+				t.Errorf("sign-in with a form body: %d, want 400", code)
+			}
+
+			// The right token: an HttpOnly, SameSite=Strict cookie (Secure over TLS) that opens the data.
+			code, _, resp := do("POST", "/api/otlpd/session", `{"token":"ui-t0ken"}`)
+			if code != 204 || len(resp.Cookies()) != 1 {
+				t.Fatalf("sign-in: %d cookies %v", code, resp.Cookies())
+			}
+			c := resp.Cookies()[0]
+			if c.Name != auth.CookieName || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure != secure || strings.Contains(c.Value, "ui-t0ken") {
+				t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, Secure=%v, the token encoded", c, secure)
+			}
+			for _, path := range []string{"/api/otlpd/services", "/api/v1/query?query=1", "/metrics"} {
+				if code, body, _ := do("GET", path, ""); code != 200 {
+					t.Errorf("GET %s signed in: %d %s", path, code, body)
+				}
+			}
+			if code, body, _ := do("GET", "/api/otlpd/session", ""); code != 200 || strings.TrimSpace(body) != `{"required":true,"signedIn":true}` {
+				t.Errorf("session after sign-in: %d %s", code, body)
+			}
+
+			// The cookie is for the UI address only: OTLP/HTTP ingest wants the header.
+			req, _ := http.NewRequest(http.MethodPost, r.otlp("/v1/traces"), strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			req.AddCookie(c)
+			if resp, err := r.client.Do(req); err != nil {
+				t.Fatal(err)
+			} else {
+				resp.Body.Close()
+				if resp.StatusCode != 401 {
+					t.Errorf("OTLP/HTTP export with the session cookie: %d, want 401", resp.StatusCode)
+				}
+			}
+
+			// A forged cookie value is refused.
+			req, _ = http.NewRequest(http.MethodGet, r.ui("/api/otlpd/services"), nil)
+			req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: "%%%"})
+			if resp, err := r.client.Do(req); err != nil {
+				t.Fatal(err)
+			} else {
+				resp.Body.Close()
+				if resp.StatusCode != 401 {
+					t.Errorf("a malformed session cookie: %d, want 401", resp.StatusCode)
+				}
+			}
+
+			// Sign out: the cookie goes, the data closes again.
+			if code, _, _ := do("DELETE", "/api/otlpd/session", ""); code != 204 {
+				t.Errorf("sign-out: %d", code)
+			}
+			if code, _, _ := do("GET", "/api/otlpd/services", ""); code != 401 {
+				t.Errorf("GET /api/otlpd/services after sign-out: %d, want 401", code)
+			}
+		})
 	}
 }

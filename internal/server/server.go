@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,8 @@ import (
 	"github.com/otlpd/otlpd/internal/metrics"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/query"
+	"github.com/otlpd/otlpd/internal/rules"
+	"github.com/otlpd/otlpd/internal/spanmetrics"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -48,6 +51,8 @@ type Server struct {
 	backend storage.Backend
 	metrics *metricsStore
 	pipe    *pipeline.Pipeline
+	spanMet *spanmetrics.Generator // nil when span_metrics.enabled is false
+	rules   *rules.Manager         // nil without rule files
 
 	grpcLis, httpLis, uiLis net.Listener
 	grpcSrv                 *grpc.Server
@@ -91,6 +96,16 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		lat.wrap("backend", storageConsumer(s.backend)),
 		lat.wrap("tsdb", pipeline.Consumer{Name: "metrics", Metrics: s.metrics}),
 	}, opts.Consumers...)
+	if cfg.SpanMetrics.Enabled {
+		s.spanMet = spanmetrics.New(s.metrics, spanmetrics.Options{
+			Interval:  time.Duration(cfg.SpanMetrics.Interval),
+			MaxSeries: cfg.SpanMetrics.MaxSeries,
+			IdleTTL:   time.Duration(cfg.SpanMetrics.IdleTTL),
+			Logger:    log.With("component", "spanmetrics"),
+		})
+		consumers = append(consumers, pipeline.Consumer{Name: "spanmetrics", Traces: s.spanMet, Observer: true})
+		registerSpanMetrics(reg, s.spanMet)
+	}
 	s.pipe = pipeline.New(pipeline.Options{MaxInFlightBytes: cfg.Ingest.MaxInFlightBytes}, consumers...)
 	registerPipelineMetrics(reg, s.pipe, cfg.Ingest.MaxInFlightBytes)
 
@@ -172,9 +187,15 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	mux.Handle(auth.SessionPath, queryTokens.Session(refused.inc("ui")))
 	native.New(s.backend, log.With("component", "api")).Register(mux)
 	jaeger.New(query.New(s.backend, s.backend, query.Options{Logger: log.With("component", "query")}), log.With("component", "jaeger-api")).Register(mux)
-	promRoutes(mux, cfg, s.metrics.Store, reg, log)
+	rs := &ruleSource{}
+	promAPI := promRoutes(mux, cfg, s.metrics.Store, reg, log, rs)
+	if s.rules, err = openRules(cfg, s.metrics.Store, promAPI, reg, log, s.uiLis.Addr().String()); err != nil {
+		return nil, err
+	}
+	rs.m.Store(s.rules)
 	if cfg.Pprof {
 		pprofRoutes(mux)
 	}
@@ -182,16 +203,39 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		opts.Routes(mux, s.backend)
 	}
 	s.uiSrv = &http.Server{
-		// Health checks stay open for probes; everything else on the address needs a token.
-		Handler: queryTokens.HTTP(mux, func(r *http.Request) bool {
-			return r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
-		}, refused.inc("ui")),
+		// Health checks stay open for probes, the web UI's own files and its sign-in for browsers; the data
+		// (APIs, /federate, /metrics, pprof) needs a token.
+		Handler:           queryTokens.UI(mux, openOnUIAddr, refused.inc("ui")),
 		TLSConfig:         cloneTLS(tlsConf),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// openOnUIAddr reports whether a request to the UI address needs no token: health checks, the sign-in
+// endpoint, and GETs of the web UI's files and deep links (they hold no telemetry; the page asks for a token
+// when its first API call is refused).
+func openOnUIAddr(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz" || p == "/readyz" || p == auth.SessionPath:
+		return true
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		return false
+	case strings.HasPrefix(p, "/api/") || p == "/federate" || p == "/metrics" || strings.HasPrefix(p, "/debug/"):
+		return false
+	}
+	return true
+}
+
+// ReloadRules re-reads the rule files; on error the previous rules stay. Without rule files it does nothing.
+func (s *Server) ReloadRules() error {
+	if s.rules == nil {
+		return nil
+	}
+	return s.rules.Reload()
 }
 
 // GRPCAddr is the bound OTLP/gRPC address.
@@ -232,6 +276,23 @@ func (s *Server) Run(ctx context.Context) error {
 		"storage", s.cfg.Storage, "tls", s.cfg.TLS.Enabled(),
 		"auth_ingest", s.authIngest, "auth_query", s.authQuery)
 
+	spanMetDone := make(chan struct{})
+	spanMetCtx, stopSpanMet := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSpanMet()
+	go func() {
+		defer close(spanMetDone)
+		if s.spanMet != nil {
+			s.spanMet.Run(spanMetCtx) // writes once more when stopped, before the metrics store closes
+		}
+	}()
+	rulesDone := make(chan struct{})
+	go func() {
+		defer close(rulesDone)
+		if s.rules != nil {
+			s.rules.Run(spanMetCtx)
+		}
+	}()
+
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -254,6 +315,9 @@ func (s *Server) Run(ctx context.Context) error {
 		<-stopped
 	}
 	wg.Wait()
+	stopSpanMet()
+	<-spanMetDone
+	<-rulesDone
 	close(errc)
 	for err := range errc {
 		errs = append(errs, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
 	"github.com/otlpd/otlpd/internal/pipeline"
+	"github.com/otlpd/otlpd/internal/spanmetrics"
 )
 
 // otlpd's own metrics, served on /metrics of the UI address (docs/api.md lists them), and the optional
@@ -170,4 +171,18 @@ func pprofRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+}
+
+// registerSpanMetrics exposes the state of the span metrics generator.
+func registerSpanMetrics(reg prometheus.Registerer, g *spanmetrics.Generator) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otlpd_spanmetrics_series",
+			Help: "Keys (service, span name, kind, status code) the span metrics generator holds.",
+		}, func() float64 { return float64(g.Series()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "otlpd_spanmetrics_overflow_spans_total",
+			Help: "Spans counted in an overflow series because span_metrics.max_series was reached.",
+		}, func() float64 { return float64(g.OverflowSpans()) }),
+	)
 }

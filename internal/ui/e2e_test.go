@@ -32,10 +32,19 @@ func startOtlpd(t *testing.T) (otlpHTTP, uiURL string) {
 // expressions for logs, as otlpd serve does.
 func startOtlpdTail(t *testing.T, topts tail.Options) (otlpHTTP, uiURL string) {
 	t.Helper()
+	return startOtlpdWith(t, topts, nil)
+}
+
+// startOtlpdWith is startOtlpdTail with the configuration changed by mut (when not nil).
+func startOtlpdWith(t *testing.T, topts tail.Options, mut func(*config.Config)) (otlpHTTP, uiURL string) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Storage = "memory" // the default is the engine, on disk in cfg.DataDir
 	cfg.DataDir = t.TempDir()
+	if mut != nil {
+		mut(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hub := tail.NewHub(topts)
 	context.AfterFunc(ctx, hub.Close)

@@ -3,8 +3,6 @@ package native
 import (
 	"net/http"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
 	"github.com/otlpd/otlpd/internal/query"
 	"github.com/otlpd/otlpd/internal/storage"
 )
@@ -25,27 +23,11 @@ func (a *API) getOperations(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]operationJSON, 0, len(ops))
 	for _, op := range ops {
-		out = append(out, operationJSON{Service: op.Service, Name: op.Name, Kind: kindName(op.Kind)})
+		out = append(out, operationJSON{Service: op.Service, Name: op.Name, Kind: storage.SpanKindName(op.Kind)})
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Operations []operationJSON `json:"operations"`
 	}{out})
-}
-
-func kindName(k ptrace.SpanKind) string {
-	switch k {
-	case ptrace.SpanKindInternal:
-		return "SPAN_KIND_INTERNAL"
-	case ptrace.SpanKindServer:
-		return "SPAN_KIND_SERVER"
-	case ptrace.SpanKindClient:
-		return "SPAN_KIND_CLIENT"
-	case ptrace.SpanKindProducer:
-		return "SPAN_KIND_PRODUCER"
-	case ptrace.SpanKindConsumer:
-		return "SPAN_KIND_CONSUMER"
-	}
-	return "SPAN_KIND_UNSPECIFIED"
 }
 
 // getAttributes serves GET /api/otlpd/attributes?signal=spans|logs&service=&key=&scope=&prefix=&limit=&sample=

@@ -52,6 +52,8 @@ type Options struct {
 	Appender func(ctx context.Context) storage.AppenderV2
 	Build    BuildInfo
 	Logger   *slog.Logger // nil: discard
+	// Rules answers /api/v1/rules and /api/v1/alerts; nil: no rules (empty answers).
+	Rules RuleSource
 
 	Timeout       time.Duration // per query, and the most a client's timeout may ask; 0: 2 minutes
 	MaxSamples    int           // samples a query may hold in memory; 0: 50,000,000
@@ -114,13 +116,8 @@ func New(opts Options) *API {
 	a.route("/api/v1/metadata", a.metadata)
 	a.route("/api/v1/query_exemplars", a.queryExemplars)
 	a.route("/api/v1/status/buildinfo", a.buildInfo)
-	// otlpd evaluates no rules: Grafana's alerting views get the empty answers of a Prometheus without rules.
-	a.route("/api/v1/rules", func(*http.Request) (any, []string, []string, *apiError) {
-		return map[string]any{"groups": []any{}}, nil, nil, nil
-	})
-	a.route("/api/v1/alerts", func(*http.Request) (any, []string, []string, *apiError) {
-		return map[string]any{"alerts": []any{}}, nil, nil, nil
-	})
+	a.route("/api/v1/rules", a.rulesList)
+	a.route("/api/v1/alerts", a.alertsList)
 	a.mux.HandleFunc("POST /api/v1/write", a.remoteWrite)
 	a.mux.HandleFunc("GET /federate", a.federate)
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

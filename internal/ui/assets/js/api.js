@@ -1,6 +1,7 @@
 // Client for otlpd's HTTP APIs. Every response is normalised here into the small shapes the views use, so the
 // views never depend on wire details (OTLP/JSON, Prometheus JSON).
 import { nsToMs, SPAN_KINDS, parseDuration } from './format.js';
+import { requireSignIn } from './session.js';
 
 export class APIError extends Error {}
 
@@ -24,6 +25,11 @@ export async function get(path, params, key) {
     throw new APIError(`cannot reach otlpd (${url.pathname}): ${e.message}`);
   } finally {
     if (key && inflight.get(key) === ctl) inflight.delete(key);
+  }
+  if (res.status === 401) {
+    // This otlpd wants a token: ask for one, then try again (the session cookie now goes with the request).
+    await requireSignIn();
+    return get(path, params, key);
   }
   const body = await res.text();
   let data = null;
@@ -404,6 +410,11 @@ function msOf(p, k) {
 
 // ---- Prometheus ----
 
+// promRules returns the rule groups of /api/v1/rules (Prometheus API shape).
+export async function promRules() {
+  const res = await get('/api/v1/rules', null, 'rules');
+  return res?.data?.groups || [];
+}
 export async function promQuery(q, time) {
   return get('/api/v1/query', { query: q, time: time ? (time / 1000).toFixed(3) : undefined }, 'prom');
 }

@@ -1,6 +1,7 @@
 // otlpd UI: shell, routing, theme and keyboard shortcuts.
 import { parse, go, isSilent } from './router.js';
 import { replace, errorBox, hideTip } from './dom.js';
+import { initSession } from './session.js';
 
 const views = {
   search: () => import('./views/search.js'),
@@ -10,8 +11,9 @@ const views = {
   service: () => import('./views/service.js'),
   logs: () => import('./views/logs.js'),
   metrics: () => import('./views/metrics.js'),
+  alerts: () => import('./views/alerts.js'),
 };
-const tabOf = { search: 'search', trace: 'search', compare: 'compare', services: 'services', service: 'services', logs: 'logs', metrics: 'metrics' };
+const tabOf = { search: 'search', trace: 'search', compare: 'compare', services: 'services', service: 'services', logs: 'logs', metrics: 'metrics', alerts: 'alerts' };
 
 const main = document.getElementById('main');
 let cleanup = null;
@@ -38,7 +40,7 @@ async function render() {
     root.className = 'view view-' + r.view;
     replace(main, root);
     document.body.dataset.view = r.view;
-    const names = { search: 'Traces', trace: 'Trace ' + r.arg.slice(0, 8), compare: 'Compare', services: 'Service map', service: r.arg, logs: 'Logs', metrics: 'Metrics' };
+    const names = { search: 'Traces', trace: 'Trace ' + r.arg.slice(0, 8), compare: 'Compare', services: 'Service map', service: r.arg, logs: 'Logs', metrics: 'Metrics', alerts: 'Alerts' };
     document.title = `${names[r.view] || r.view} · otlpd`;
     cleanup = mod.render(root, r.arg, r.params) || null;
   } catch (e) {
@@ -52,6 +54,7 @@ function setTheme(t) {
   window.dispatchEvent(new Event('themechange'));
 }
 document.getElementById('theme').addEventListener('click', () => setTheme(document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark'));
+initSession();
 document.getElementById('help').addEventListener('click', () => document.getElementById('help-dialog').showModal());
 document.getElementById('goto').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -67,7 +70,7 @@ document.addEventListener('keydown', (e) => {
   if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || e.ctrlKey || e.metaKey || e.altKey) return;
   if (gPending) {
     gPending = false;
-    const to = { t: 'search', s: 'services', l: 'logs', m: 'metrics', c: 'compare' }[e.key];
+    const to = { t: 'search', s: 'services', l: 'logs', m: 'metrics', c: 'compare', a: 'alerts' }[e.key];
     if (to) { go(to); e.preventDefault(); }
     return;
   }
