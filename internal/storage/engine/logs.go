@@ -149,7 +149,7 @@ func bodyContains(v pcommon.Value, needle string) bool {
 // matchColumns evaluates the conditions the columns read answer (a column not read is not needed: see
 // logScanCols). full is false when the body is not a string and the body condition must be checked on the
 // decoded record.
-func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool) (ok, full bool) {
+func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool, hits []bool) (ok, full bool) {
 	q := f.q
 	if !f.tr.has(b.TS[i]) || (b.Set != nil && (int(b.Set[i]) >= len(allowed) || !allowed[b.Set[i]])) {
 		return false, false
@@ -167,7 +167,7 @@ func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool) (ok, full
 		if b.Body[i] == nil {
 			return true, true
 		}
-		if !bytes.Contains(b.Body[i], f.needle) {
+		if hits != nil && !hits[i] || hits == nil && !bytes.Contains(b.Body[i], f.needle) {
 			return false, false
 		}
 	}
@@ -248,9 +248,13 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 	if err != nil {
 		return fmt.Errorf("part %s: %w", p.path, err)
 	}
+	var hits []bool
+	if f.q.BodyContains != "" && b.BodyRaw != nil {
+		hits = bodyHits(b.BodyRaw, b.Body, f.needle)
+	}
 	var sure, check, opaque []int
 	for i := range b.N {
-		ok, full := f.matchColumns(b, i, allowed)
+		ok, full := f.matchColumns(b, i, allowed, hits)
 		switch {
 		case ok && full && f.q.BodyContains != "" && b.Body[i] == nil && !f.body.structural:
 			opaque = append(opaque, i)

@@ -364,6 +364,10 @@ type Block struct {
 	Body  [][]byte // nil entry: no string body
 	Blob  []byte
 	Attrs []byte
+
+	// BodyRaw is the decompressed body column, of which the entries of Body are sub-slices: one search over it
+	// finds every body that may hold a needle.
+	BodyRaw []byte
 }
 
 // ReadBlock decodes the columns of block i selected by mask (bit c for column c).
@@ -388,6 +392,9 @@ func (r *Reader) ReadBlock(i int, mask uint32) (*Block, error) {
 		}
 		if err := b.decode(c, raw, bm); err != nil {
 			return nil, fmt.Errorf("block %d column %d: %w", i, c, err)
+		}
+		if c == ColBody {
+			b.BodyRaw = raw
 		}
 	}
 	return b, nil
