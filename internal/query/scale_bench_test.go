@@ -134,3 +134,56 @@ func latencies(b *testing.B, f func(i int)) {
 	b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(ds)), "cpu-ms/op")
 }
+
+func BenchmarkScaleTraceByID(b *testing.B) {
+	q := scale(b)
+	latencies(b, func(i int) {
+		id := scaleIDs[(i*7919)%len(scaleIDs)]
+		n := 0
+		if err := q.EachTracePage(context.Background(), id, func(td ptrace.Traces) bool { n += td.SpanCount(); return true }); err != nil || n == 0 {
+			b.Fatal(err, n)
+		}
+	})
+}
+
+func BenchmarkScaleSearchAttr(b *testing.B) { benchSearchAttr(b, scaleHour) }
+
+// BenchmarkScaleSearchAttrAll searches the 30 days up to the end of the stored hour.
+func BenchmarkScaleSearchAttrAll(b *testing.B) { benchSearchAttr(b, scaleAll) }
+
+func benchSearchAttr(b *testing.B, r func() TimeRange) {
+	q := scale(b)
+	latencies(b, func(int) {
+		res, err := q.SearchTraces(context.Background(), TraceSearch{TimeRange: r(),
+			Filter: `http.route = "` + scaleRoute + `" and http.response.status_code >= 500`, Limit: 20})
+		if err != nil || len(res.Traces) == 0 {
+			b.Fatal(err, len(res.Traces))
+		}
+	})
+}
+
+func BenchmarkScaleRED1h(b *testing.B) {
+	q := scale(b)
+	latencies(b, func(int) {
+		res, err := q.RED(context.Background(), REDQuery{TimeRange: scaleHour(), Step: time.Minute, ByOperation: true})
+		if err != nil || len(res.Series) == 0 {
+			b.Fatal(err, len(res.Series))
+		}
+		if res.Truncated {
+			b.Logf("RED truncated at the scan cap")
+		}
+	})
+}
+
+func BenchmarkScaleDependencies1h(b *testing.B) {
+	q := scale(b)
+	latencies(b, func(int) {
+		g, err := q.Dependencies(context.Background(), scaleHour())
+		if err != nil || len(g.Edges) == 0 {
+			b.Fatal(err, len(g.Edges))
+		}
+		if g.Truncated {
+			b.Logf("dependency graph truncated at the scan cap")
+		}
+	})
+}
