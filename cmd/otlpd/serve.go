@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/otlpd/otlpd/internal/api/loki"
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/server"
@@ -114,8 +115,13 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	context.AfterFunc(ctx, hub.Close)
 	srv, err := server.New(cfg, log, server.Options{
 		Consumers: []pipeline.Consumer{hub.Consumer()},
-		Routes: func(mux *http.ServeMux, _ storage.Backend) {
+		Routes: func(mux *http.ServeMux, backend storage.Backend) {
 			mux.Handle("GET "+tail.Path, hub.Handler(tail.HandlerOptions{Compile: compileTailFilter}))
+			var lokiOpts loki.Options
+			if log != nil {
+				lokiOpts.Logger = log.With("component", "loki-api")
+			}
+			mux.Handle("GET /loki/api/v1/tail", loki.New(backend, lokiOpts).TailHandler(hub))
 			ui.Register(mux)
 		},
 	})

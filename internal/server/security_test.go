@@ -355,7 +355,7 @@ func TestUISession(t *testing.T) {
 			if code, _, _ := do("GET", "/js/api.js", ""); code != 200 {
 				t.Errorf("GET /js/api.js without a token: %d", code)
 			}
-			for _, path := range []string{"/api/otlpd/services", "/api/v1/query?query=1", "/federate?match[]=up", "/metrics"} {
+			for _, path := range []string{"/api/otlpd/services", "/api/v1/query?query=1", "/federate?match[]=up", "/metrics", "/loki/api/v1/labels"} {
 				if code, _, _ := do("GET", path, ""); code != 401 {
 					t.Errorf("GET %s without a token: %d, want 401", path, code)
 				}
@@ -384,7 +384,7 @@ func TestUISession(t *testing.T) {
 			if c.Name != auth.CookieName || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure != secure || strings.Contains(c.Value, "ui-t0ken") {
 				t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, Secure=%v, the token encoded", c, secure)
 			}
-			for _, path := range []string{"/api/otlpd/services", "/api/v1/query?query=1", "/metrics"} {
+			for _, path := range []string{"/api/otlpd/services", "/api/v1/query?query=1", "/metrics", "/loki/api/v1/labels"} {
 				if code, body, _ := do("GET", path, ""); code != 200 {
 					t.Errorf("GET %s signed in: %d %s", path, code, body)
 				}

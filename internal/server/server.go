@@ -19,8 +19,10 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/otlpd/otlpd/internal/api/jaeger"
+	"github.com/otlpd/otlpd/internal/api/loki"
 	"github.com/otlpd/otlpd/internal/api/native"
 	"github.com/otlpd/otlpd/internal/auth"
+	"github.com/otlpd/otlpd/internal/buildinfo"
 	"github.com/otlpd/otlpd/internal/config"
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
 	"github.com/otlpd/otlpd/internal/metrics"
@@ -196,6 +198,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 		return nil, err
 	}
 	rs.m.Store(s.rules)
+	loki.New(s.backend, loki.Options{Logger: log.With("component", "loki-api"), Build: lokiBuildInfo()}).Register(mux)
 	if cfg.Pprof {
 		pprofRoutes(mux)
 	}
@@ -214,6 +217,12 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	return s, nil
 }
 
+// lokiBuildInfo is what the Loki API reports as its build: otlpd's.
+func lokiBuildInfo() loki.BuildInfo {
+	bi := buildinfo.Get()
+	return loki.BuildInfo{Version: bi.Version, Revision: bi.Revision, BuildDate: bi.BuildDate, GoVersion: bi.GoVersion}
+}
+
 // openOnUIAddr reports whether a request to the UI address needs no token: health checks, the sign-in
 // endpoint, and GETs of the web UI's files and deep links (they hold no telemetry; the page asks for a token
 // when its first API call is refused).
@@ -224,7 +233,7 @@ func openOnUIAddr(r *http.Request) bool {
 		return true
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		return false
-	case strings.HasPrefix(p, "/api/") || p == "/federate" || p == "/metrics" || strings.HasPrefix(p, "/debug/"):
+	case strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/loki/") || p == "/federate" || p == "/metrics" || strings.HasPrefix(p, "/debug/"):
 		return false
 	}
 	return true
