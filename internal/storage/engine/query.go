@@ -306,8 +306,8 @@ func prefilterAttrs(p *partHandle, blk int, b *part.Block, rows []int, preds []s
 // scanWorkers is how many units a query scans at once.
 func scanWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 8)) }
 
-// scanOrdered scans units 0..n-1 with scan on up to workers goroutines, at most 2*workers units ahead of the
-// consumer, and hands each unit's result to consume in unit order. Before each unit it asks stop, with every
+// scanOrdered scans units 0..n-1 with scan on up to workers goroutines, at most workers units ahead of the
+// consumer (fewer scanned past a stop), and hands each unit's result to consume in unit order. Before each unit it asks stop, with every
 // earlier unit consumed: the results are those of a scan one unit at a time that stops at the same place
 // (units scanned ahead of a stop are dropped).
 func scanOrdered(ctx context.Context, n, workers int, stop func(i int) bool, scan func(i int) ([]ref, error), consume func(i int, refs []ref)) error {
@@ -371,7 +371,7 @@ func scanOrdered(ctx context.Context, n, workers int, stop func(i int) bool, sca
 		if stop(i) {
 			return nil
 		}
-		launch(i + 2*workers)
+		launch(i + workers)
 		r := <-results[i]
 		if r.err != nil {
 			return r.err
