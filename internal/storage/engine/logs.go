@@ -151,7 +151,7 @@ func bodyContains(v pcommon.Value, needle string) bool {
 // decoded record.
 func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool, hits []bool) (ok, full bool) {
 	q := f.q
-	if !f.tr.has(b.TS[i]) || (b.Set != nil && (int(b.Set[i]) >= len(allowed) || !allowed[b.Set[i]])) {
+	if (b.TS != nil && !f.tr.has(b.TS[i])) || (b.Set != nil && (int(b.Set[i]) >= len(allowed) || !allowed[b.Set[i]])) {
 		return false, false
 	}
 	if b.Code != nil {
@@ -174,9 +174,13 @@ func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool, hits []bo
 	return true, f.needFull
 }
 
-// logScanCols returns the columns matchColumns needs for a block whose attribute sets allowed are.
-func (f *logFilter) logScanCols(allowed []bool) uint32 {
-	mask := uint32(1 << part.ColTS)
+// logScanCols returns the columns matchColumns needs for block bm, whose attribute sets allowed are. The
+// times are not needed when the block lies within the range (they are read for the rows that match).
+func (f *logFilter) logScanCols(bm *part.BlockMeta, allowed []bool) uint32 {
+	mask := uint32(0)
+	if !f.tr.has(bm.MinTS) || !f.tr.has(bm.MaxTS) {
+		mask |= 1 << part.ColTS
+	}
 	if slices.Contains(allowed, false) {
 		mask |= 1 << part.ColSet
 	}
@@ -244,7 +248,7 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 	}
 	p := u.p
 	allowed, _ := allowedGroups(p.groups, f.q.Service, f.q.Attributes)
-	b, err := p.r.ReadBlock(u.blk, f.logScanCols(allowed))
+	b, err := p.r.ReadBlock(u.blk, f.logScanCols(&p.meta.Blocks[u.blk], allowed))
 	if err != nil {
 		return fmt.Errorf("part %s: %w", p.path, err)
 	}
@@ -279,6 +283,12 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 			}
 		}
 		slices.Sort(check)
+	}
+	if len(check) == 0 && len(sure) == 0 {
+		return nil
+	}
+	if b, err = readMissing(p, u.blk, b, 1<<part.ColTS); err != nil {
+		return err
 	}
 	if len(check) == 0 {
 		v := &logView{ts: b.TS} // the columns answered every condition
