@@ -101,12 +101,14 @@ type logFilter struct {
 	words    []uint64 // token hashes every matching body holds
 	needle   []byte
 	body     bodyNeedle
+	hasTID   bool // the query names a trace ID
 	needFull bool
 }
 
 func newLogFilter(q *storage.LogQuery) *logFilter {
 	f := &logFilter{q: q, tr: queryRange(q.Start, q.End), needFull: len(q.Attributes) > 0 || q.Match != nil, needle: []byte(q.BodyContains)}
 	f.body = newBodyNeedle(q.BodyContains)
+	f.hasTID = !q.TraceID.IsEmpty()
 	part.WholeTokens(q.BodyContains, func(tok string) {
 		f.words = append(f.words, part.HashToken(part.TokenWord, tok, 0, ""))
 	})
@@ -160,7 +162,7 @@ func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool, hits []bo
 			return false, false
 		}
 	}
-	if !q.TraceID.IsEmpty() && storage.TraceID(b.TID[i]) != q.TraceID {
+	if f.hasTID && storage.TraceID(b.TID[i]) != q.TraceID {
 		return false, false
 	}
 	if q.BodyContains != "" {
@@ -187,7 +189,7 @@ func (f *logFilter) logScanCols(bm *part.BlockMeta, allowed []bool) uint32 {
 	if f.q.MinSeverity != 0 || f.q.MaxSeverity != 0 {
 		mask |= 1 << part.ColCode
 	}
-	if !f.q.TraceID.IsEmpty() {
+	if f.hasTID {
 		mask |= 1 << part.ColTID
 	}
 	if f.q.BodyContains != "" {
