@@ -16,8 +16,10 @@ import (
 // guard counts active series, in total and per metric family, and refuses new series past the limits.
 //
 // It remembers each admitted series by its label hash with the time of its newest sample and the TSDB head
-// reference of the series (32 bytes plus map overhead, about 70 bytes a series). Series whose newest sample
-// is older than the TSDB head are gone from the head, so a sweep forgets them and their names' counts go
+// reference of the series (32 bytes plus map overhead, about 70 bytes a series). Samples appended with a
+// known head reference (from the translator's series cache) do not come through the guard, so that time is
+// the newest sample seen by the guard, not the series' newest. Series whose newest sample is older than the
+// TSDB head and which the head no longer holds are gone, so a sweep forgets them and their names' counts go
 // down; the memory is thus bounded by MaxSeries entries (about 70 MB at the default 1,000,000), and the
 // reference cache adds no entry of its own. A hash collision between two series makes them count as one,
 // which errs on the side of admitting.
@@ -37,6 +39,9 @@ type guard struct {
 	perMetric map[string]int
 	logged    map[string]struct{}
 	headMin   func() int64 // start of the TSDB head, ms
+	// inHead returns a test of whether the head holds the series of a reference, and its release; nil:
+	// sweeps go by lastSeen alone.
+	inHead    func() (has func(storage.SeriesRef) bool, done func())
 	now       func() time.Time
 	lastSweep time.Time
 }
@@ -87,6 +92,20 @@ func (g *guard) admit(name string, hash uint64, t int64) (ref storage.SeriesRef,
 	return 0, "", ""
 }
 
+// readmit counts a series the head made again for a known reference (it had garbage-collected the series):
+// the sample is stored already, so no limit applies.
+func (g *guard) readmit(name string, hash uint64, t int64, ref storage.SeriesRef) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e, ok := g.series[hash]
+	if !ok {
+		e = seriesEntry{name: name}
+		g.perMetric[name]++
+	}
+	e.lastSeen, e.ref = max(e.lastSeen, t), ref
+	g.series[hash] = e
+}
+
 // setRef remembers ref as the TSDB head reference of the series hash, if the guard still counts it.
 func (g *guard) setRef(hash uint64, ref storage.SeriesRef) {
 	g.mu.Lock()
@@ -111,8 +130,8 @@ func (g *guard) firstRefusal(name string) bool {
 	return true
 }
 
-// sweep forgets series whose newest sample is before minTime (the head's start): the TSDB has dropped them
-// from memory.
+// sweep forgets series whose newest sample is before minTime (the head's start) and that the head no longer
+// holds: the TSDB has dropped them from memory.
 func (g *guard) sweep(minTime int64) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -120,9 +139,17 @@ func (g *guard) sweep(minTime int64) int {
 }
 
 func (g *guard) sweepLocked(minTime int64) int {
+	var has func(storage.SeriesRef) bool
+	if g.inHead != nil {
+		var done func()
+		has, done = g.inHead()
+		defer done()
+	}
 	n := 0
 	for h, e := range g.series {
-		if e.lastSeen < minTime {
+		// Samples appended by reference do not update lastSeen: the head says whether such a series is
+		// still there.
+		if e.lastSeen < minTime && (e.ref == 0 || has == nil || !has(e.ref)) {
 			delete(g.series, h)
 			if g.perMetric[e.name]--; g.perMetric[e.name] <= 0 {
 				delete(g.perMetric, e.name)
@@ -190,4 +217,14 @@ func familyOf(ls labels.Labels) string {
 		}
 	}
 	return name
+}
+
+// headHas returns a test of whether h holds the series of a reference, and its release.
+func headHas(h *tsdb.Head) (func(storage.SeriesRef) bool, func()) {
+	ir, err := h.Index()
+	if err != nil {
+		return func(storage.SeriesRef) bool { return false }, func() {}
+	}
+	var b labels.ScratchBuilder
+	return func(ref storage.SeriesRef) bool { return ir.Series(ref, &b, nil) == nil }, func() { _ = ir.Close() }
 }

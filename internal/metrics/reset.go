@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -31,7 +32,12 @@ import (
 type resets struct {
 	mu sync.Mutex
 	m  map[uint64]resetShift
+	n  atomic.Int64 // len(m), read without the lock
 }
+
+// relevant says whether a counter sample (st, t) may need adjust: it is an unknown-start reset, or some
+// series is shifted.
+func (r *resets) relevant(st, t int64) bool { return (st != 0 && st == t) || r.n.Load() > 0 }
 
 type resetShift struct {
 	start  int64 // ms
@@ -78,10 +84,12 @@ func (r *resets) adjust(ls labels.Labels, h uint64, st, t int64, v float64, last
 		defer r.mu.Unlock()
 		if !ok {
 			delete(r.m, h) // nothing before: the point starts the series, and rate starts from it anyway
+			r.n.Store(int64(len(r.m)))
 			return v
 		}
 		if known || len(r.m) < maxResetSeries {
 			r.m[h] = resetShift{start: st, offset: p - v, last: p, lastT: t}
+			r.n.Store(int64(len(r.m)))
 		}
 		return p
 	}
@@ -93,6 +101,7 @@ func (r *resets) adjust(ls labels.Labels, h uint64, st, t int64, v float64, last
 	}
 	if st != s.start {
 		delete(r.m, h)
+		r.n.Store(int64(len(r.m)))
 		return v
 	}
 	v += s.offset

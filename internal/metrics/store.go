@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +82,7 @@ type Store struct {
 	appended prometheus.Counter
 	refused  *prometheus.CounterVec
 	closed   sync.Once
+	headMin  atomic.Int64 // head start at the last series cache sweep
 	// noRefCache makes appends look series up by labels, as without the guard's head references (for
 	// tests comparing both paths).
 	noRefCache bool
@@ -135,6 +137,7 @@ func Open(opts Options) (*Store, error) {
 			Name: "otlpd_metrics_samples_refused_total", Help: "Samples the metrics store refused, by reason.",
 		}, []string{"reason"}),
 	}
+	s.guard.inHead = func() (func(storage.SeriesRef) bool, func()) { return headHas(db.Head()) }
 	if !opts.NoSync {
 		s.syncer = newWALSyncer(filepath.Clean(opts.Dir))
 	}
@@ -188,6 +191,7 @@ func (s *Store) Refused(reason string) float64 {
 // OTLP points where the translation refused them and Prometheus samples where the TSDB or the guard did.
 // md is not modified.
 func (s *Store) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	s.forgetGone()
 	app := s.Appender(ctx)
 	res, err := s.conv.Convert(ctx, md, app)
 	if err != nil {
@@ -206,9 +210,23 @@ func (s *Store) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 	return nil
 }
 
+// forgetGone drops from the translator's series cache the series the head has let go: when the head's start
+// moves (a head truncation, after which the head garbage-collects series without newer samples), entries
+// whose newest point is older than it go.
+func (s *Store) forgetGone() {
+	mt := s.db.Head().MinTime()
+	if mt == math.MaxInt64 || mt == s.headMin.Load() { // empty head, or no truncation since the last check
+		return
+	}
+	if s.headMin.Swap(mt) != mt {
+		s.conv.ForgetSeriesBefore(mt)
+	}
+}
+
 // Appender returns a guarded TSDB appender: samples of new series past a limit, and samples the TSDB
 // refuses (out of order, too old), come back as *promconv.SampleError so that the rest of a batch is
-// stored. The caller must Commit or Rollback; Commit returns once the samples are durable (fsynced with
+// stored. A nonzero reference given to Append must be one an Append of this store returned for the same
+// labels: the sample then skips the guard. The caller must Commit or Rollback; Commit returns once the samples are durable (fsynced with
 // concurrent commits, unless Options.NoSync).
 func (s *Store) Appender(ctx context.Context) storage.AppenderV2 {
 	return &guardedAppender{s: s, next: s.db.AppenderV2(ctx)}
@@ -232,20 +250,32 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 	if name == "" {
 		name = familyOf(ls) // remote write
 	}
-	hash := ls.Hash()
-	cached, reason, msg := a.s.guard.admit(name, hash, t)
-	if reason != "" {
-		a.s.refused.WithLabelValues(reason).Inc()
-		if a.s.guard.firstRefusal(name) {
-			a.s.log.Warn("metric series refused by the cardinality guard", "metric", name, "reason", msg)
+	// A reference from an earlier append of this store names a series the guard admitted: its samples
+	// skip the guard (the translator's series cache passes them).
+	known := ref != 0 && !a.s.noRefCache
+	var hash uint64
+	var cached storage.SeriesRef
+	if !known {
+		hash = ls.Hash()
+		var reason, msg string
+		cached, reason, msg = a.s.guard.admit(name, hash, t)
+		if reason != "" {
+			a.s.refused.WithLabelValues(reason).Inc()
+			if a.s.guard.firstRefusal(name) {
+				a.s.log.Warn("metric series refused by the cardinality guard", "metric", name, "reason", msg)
+			}
+			return 0, &promconv.SampleError{Reason: msg}
 		}
-		return 0, &promconv.SampleError{Reason: msg}
-	}
-	if h == nil && fh == nil && isCounterSeries(ls, o) {
-		v = a.s.resets.adjust(ls, hash, st, t, v, a.s.lastValue)
-	}
-	if ref == 0 && !a.s.noRefCache {
 		ref = cached
+		if a.s.noRefCache {
+			ref = 0
+		}
+	}
+	if h == nil && fh == nil && isCounterSeries(ls, o) && a.s.resets.relevant(st, t) {
+		if hash == 0 {
+			hash = ls.Hash()
+		}
+		v = a.s.resets.adjust(ls, hash, st, t, v, a.s.lastValue)
 	}
 	r, err := a.next.Append(ref, ls, st, t, v, h, fh, o)
 	if err != nil {
@@ -261,7 +291,14 @@ func (a *guardedAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t 
 		}
 	}
 	a.n++
-	if r != cached && r != 0 && !a.s.noRefCache {
+	switch {
+	case known && r != ref:
+		// The head had let the series go and made it again: count it as a series of the guard.
+		if hash == 0 {
+			hash = ls.Hash()
+		}
+		a.s.guard.readmit(name, hash, t, r)
+	case !known && r != cached && r != 0 && !a.s.noRefCache:
 		a.s.guard.setRef(hash, r)
 	}
 	if o.MetricFamilyName != "" && o.Metadata.Type != "" && (o.MetricFamilyName != a.lastFamily || o.Metadata != a.lastMeta) {

@@ -61,14 +61,20 @@ type Options struct {
 	// span of a batch so that joins with it find a value. 0: 5 minutes.
 	LookbackDelta time.Duration
 	Accumulator   AccumulatorOptions
+	// SeriesCacheSize bounds the series cache (see the package documentation), in OTLP series; 0:
+	// DefaultSeriesCacheSize; negative: no cache (every point goes through the translator).
+	SeriesCacheSize int
 }
 
 // Converter translates OTLP batches and appends them. Safe for concurrent use.
 type Converter struct {
 	settings prometheusremotewrite.Settings
+	noTarget prometheusremotewrite.Settings // settings without target_info, for parts of a batch
+	cache    *seriesCache                   // nil: off
 	acc      *Accumulator
 	namer    otlptranslator.MetricNamer
 	pool     sync.Pool // *prometheusremotewrite.PrometheusConverter
+	states   sync.Pool // *convState
 }
 
 // NewConverter returns a Converter.
@@ -92,11 +98,35 @@ func NewConverter(opts Options) (*Converter, error) {
 	if len(opts.PromoteResourceAttributes) > 0 {
 		s.PromoteResourceAttributes = prometheusremotewrite.NewPromoteResourceAttributes(promoteConfig(opts.PromoteResourceAttributes))
 	}
-	return &Converter{
+	c := &Converter{
 		settings: s,
+		noTarget: s,
 		acc:      NewAccumulator(opts.Accumulator),
 		namer:    otlptranslator.MetricNamer{WithMetricSuffixes: s.AddMetricSuffixes, UTF8Allowed: s.AllowUTF8},
-	}, nil
+	}
+	c.noTarget.DisableTargetInfo = true
+	if opts.SeriesCacheSize >= 0 {
+		c.cache = newSeriesCache(opts.SeriesCacheSize)
+	}
+	return c, nil
+}
+
+// ForgetSeriesBefore drops from the series cache the series whose newest point is older than minTime
+// (Unix ms): the store calls it when its head no longer holds samples before minTime. It returns the number of
+// OTLP series dropped.
+func (c *Converter) ForgetSeriesBefore(minTime int64) int {
+	if c.cache == nil {
+		return 0
+	}
+	return c.cache.forgetBefore(minTime)
+}
+
+// CachedSeries returns the number of OTLP series in the series cache.
+func (c *Converter) CachedSeries() int {
+	if c.cache == nil {
+		return 0
+	}
+	return c.cache.len()
 }
 
 // Accumulator returns the converter's delta-to-cumulative state.
@@ -137,15 +167,20 @@ func (c *Converter) Convert(ctx context.Context, md pmetric.Metrics, app storage
 		res.reason(r)
 	}
 	fa := &filterAppender{next: app, res: &res, zero: zeroThresholds(md)}
-	pc, _ := c.pool.Get().(*prometheusremotewrite.PrometheusConverter)
-	if pc == nil {
-		pc = prometheusremotewrite.NewPrometheusConverter(fa)
+	var err error
+	if c.cache != nil {
+		err = c.convertCached(ctx, md, fa)
 	} else {
-		pc.Reset(fa)
+		pc, _ := c.pool.Get().(*prometheusremotewrite.PrometheusConverter)
+		if pc == nil {
+			pc = prometheusremotewrite.NewPrometheusConverter(fa)
+		} else {
+			pc.Reset(fa)
+		}
+		_, err = pc.FromMetrics(ctx, md, c.settings)
+		pc.Reset(nil)
+		c.pool.Put(pc)
 	}
-	_, err := pc.FromMetrics(ctx, md, c.settings)
-	pc.Reset(nil)
-	c.pool.Put(pc)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return res, ctxErr

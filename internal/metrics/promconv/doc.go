@@ -17,6 +17,32 @@
 //   - Append errors of single samples (out of order, out of bounds, refused by a limit) do not abort the batch:
 //     they are counted and the rest is stored.
 //
+// # Series cache
+//
+// The translator builds the label set of every Prometheus series of every point (a classic histogram with 15
+// bounds is 18 series: its buckets, _count and _sum). The converter remembers what it made of each OTLP series
+// of a gauge, a cumulative sum or a cumulative classic histogram: the label sets, the storage references the
+// appender returned for them and their family's metadata. A later point of the series is appended from the
+// cache, by reference and with the same values, start time and order the translator would use; the translator
+// still gets every point of other types (exponential histograms, summaries, what stays delta), points with
+// exemplars or NO_RECORDED_VALUE, points of series not yet known, and target_info (once per batch, from the
+// batch's resources and the time span of each scope). A point of a known series that must go to the
+// translator sends the later points of that series in the batch there too, so a series' samples keep their
+// order.
+//
+// An OTLP series is found by its resource attributes, scope (name, version, schema URL, attributes), metric
+// (name, unit, description, type, monotonicity, temporality) and point attributes (and for a histogram
+// whether the point has a sum), encoded without loss and compared byte for byte: two series never share an
+// entry, whatever their hashes. A histogram point is checked against the bounds and bucket count of its
+// entry; other bounds go to the translator, whose series then replace the entry.
+//
+// The cache holds at most Options.SeriesCacheSize OTLP series (default 250,000); once full, new series go
+// through the translator every time. An entry costs about 0.4 KiB on the reference workload (measured:
+// 38 MB for its 100,000 OTLP series, about 9% on top of the TSDB head; the label sets are those the head
+// holds, not copies). ForgetSeriesBefore drops the series whose newest point is older than a time; the store
+// calls it when its head's start moves (after the head dropped the older series), so entries go with their
+// series.
+//
 // # Delta-to-cumulative state
 //
 // The accumulator keeps one entry per delta series (resource, scope, metric name and type, point attributes):

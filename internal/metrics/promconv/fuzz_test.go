@@ -2,14 +2,17 @@ package promconv
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
 
-// FuzzConvert decodes an OTLP export request and converts it twice (to exercise the delta state): no input
-// may crash the converter, and the input batch must come out unmodified.
+// FuzzConvert decodes an OTLP export request and converts it twice (to exercise the delta state and the
+// series cache): no input may crash the converter, the input batch must come out unmodified, and the
+// converter with the series cache must append what the one without it does.
 func FuzzConvert(f *testing.F) {
 	for _, md := range []pmetric.Metrics{
 		batch(svc, histogramMetric("lat", "s", pmetric.AggregationTemporalityCumulative)),
@@ -27,6 +30,10 @@ func FuzzConvert(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	plain, err := NewConverter(Options{SeriesCacheSize: -1})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req := pmetricotlp.NewExportRequest()
 		if err := req.UnmarshalProto(b); err != nil {
@@ -35,8 +42,20 @@ func FuzzConvert(f *testing.F) {
 		md := req.Metrics()
 		before, _ := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
 		for range 2 {
-			if _, err := c.Convert(context.Background(), md, &recorder{}); err != nil {
+			rc, rp := &recorder{}, &recorder{}
+			resC, err := c.Convert(context.Background(), md, rc)
+			if err != nil {
 				t.Fatal(err)
+			}
+			resP, err := plain.Convert(context.Background(), md, rp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := sampleKeys(rc), sampleKeys(rp); !slices.Equal(got, want) {
+				t.Fatalf("with the series cache:\n%s\nwithout:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if resC.Samples != resP.Samples || resC.Rejected != resP.Rejected || resC.Failed != resP.Failed {
+				t.Fatalf("results differ: %+v with the series cache, %+v without", resC, resP)
 			}
 		}
 		after, _ := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)

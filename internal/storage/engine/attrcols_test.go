@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -24,9 +26,16 @@ func TestAttrColsRoundTrip(t *testing.T) {
 	c.reset()
 	var stripped []pcommon.Map
 	for _, m := range rows {
+		keep := c.add(m)
 		cp := pcommon.NewMap()
-		m.CopyTo(cp)
-		c.extract(cp)
+		i := 0
+		for k, v := range m.All() {
+			if len(keep) > 0 && keep[0] == i {
+				v.CopyTo(cp.PutEmpty(k))
+				keep = keep[1:]
+			}
+			i++
+		}
 		stripped = append(stripped, cp)
 		if cp.Len() != 3 {
 			t.Fatalf("%d attributes left in the row, want the bool, double and array", cp.Len())
@@ -83,7 +92,7 @@ func FuzzAttrCols(f *testing.F) {
 	m := pcommon.NewMap()
 	m.PutStr("k", "v")
 	m.PutInt("n", -3)
-	c.extract(m)
+	c.add(m)
 	f.Add(c.encode(nil), 1)
 	f.Fuzz(func(t *testing.T, raw []byte, rows int) {
 		if rows < 0 || rows > 10000 {
@@ -98,4 +107,84 @@ func FuzzAttrCols(f *testing.F) {
 		}
 		attrStrEq(raw, rows, "k", "v")
 	})
+}
+
+// TestAttrColsManyRows covers both string modes (a key of distinct values turns raw after attrRawAfter rows),
+// keys of both types, rows without attributes and decoding a selection of rows.
+func TestAttrColsManyRows(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 2))
+	const n = 3 * attrRawAfter
+	var rows []pcommon.Map
+	var c attrCols
+	c.reset()
+	for i := range n {
+		m := pcommon.NewMap()
+		if r.IntN(10) > 0 {
+			m.PutStr("id", fmt.Sprintf("id-%d-%d", i, r.IntN(1000)))
+			if r.IntN(2) == 0 {
+				m.PutBool("flag", true)
+			}
+			m.PutStr("u", fmt.Sprint("user-", r.IntN(5)))
+			if r.IntN(3) == 0 {
+				m.PutInt("mix", r.Int64N(100)-50)
+			} else {
+				m.PutStr("mix", fmt.Sprint(r.IntN(3)))
+			}
+		}
+		rows = append(rows, m)
+		c.add(m)
+	}
+	raw := c.encode(nil)
+	sel := make([]bool, n)
+	for i := range sel {
+		sel[i] = r.IntN(4) == 0
+	}
+	for _, s := range [][]bool{nil, sel} {
+		d, err := decodeAttrCols(raw, n, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range rows {
+			if s != nil && !s[i] {
+				continue
+			}
+			got := pcommon.NewMap()
+			if v, ok := want.Get("flag"); ok { // what the blob keeps
+				got.PutBool("flag", v.Bool())
+			}
+			d.restore(i, got)
+			if !got.Equal(want) || attrOrder(got) != attrOrder(want) {
+				t.Fatalf("row %d: got %v, want %v", i, got.AsRaw(), want.AsRaw())
+			}
+		}
+	}
+	for _, key := range []string{"id", "u", "mix"} {
+		var want string // the value of the last row that has key
+		for i := n - 1; i >= 0; i-- {
+			if v, ok := rows[i].Get(key); ok {
+				want = v.AsString()
+				break
+			}
+		}
+		eq, err := attrStrEq(raw, n, key, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range rows {
+			x, ok := m.Get(key)
+			if w := ok && x.Type() == pcommon.ValueTypeStr && x.Str() == want; w != eq[i] {
+				t.Fatalf("attrStrEq(%s=%s) row %d: %v, want %v", key, want, i, eq[i], w)
+			}
+		}
+	}
+}
+
+func attrOrder(m pcommon.Map) string {
+	s := ""
+	for k := range m.All() {
+		s += k + ","
+	}
+	return s
 }

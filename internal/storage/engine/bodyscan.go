@@ -3,8 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
-	"slices"
 	"strconv"
 )
 
@@ -173,90 +171,4 @@ func logRecordBody(rec []byte) (body []byte, ok bool) {
 		rec = rest
 	}
 	return body, true
-}
-
-// bodyHits reports which rows' string bodies hold needle, with one search over raw, the body column the
-// bodies are sub-slices of: a search per row pays the setup of bytes.Index once per row. It finds where each
-// body sits in raw (after the column's lengths, or each after its own length) and checks that the entry
-// is that very sub-slice; when neither layout fits, it tests row by row. A hit that straddles two bodies
-// (or a length) is tested on the body it starts in, and the search goes on from the next byte.
-func bodyHits(raw []byte, body [][]byte, needle []byte) []bool {
-	hit := make([]bool, len(body))
-	starts, rows, ok := bodyOffsets(raw, body)
-	if !ok || len(needle) == 0 {
-		for i, b := range body {
-			hit[i] = b != nil && bytes.Contains(b, needle)
-		}
-		return hit
-	}
-	pos := 0
-	for pos < len(raw) {
-		j := bytes.Index(raw[pos:], needle)
-		if j < 0 {
-			break
-		}
-		p := pos + j
-		// The last body starting at or before p.
-		k, found := slices.BinarySearch(starts, int32(p))
-		if !found {
-			k--
-		}
-		if k >= 0 {
-			r := rows[k]
-			end := int(starts[k]) + len(body[r])
-			if p < end && bytes.Contains(body[r], needle) {
-				hit[r] = true
-				pos = end
-				continue
-			}
-		}
-		pos = p + 1
-	}
-	return hit
-}
-
-// bodyOffsets returns the offsets in raw of the non-empty bodies, ascending, and their rows, when every one
-// is the sub-slice of raw at that offset.
-func bodyOffsets(raw []byte, body [][]byte) (starts []int32, rows []int32, ok bool) {
-	if len(raw) > math.MaxInt32 {
-		return nil, nil, false
-	}
-	for _, layout := range [2]bool{true, false} { // lengths first, then interleaved
-		starts, rows = starts[:0], rows[:0]
-		off := 0
-		if layout {
-			total := 0
-			for _, b := range body {
-				total += len(b)
-			}
-			off = len(raw) - total
-		}
-		ok = off >= 0
-		for i, b := range body {
-			if !ok {
-				break
-			}
-			if !layout {
-				if b == nil {
-					off++
-				} else {
-					off += uvarintLen(uint64(len(b)) + 1)
-				}
-			}
-			if len(b) == 0 {
-				continue
-			}
-			if off+len(b) > len(raw) || &raw[off] != &b[0] {
-				ok = false
-				break
-			}
-			starts = append(starts, int32(off))
-			rows = append(rows, int32(i))
-			off += len(b)
-		}
-		if ok && off == len(raw) {
-			return starts, rows, true
-		}
-	}
-	return nil, nil, false
 }

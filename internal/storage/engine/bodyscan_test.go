@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -166,83 +165,4 @@ func FuzzBodyMayContain(f *testing.F) {
 			t.Fatalf("body %q (encoded %x) holds %q, but mayContain says no", s, av, needle)
 		}
 	})
-}
-
-// TestBodyHits checks the one-pass search over a body column against a search per row, for the column laid
-// out with each body after its length, with the lengths first, and for bodies that are not sub-slices of it.
-func TestBodyHits(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 4))
-	pieces := []string{"ab", "a", "b", "ba", "aab", "x", " ", "\x01", "\x05"}
-	for round := range 3000 {
-		n := rng.IntN(12)
-		bodies := make([][]byte, n)
-		for i := range bodies {
-			if rng.IntN(5) == 0 {
-				continue // no string body
-			}
-			var s []byte
-			for range rng.IntN(4) {
-				s = append(s, pieces[rng.IntN(len(pieces))]...)
-			}
-			bodies[i] = append([]byte{}, s...)
-		}
-		// Lay the column out as the part format would, and re-slice the bodies from it.
-		var raw []byte
-		offs := make([]int, n)
-		interleaved := round%3 == 0
-		if interleaved {
-			for i, b := range bodies {
-				if b == nil {
-					raw = append(raw, 0)
-					continue
-				}
-				raw = appendUvarintForTest(raw, uint64(len(b))+1)
-				offs[i] = len(raw)
-				raw = append(raw, b...)
-			}
-		} else {
-			for _, b := range bodies {
-				if b == nil {
-					raw = append(raw, 0)
-				} else {
-					raw = appendUvarintForTest(raw, uint64(len(b))+1)
-				}
-			}
-			for i, b := range bodies {
-				offs[i] = len(raw)
-				raw = append(raw, b...)
-			}
-		}
-		view := make([][]byte, n)
-		for i, b := range bodies {
-			if b != nil && round%3 != 2 {
-				view[i] = raw[offs[i] : offs[i]+len(b) : offs[i]+len(b)]
-			} else {
-				view[i] = b // round%3 == 2 with the lengths first: copies, so the search goes row by row
-			}
-		}
-		needle := []byte(pieces[rng.IntN(len(pieces))] + pieces[rng.IntN(len(pieces))])
-		if rng.IntN(3) == 0 {
-			needle = needle[:1]
-		}
-		if _, _, ok := bodyOffsets(raw, view); round%3 != 2 && !ok {
-			t.Fatalf("seed %d round %d: the layout of %q was not recognized", seed, round, raw)
-		}
-		got := bodyHits(raw, view, needle)
-		for i, b := range view {
-			if want := b != nil && bytes.Contains(b, needle); got[i] != want {
-				t.Fatalf("seed %d round %d: row %d body %q needle %q: got %v, want %v", seed, round, i, b, needle, got[i], want)
-			}
-		}
-	}
-}
-
-func appendUvarintForTest(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
 }

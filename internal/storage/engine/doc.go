@@ -33,19 +33,19 @@
 // bloom filters allow a match. Within a block, conditions are evaluated on the columns first (time, duration,
 // name, kind, status, severity, trace ID, string bodies, and string attribute equality on the attribute
 // column); only the rows that remain are decoded (the blob is walked, not decoded, to find them). A block
-// reads only the columns its conditions need. A body-text needle is searched for in one pass over a block's
-// body column; bodies that are not strings are ruled out, exactly, from their encoding in the blob before
-// any row is decoded. Units are scanned newest (or oldest) first into a bounded top-k of row positions, on
-// every core but consumed in order, stopping once no remaining unit can enter it (the result is that of a
-// scan one unit at a time); only then are the rows decoded, one page at a time. GetTrace needs no time
+// reads only the columns its conditions need. Bodies that are not strings are ruled out for a body-text
+// needle, exactly, from their encoding in the blob before any row is decoded. Units are scanned newest (or
+// oldest) first into a bounded top-k of row positions, on every core but consumed in order, stopping once
+// no remaining unit can enter it (the result is that of a scan one unit at a time); only then are the rows
+// decoded, one page at a time. GetTrace needs no time
 // range: each block has a bloom filter of its trace IDs. Services, operations, attribute keys and metric
 // names come from a catalog kept from writes and part footers, never from a scan.
 //
-// # On-disk format, version 1
+// # On-disk format, version 2
 //
 // The data directory:
 //
-//	FORMAT                 "otlpd-engine 1\n"; another version is refused by Open
+//	FORMAT                 "otlpd-engine 2\n"; another version (1 included) is refused by Open
 //	flushed                newest WAL segment whose records are all in parts (decimal)
 //	wal/%020d.wal          write-ahead log segments (format in package wal)
 //	parts/YYYY-MM-DD/%016x-K.part   parts of one UTC day; K is the kind: 1 spans, 2 logs, 3 metrics
@@ -54,9 +54,9 @@
 // A part file (all integers little-endian; uvarint/varint are Go's encoding/binary varints):
 //
 //	+---------------------------------------------------------------+
-//	| "OTLPDPRT" | version u32 = 1 | kind u8 | 3 bytes zero          |  header, 16 bytes
+//	| "OTLPDPRT" | version u32 = 2 | kind u8 | 3 bytes zero          |  header, 16 bytes
 //	+---------------------------------------------------------------+
-//	| block 0: column 0 | column 1 | ... | column 8                  |  each column a zstd frame
+//	| block 0: column 0 | column 1 | ... | column 10                 |  each column a zstd frame
 //	| block 1: ...                                                  |
 //	+---------------------------------------------------------------+
 //	| footer: zstd frame of the meta below                           |
@@ -64,23 +64,45 @@
 //	| footer length u32 | footer CRC-32C u32 | "OTLPDEND"            |  tail, 16 bytes
 //	+---------------------------------------------------------------+
 //
-// Columns of a block of n rows, rows sorted by time:
+// Blocks hold Options.BlockRows rows. A flush compresses at zstd's fastest level, a merge at its best.
+// Columns of a block of n rows, rows sorted by time (integer columns start with a mode byte: 0, then a
+// uvarint per row, or w in 1..8, then w bytes little-endian per row, whichever compresses smaller; ID
+// columns start with a mode byte: 0, then every row's ID, or 1, then a bitmap of the rows whose ID is not
+// zero, bit i%8 of byte i/8, then those IDs):
 //
-//	0 ts    n uvarints: delta from the previous row (the first from the block's MinTS)
-//	1 aux   n varints: span end - start; log observed time - ts; metric batch newest - oldest
-//	2 tid   n x 16 bytes: trace IDs (zero when none)
-//	3 set   n uvarints: index of the row's resource+scope attribute set in the footer
-//	4 name  n uvarints: index of the span name in the footer's name dictionary
-//	5 code  n uvarints: span kind | status code << 4; log severity number | 0x100 when the time is 0
-//	6 body  per row: uvarint 0 (no string body) or uvarint len+1 and the bytes (log string bodies; for
-//	        metrics, the batch as OTLP MetricsData)
-//	7 blob  the rest of the rows as one OTLP TracesData or LogsData with one resource and one scope, the rows in
-//	        order, with the fields held by the other columns cleared (spans: trace ID, times, name, kind,
-//	        status code; logs: times, severity number, trace ID, string body; both: string and int attributes)
-//	8 attrs the rows' own string and int attributes, key by key:
-//	        key count uvarint, keys (uvarint length + bytes); then for each key, for each row: tag u8 (0 absent,
-//	        1 string, 2 int), and when present: position uvarint (index among the row's attributes, so that
-//	        the order is restored), then uvarint length + bytes (string) or a zigzag varint (int)
+//	0  ts     integers: delta from the previous row (the first from the block's MinTS)
+//	1  aux    integers, zigzag: span end - start; log observed time - ts; metric batch newest - oldest
+//	2  tid    IDs of 16 bytes: trace IDs (zero when none)
+//	3  set    n uvarints: index of the row's resource+scope attribute set in the footer
+//	4  name   n uvarints: index of the span name in the footer's name dictionary
+//	5  code   n uvarints: span kind | status code << 4; log severity number | 0x100 when the time is 0
+//	6  body   log string bodies (for metrics, the batch as OTLP MetricsData), each split into a skeleton,
+//	          the body with every run of 2 or more ASCII digits replaced by the byte 0x01, and those runs:
+//	            n uvarints: 0 no string body | 1+k skeleton k
+//	            ndict uvarint | ndict uvarint lengths | the skeletons' bytes
+//	            per 0x01 of the rows' skeletons, in row order, a uvarint: digit run length (0: a literal 0x01)
+//	            the digit runs' bytes, in row order
+//	7  blob   the rest of the rows as one OTLP TracesData or LogsData with one resource and one scope, the
+//	          rows in order, without the fields the other columns hold (spans: trace, span and parent span
+//	          IDs, times, name, kind, status code; logs: times, severity number, trace and span IDs, a
+//	          string body; both: the string and int attributes the attribute column holds)
+//	8  attrs  the rows' own string and int attributes, as streams per key:
+//	            keys:   uvarint count, then per key uvarint length + bytes
+//	            shapes: uvarint count, then per shape uvarint entries and the entries, uvarints: 0 the next
+//	                    attribute left in the row's blob | 1+2k string of key k | 2+2k int of key k
+//	                    (a shape is a row's attributes in order; a key repeated in a row stays in the blob)
+//	            n uvarints: the shape of each row
+//	            per key: uvarint section length, then nstr uvarint | nint uvarint, and when nstr > 0 a mode
+//	                    byte: 0 raw: nstr uvarint lengths, the strings' bytes; 1 dictionary: ndict uvarint,
+//	                    ndict uvarint lengths, the dictionary's bytes, nstr uvarint indexes; 2 skeletons:
+//	                    uvarint length, then the strings in the layout of the body column (every entry
+//	                    1+k); then nint zigzag varints. A key's strings turn raw once 256 of them are more
+//	                    than 3/4 distinct; raw or more than half distinct strings whose digit runs (of 2
+//	                    or more) make at least a tenth of their bytes are written as skeletons.
+//	          An empty attrs column: no row has attributes.
+//	9  spanid IDs of 8 bytes: span IDs (zero when none)
+//	10 parent n uvarints: 0 no parent | 1 raw | 2+zigzag(j-i): the parent is the span ID of row j of the
+//	          block (spans of a trace arrive together, so j is near i); then 8 bytes per raw parent, in order
 //
 // The span ts is the start time; the log ts is the time, or the observed time when the time is 0.
 //
@@ -92,7 +114,7 @@
 //	count, names: uvarint length + bytes            (span names; metric names for metric parts)
 //	count, operations: service, name (uvarint length + bytes each), kind u8
 //	count, attribute keys: uvarint length + bytes
-//	count, blocks: rows uvarint | minTS varint | maxTS varint | 9 x (offset uvarint, length uvarint)
+//	count, blocks: rows uvarint | minTS varint | maxTS varint | 11 x (offset uvarint, length uvarint)
 //	               | trace bloom: count uvarint + count x u64 | token bloom: count uvarint + count x u64
 //
 // Bloom filters use 10 bits per distinct key and 7 probes (double hashing of a 64-bit FNV-1a hash with a

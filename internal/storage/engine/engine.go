@@ -23,7 +23,7 @@ import (
 
 // FormatVersion is the version of the data directory layout, written in its FORMAT file. A directory of another
 // version is refused by Open.
-const FormatVersion = 1
+const FormatVersion = 2
 
 const formatFile = "FORMAT"
 

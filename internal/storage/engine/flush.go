@@ -2,11 +2,11 @@ package engine
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"time"
 	"unsafe"
 
@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/xpdata/entity"
 
 	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
@@ -24,6 +25,23 @@ import (
 const maxTokenValue = 256
 
 func dayOf(ts int64) string { return time.Unix(0, ts).UTC().Format("2006-01-02") }
+
+// dayNames caches the names of the days of a flush (formatting a date per item is costly).
+type dayNames map[int64]string
+
+func (d dayNames) of(ts int64) string {
+	const nsPerDay = 86400 * int64(time.Second)
+	k := ts / nsPerDay
+	if ts%nsPerDay < 0 {
+		k--
+	}
+	s, ok := d[k]
+	if !ok {
+		s = dayOf(ts)
+		d[k] = s
+	}
+	return s
+}
 
 // flush writes the head to parts. It freezes the active head (rotating the WAL so the frozen head is exactly
 // the closed segments), writes its parts, records the covered segment in the "flushed" file and deletes those
@@ -126,6 +144,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 		return nil, nil, err
 	}
 
+	days := dayNames{}
 	spanDays := map[string][]spanItem{}
 	for _, b := range spans {
 		rss := b.td.ResourceSpans()
@@ -140,7 +159,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 				for k := range sl.Len() {
 					sp := sl.At(k)
 					ts := int64(sp.StartTimestamp())
-					d := dayOf(ts)
+					d := days.of(ts)
 					spanDays[d] = append(spanDays[d], spanItem{ts: ts, grp: g, span: sp})
 				}
 			}
@@ -170,7 +189,7 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 				for k := range recs.Len() {
 					rec := recs.At(k)
 					ts := logTS(rec)
-					d := dayOf(ts)
+					d := days.of(ts)
 					logDays[d] = append(logDays[d], logItem{ts: ts, grp: g, rec: rec})
 				}
 			}
@@ -215,12 +234,14 @@ type partBuilder struct {
 	keys    map[string]struct{}
 	tokens  map[uint64]struct{}
 	traceID map[storage.TraceID]struct{}
-	num     []byte // scratch for the string form of int attributes
+	setFP   map[string]uint32 // groupKey -> set index
+	fp      []byte
 }
 
 func newPartBuilder(meta part.Meta, keys map[string]struct{}) *partBuilder {
 	return &partBuilder{meta: meta, setOf: map[int32]uint32{}, setKey: map[string]uint32{}, nameOf: map[string]uint32{},
-		ops: map[part.Op]struct{}{}, keys: keys, tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{}}
+		ops: map[part.Op]struct{}{}, keys: keys, tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{},
+		setFP: map[string]uint32{}}
 }
 
 func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {
@@ -228,6 +249,17 @@ func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {
 		return s
 	}
 	fg := groups[g]
+	// Each batch of a head has its own resources, mostly equal to those of other batches: a key written
+	// without copying them finds those seen before. (Resources with entity references, which the key does not
+	// hold, are always encoded.)
+	keyed := entity.ResourceEntityRefs(fg.res).Len() == 0
+	if keyed {
+		pb.fp = groupKey(pb.fp[:0], &fg)
+		if s, ok := pb.setFP[string(pb.fp)]; ok {
+			pb.setOf[g] = s
+			return s
+		}
+	}
 	raw := encodeGroup(fg.res, fg.resSchema, fg.scope, fg.scopeSchema)
 	s, ok := pb.setKey[string(raw)]
 	if !ok {
@@ -242,7 +274,23 @@ func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {
 		}
 	}
 	pb.setOf[g] = s
+	if keyed {
+		pb.setFP[string(pb.fp)] = s
+	}
 	return s
+}
+
+// groupKey writes what identifies a group apart from entity references: resource and scope attributes,
+// dropped counts, names and schemas.
+func groupKey(dst []byte, fg *flushGroup) []byte {
+	dst = appendAttrs(dst, 1, fg.res.Attributes())
+	dst = binary.AppendUvarint(appendTag(dst, 2, wireVarint), uint64(fg.res.DroppedAttributesCount()))
+	dst = appendStr(appendTag(dst, 3, wireLen), fg.resSchema)
+	dst = appendStr(appendTag(dst, 4, wireLen), fg.scope.Name())
+	dst = appendStr(appendTag(dst, 5, wireLen), fg.scope.Version())
+	dst = appendAttrs(dst, 6, fg.scope.Attributes())
+	dst = binary.AppendUvarint(appendTag(dst, 7, wireVarint), uint64(fg.scope.DroppedAttributesCount()))
+	return appendStr(appendTag(dst, 8, wireLen), fg.scopeSchema)
 }
 
 func (pb *partBuilder) name(n string) uint32 {
@@ -253,26 +301,6 @@ func (pb *partBuilder) name(n string) uint32 {
 	pb.meta.Names = append(pb.meta.Names, n)
 	pb.nameOf[n] = i
 	return i
-}
-
-func (pb *partBuilder) attrTokens(attrs pcommon.Map) {
-	for k, v := range attrs.All() {
-		pb.keys[k] = struct{}{}
-		var s string
-		switch v.Type() {
-		case pcommon.ValueTypeStr:
-			s = v.Str()
-		case pcommon.ValueTypeInt:
-			// The string form of an int (pcommon.Value.AsString) without allocating it.
-			pb.num = strconv.AppendInt(pb.num[:0], v.Int(), 10)
-			s = unsafe.String(unsafe.SliceData(pb.num), len(pb.num))
-		default:
-			s = v.AsString()
-		}
-		if len(s) <= maxTokenValue {
-			pb.tokens[part.HashToken(part.TokenAttr, k, '=', s)] = struct{}{}
-		}
-	}
 }
 
 func (pb *partBuilder) blooms() (part.Bloom, part.Bloom) {
@@ -314,21 +342,28 @@ func finishPart(w *part.Writer, path string) (*partHandle, error) {
 // every item.
 func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, groups []flushGroup, next func() (spanItem, bool), keys map[string]struct{}) (*partHandle, error) {
 	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq, Sources: sources}, keys)
-	rows := make([]part.Row, 0, e.opts.BlockRows)
+	blockRows := e.opts.BlockRows
+	rows := make([]part.Row, 0, blockRows)
 	w, path, err := e.createPart(day, pb.meta)
 	if err != nil {
 		return nil, err
 	}
 	services := map[int32]string{}
-	var ac attrCols
-	var attrBuf []byte
+	// Operations seen, by group, name index and kind: cheaper to look up than part.Op.
+	type opKey struct {
+		grp  int32
+		name uint32
+		kind ptrace.SpanKind
+	}
+	opSeen := map[opKey]bool{}
+	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
+	var attrBuf, blobBuf []byte
+	var start int
 	for done := false; !done; {
 		ac.reset()
-		td := ptrace.NewTraces()
-		out := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
-		out.EnsureCapacity(e.opts.BlockRows)
+		blobBuf, start = beginBlob(blobBuf[:0])
 		rows = rows[:0]
-		for len(rows) < e.opts.BlockRows {
+		for len(rows) < blockRows {
 			it, ok := next()
 			if !ok {
 				done = true
@@ -341,32 +376,23 @@ func (e *Engine) writeSpanPart(day string, walSeq uint64, sources []uint64, grou
 				svc = serviceOf(groups[it.grp].res)
 				services[it.grp] = svc
 			}
-			pb.ops[part.Op{Service: svc, Name: sp.Name(), Kind: uint8(sp.Kind())}] = struct{}{}
+			name := pb.name(sp.Name())
+			if ok := opSeen[opKey{it.grp, name, sp.Kind()}]; !ok {
+				opSeen[opKey{it.grp, name, sp.Kind()}] = true
+				pb.ops[part.Op{Service: svc, Name: sp.Name(), Kind: uint8(sp.Kind())}] = struct{}{}
+			}
 			rows = append(rows, part.Row{
 				TS: it.ts, Aux: int64(sp.EndTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups),
-				Name: pb.name(sp.Name()), Code: uint32(sp.Kind()) | uint32(sp.Status().Code())<<4,
+				Name: name, Code: uint32(sp.Kind()) | uint32(sp.Status().Code())<<4,
+				SpanID: sp.SpanID(), ParentID: sp.ParentSpanID(),
 			})
 			pb.traceID[id] = struct{}{}
-			pb.attrTokens(sp.Attributes())
-			dst := out.AppendEmpty()
-			sp.CopyTo(dst)
-			// These fields live in their own columns.
-			dst.SetTraceID(pcommon.NewTraceIDEmpty())
-			dst.SetStartTimestamp(0)
-			dst.SetEndTimestamp(0)
-			dst.SetName("")
-			dst.SetKind(ptrace.SpanKindUnspecified)
-			dst.Status().SetCode(ptrace.StatusCodeUnset)
-			ac.extract(dst.Attributes())
+			blobBuf = appendSpanRow(blobBuf, sp, ac.add(sp.Attributes()))
 		}
 		if len(rows) == 0 {
 			break
 		}
-		blob, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-		if err != nil {
-			w.Abort()
-			return nil, fmt.Errorf("encode span block: %w", err)
-		}
+		blob := endBlob(blobBuf, start)
 		tb, kb := pb.blooms()
 		attrBuf = ac.encode(attrBuf[:0])
 		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
@@ -385,16 +411,17 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]part.Row, 0, e.opts.BlockRows)
-	var ac attrCols
-	var attrBuf []byte
+	blockRows := e.opts.BlockRows
+	rows := make([]part.Row, 0, blockRows)
+	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
+	var attrBuf, blobBuf []byte
+	var start int
+	wordTok := func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} }
 	for done := false; !done; {
 		ac.reset()
-		ld := plog.NewLogs()
-		out := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-		out.EnsureCapacity(e.opts.BlockRows)
+		blobBuf, start = beginBlob(blobBuf[:0])
 		rows = rows[:0]
-		for len(rows) < e.opts.BlockRows {
+		for len(rows) < blockRows {
 			it, ok := next()
 			if !ok {
 				done = true
@@ -406,7 +433,8 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 			if rec.Timestamp() == 0 {
 				code |= 1 << 8
 			}
-			r := part.Row{TS: it.ts, Aux: int64(rec.ObservedTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups), Code: code}
+			r := part.Row{TS: it.ts, Aux: int64(rec.ObservedTimestamp()) - it.ts, TraceID: id, Set: pb.set(it.grp, groups), Code: code,
+				SpanID: rec.SpanID()}
 			body := rec.Body()
 			if body.Type() == pcommon.ValueTypeStr {
 				// AddBlock only reads the row's body: no copy of the string.
@@ -414,34 +442,20 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 				if r.Body == nil {
 					r.Body = []byte{} // an empty string body is still a string body
 				}
-				part.Tokens(body.Str(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })
+				part.Tokens(body.Str(), wordTok)
 			} else if body.Type() != pcommon.ValueTypeEmpty {
-				part.Tokens(body.AsString(), func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} })
+				part.Tokens(body.AsString(), wordTok)
 			}
 			rows = append(rows, r)
 			if !id.IsEmpty() {
 				pb.traceID[id] = struct{}{}
 			}
-			pb.attrTokens(rec.Attributes())
-			dst := out.AppendEmpty()
-			rec.CopyTo(dst)
-			dst.SetTimestamp(0)
-			dst.SetObservedTimestamp(0)
-			dst.SetSeverityNumber(plog.SeverityNumberUnspecified)
-			dst.SetTraceID(pcommon.NewTraceIDEmpty())
-			if r.Body != nil {
-				pcommon.NewValueEmpty().CopyTo(dst.Body())
-			}
-			ac.extract(dst.Attributes())
+			blobBuf = appendLogRow(blobBuf, rec, ac.add(rec.Attributes()))
 		}
 		if len(rows) == 0 {
 			break
 		}
-		blob, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-		if err != nil {
-			w.Abort()
-			return nil, fmt.Errorf("encode log block: %w", err)
-		}
+		blob := endBlob(blobBuf, start)
 		tb, kb := pb.blooms()
 		attrBuf = ac.encode(attrBuf[:0])
 		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {

@@ -52,7 +52,7 @@ const logFilterCols = 1<<part.ColTS | 1<<part.ColSet | 1<<part.ColCode | 1<<part
 // partLogView decodes the given rows (nil: all) of a block of a log part and puts the column fields back into
 // the records. b may hold some columns already.
 func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, error) {
-	b, err := readMissing(p, blk, b, logFilterCols|1<<part.ColAux|1<<part.ColBlob|1<<part.ColAttrs)
+	b, err := readMissing(p, blk, b, logFilterCols|1<<part.ColAux|1<<part.ColBlob|1<<part.ColAttrs|1<<part.ColSpanID)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +85,7 @@ func partLogView(p *partHandle, blk int, b *part.Block, rows []int) (*logView, e
 		rec.SetObservedTimestamp(pcommonTS(b.TS[i] + b.Aux[i]))
 		rec.SetSeverityNumber(plog.SeverityNumber(b.Code[i] & 0xff))
 		rec.SetTraceID(b.TID[i])
+		rec.SetSpanID(b.SpanID[i])
 		if b.Body[i] != nil {
 			rec.Body().SetStr(string(b.Body[i]))
 		}
@@ -151,7 +152,7 @@ func bodyContains(v pcommon.Value, needle string) bool {
 // matchColumns evaluates the conditions the columns read answer (a column not read is not needed: see
 // logScanCols). full is false when the body is not a string and the body condition must be checked on the
 // decoded record.
-func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool, hits []bool) (ok, full bool) {
+func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool) (ok, full bool) {
 	q := f.q
 	if (b.TS != nil && !f.tr.has(b.TS[i])) || (b.Set != nil && (int(b.Set[i]) >= len(allowed) || !allowed[b.Set[i]])) {
 		return false, false
@@ -169,7 +170,7 @@ func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool, hits []bo
 		if b.Body[i] == nil {
 			return true, true
 		}
-		if hits != nil && !hits[i] || hits == nil && !bytes.Contains(b.Body[i], f.needle) {
+		if !bytes.Contains(b.Body[i], f.needle) {
 			return false, false
 		}
 	}
@@ -254,13 +255,9 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 	if err != nil {
 		return fmt.Errorf("part %s: %w", p.path, err)
 	}
-	var hits []bool
-	if f.q.BodyContains != "" && b.BodyRaw != nil {
-		hits = bodyHits(b.BodyRaw, b.Body, f.needle)
-	}
 	var sure, check, opaque []int
 	for i := range b.N {
-		ok, full := f.matchColumns(b, i, allowed, hits)
+		ok, full := f.matchColumns(b, i, allowed)
 		switch {
 		case ok && full && f.q.BodyContains != "" && b.Body[i] == nil && !f.body.structural:
 			opaque = append(opaque, i)

@@ -266,7 +266,7 @@ func TestRetention(t *testing.T) {
 	t.Run("size", func(t *testing.T) {
 		o := testOptions()
 		o.Now = func() time.Time { return now }
-		o.MaxBytes = 200 << 10
+		o.MaxBytes = 40 << 10 // less than the parts of the 12,000 records written take
 		dir := t.TempDir()
 		e := openTest(t, dir, o)
 		defer e.Close()

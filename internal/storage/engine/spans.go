@@ -57,7 +57,8 @@ func readMissing(p *partHandle, blk int, b *part.Block, mask uint32) (*part.Bloc
 		have := uint32(0)
 		for c, ok := range map[int]bool{part.ColTS: b.TS != nil, part.ColAux: b.Aux != nil, part.ColTID: b.TID != nil,
 			part.ColSet: b.Set != nil, part.ColName: b.Name != nil, part.ColCode: b.Code != nil,
-			part.ColBody: b.Body != nil, part.ColBlob: b.Blob != nil, part.ColAttrs: b.Attrs != nil} {
+			part.ColBody: b.Body != nil, part.ColBlob: b.Blob != nil, part.ColAttrs: b.Attrs != nil,
+			part.ColSpanID: b.SpanID != nil, part.ColParent: b.ParentID != nil} {
 			if ok {
 				have |= 1 << c
 			}
@@ -102,6 +103,12 @@ func readMissing(p *partHandle, blk int, b *part.Block, mask uint32) (*part.Bloc
 	if nb.Attrs != nil {
 		b.Attrs = nb.Attrs
 	}
+	if nb.SpanID != nil {
+		b.SpanID = nb.SpanID
+	}
+	if nb.ParentID != nil {
+		b.ParentID = nb.ParentID
+	}
 	return b, nil
 }
 
@@ -143,7 +150,7 @@ func blockRows(p *partHandle, blk int, b *part.Block) ([][]byte, error) {
 // partSpanView decodes the given rows (nil: all) of a block of a span part and puts the column fields back into
 // the spans. b may hold some columns already.
 func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView, error) {
-	mask := uint32(spanFilterCols | 1<<part.ColTID | 1<<part.ColBlob | 1<<part.ColAttrs)
+	mask := uint32(spanFilterCols | 1<<part.ColTID | 1<<part.ColBlob | 1<<part.ColAttrs | 1<<part.ColSpanID | 1<<part.ColParent)
 	if rows != nil {
 		// Only copies of the selected rows outlive this call: the blob and attribute columns are read into
 		// reused buffers.
@@ -199,6 +206,8 @@ func partSpanView(p *partHandle, blk int, b *part.Block, rows []int) (*spanView,
 		}
 		sp := sl.At(k)
 		sp.SetTraceID(b.TID[i])
+		sp.SetSpanID(b.SpanID[i])
+		sp.SetParentSpanID(b.ParentID[i])
 		sp.SetStartTimestamp(pcommonTS(b.TS[i]))
 		sp.SetEndTimestamp(pcommonTS(b.TS[i] + b.Aux[i]))
 		sp.SetName(p.meta.Names[b.Name[i]])

@@ -17,15 +17,13 @@ var _ storage.SpanSummaryScanner = (*Engine)(nil)
 
 // Field numbers of the OTLP Span message read from a row without decoding it.
 const (
-	spanFieldSpanID     = 2
-	spanFieldParentID   = 4
 	spanFieldAttributes = 9
 	keyValueFieldKey    = 1
 )
 
 // ScanSpanSummaries calls fn with the summary of each span matching q. From a part it reads the filter
-// columns, the trace IDs and the rows' span and parent span IDs (walking the protobuf of each row without
-// decoding it); the attribute column only when opts.PeerKeys is set and a block has client spans. Queries
+// columns and the trace, span and parent span ID columns; the attribute column (and the blob, for peer keys
+// of other types than string and int) only when opts.PeerKeys is set and a block has client spans. Queries
 // with attribute predicates or a matcher need whole spans and go through ScanSpans.
 func (e *Engine) ScanSpanSummaries(ctx context.Context, q storage.SpanQuery, opts storage.SummaryOptions, fn func(*storage.SpanSummary) bool) (truncated bool, err error) {
 	limit := orDefault(q.Limit, DefaultSpanLimit)
@@ -147,7 +145,7 @@ func (sc *summaryScan) unit(u *unit, rows []int) (stop bool, err error) {
 		return false, nil
 	}
 	p := u.p
-	b, err := p.r.ReadBlock(u.blk, spanFilterCols|1<<part.ColTID|1<<part.ColBlob)
+	b, err := p.r.ReadBlock(u.blk, spanFilterCols|1<<part.ColTID|1<<part.ColSpanID|1<<part.ColParent)
 	if err != nil {
 		return false, fmt.Errorf("part %s: %w", p.path, err)
 	}
@@ -168,14 +166,20 @@ func (sc *summaryScan) unit(u *unit, rows []int) (stop bool, err error) {
 	if len(cand) == 0 {
 		return false, nil
 	}
-	raw, err := blockRows(p, u.blk, b)
-	if err != nil {
-		return false, err
-	}
+	var raw [][]byte
 	var peers *peerCols
 	if len(sc.opts.PeerKeys) > 0 {
 		if peers, err = sc.peerCols(p, u.blk, b, cand); err != nil {
 			return false, err
+		}
+		if peers != nil {
+			// Peer keys of other types than string and int are in the rows' blob.
+			if b, err = readMissing(p, u.blk, b, 1<<part.ColBlob); err != nil {
+				return false, err
+			}
+			if raw, err = blockRows(p, u.blk, b); err != nil {
+				return false, err
+			}
 		}
 	}
 	sum := &sc.sum
@@ -184,16 +188,15 @@ func (sc *summaryScan) unit(u *unit, rows []int) (stop bool, err error) {
 			return false, corrupt(p, "block %d row %d: dictionary index out of range", u.blk, i)
 		}
 		*sum = storage.SpanSummary{
-			TraceID:    storage.TraceID(b.TID[i]),
-			Service:    p.groups[b.Set[i]].service,
-			Name:       p.meta.Names[b.Name[i]],
-			Kind:       ptrace.SpanKind(b.Code[i] & 0xf),
-			StatusCode: ptrace.StatusCode(b.Code[i] >> 4),
-			Start:      b.TS[i],
-			End:        b.TS[i] + b.Aux[i],
-		}
-		if err := rowSpanIDs(raw[i], sum); err != nil {
-			return false, corrupt(p, "block %d row %d: %v", u.blk, i, err)
+			TraceID:      storage.TraceID(b.TID[i]),
+			Service:      p.groups[b.Set[i]].service,
+			Name:         p.meta.Names[b.Name[i]],
+			Kind:         ptrace.SpanKind(b.Code[i] & 0xf),
+			StatusCode:   ptrace.StatusCode(b.Code[i] >> 4),
+			Start:        b.TS[i],
+			End:          b.TS[i] + b.Aux[i],
+			SpanID:       b.SpanID[i],
+			ParentSpanID: b.ParentID[i],
 		}
 		if peers != nil && sum.Kind == ptrace.SpanKindClient {
 			if sum.Peer, err = peers.peer(i, raw[i]); err != nil {
@@ -205,34 +208,6 @@ func (sc *summaryScan) unit(u *unit, rows []int) (stop bool, err error) {
 		}
 	}
 	return false, nil
-}
-
-// rowSpanIDs reads the span and parent span IDs of a row (an OTLP Span message) into sum.
-func rowSpanIDs(row []byte, sum *storage.SpanSummary) error {
-	for len(row) > 0 {
-		field, wire, val, rest, err := protoField(row)
-		if err != nil {
-			return err
-		}
-		row = rest
-		if wire != 2 || (field != spanFieldSpanID && field != spanFieldParentID) {
-			continue
-		}
-		var id pcommon.SpanID
-		switch len(val) {
-		case 0:
-		case len(id):
-			copy(id[:], val)
-		default:
-			return fmt.Errorf("span ID of %d bytes", len(val))
-		}
-		if field == spanFieldSpanID {
-			sum.SpanID = id
-		} else {
-			sum.ParentSpanID = id
-		}
-	}
-	return nil
 }
 
 // peerCols finds the peer of the client spans of a block: the string and int attributes are in the
@@ -275,10 +250,9 @@ func (sc *summaryScan) peerCols(p *partHandle, blk int, b *part.Block, cand []in
 
 // peer returns the string form of the first peer key present and not empty on row i, or "".
 func (pc *peerCols) peer(i int, row []byte) (string, error) {
-	slot := pc.col.slot(i)
 	for k, key := range pc.keys {
-		if ki := pc.idx[k]; ki >= 0 && slot >= 0 {
-			switch e := &pc.col.ents[ki][slot]; e.tag {
+		if ki := pc.idx[k]; ki >= 0 {
+			switch e := pc.col.value(i, ki); e.tag {
 			case attrStr:
 				if e.s != "" {
 					return e.s, nil

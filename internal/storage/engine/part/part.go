@@ -14,7 +14,7 @@ import (
 )
 
 // Version is the part format version. A part of another version is refused by Open.
-const Version = 1
+const Version = 2
 
 const (
 	headMagic  = "OTLPDPRT"
@@ -42,15 +42,17 @@ const (
 
 // Column numbers within a block.
 const (
-	ColTS    = iota // sorted timestamps, delta-encoded uvarints from the block's MinTS
-	ColAux          // zigzag varints: span duration, or a log's observed time minus TS
-	ColTID          // 16-byte trace IDs
-	ColSet          // uvarint index into Meta.Sets
-	ColName         // uvarint index into Meta.Names (span name; unused for logs)
-	ColCode         // uvarint: span kind | status code << 4, or log severity number
-	ColBody         // per row uvarint(len+1) then bytes, or 0 for "no string body" (logs)
-	ColBlob         // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
-	ColAttrs        // the rows' string and int attributes, column by column, opaque to this package
+	ColTS     = iota // sorted timestamps, deltas from the block's MinTS (integer column, see ints.go)
+	ColAux           // zigzag integers: span duration, or a log's observed time minus TS
+	ColTID           // 16-byte trace IDs (ID column, see ints.go)
+	ColSet           // uvarint index into Meta.Sets
+	ColName          // uvarint index into Meta.Names (span name; unused for logs)
+	ColCode          // uvarint: span kind | status code << 4, or log severity number
+	ColBody          // n uvarints (0: no string body, else length+1), then the bodies' bytes (logs)
+	ColBlob          // the rest of the rows, opaque to this package (the engine stores OTLP protobuf)
+	ColAttrs         // the rows' string and int attributes, column by column, opaque to this package
+	ColSpanID        // 8-byte span IDs, zero when none (ID column)
+	ColParent        // parent span IDs: n uvarints (0 none, 1 raw, 2+zigzag(j-i) the span ID of row j), then the raw IDs
 	NumCols
 )
 
@@ -94,12 +96,14 @@ type Meta struct {
 
 // Row is one row handed to a Writer. Body nil means "no string body".
 type Row struct {
-	TS, Aux int64
-	TraceID [16]byte
-	Set     uint32
-	Name    uint32
-	Code    uint32
-	Body    []byte
+	TS, Aux  int64
+	TraceID  [16]byte
+	SpanID   [8]byte
+	ParentID [8]byte
+	Set      uint32
+	Name     uint32
+	Code     uint32
+	Body     []byte
 }
 
 // Level is how hard a Writer compresses.
@@ -150,12 +154,18 @@ func decompress(src []byte) ([]byte, error) {
 
 // Writer writes a part file: blocks, then the footer. Not safe for concurrent use.
 type Writer struct {
-	path string
-	f    *os.File
-	off  uint64
-	meta Meta
-	buf  []byte
-	cols [NumCols][]byte
+	path     string
+	f        *os.File
+	off      uint64
+	meta     Meta
+	buf      []byte
+	cols     [NumCols][]byte
+	raw      []byte            // scratch: the raw parent IDs of a block
+	rowOf    map[[8]byte]int32 // scratch: span ID -> row of the block
+	bodies   bodyEncoder
+	ts, aux  []uint64 // scratch: integer columns
+	tid, sid []byte   // scratch: ID columns
+	alt      []byte
 	// Level is the compression level of the blocks; set it before the first AddBlock.
 	Level Level
 }
@@ -187,6 +197,7 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 	for i := range w.cols {
 		w.cols[i] = w.cols[i][:0]
 	}
+	w.ts, w.aux, w.tid, w.sid = w.ts[:0], w.aux[:0], w.tid[:0], w.sid[:0]
 	bm := BlockMeta{Rows: len(rows), MinTS: rows[0].TS, MaxTS: rows[len(rows)-1].TS, TraceBloom: traceBloom, TokenBloom: tokenBloom}
 	prev := bm.MinTS
 	for i := range rows {
@@ -194,27 +205,51 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 		if r.TS < prev {
 			panic("BUG: part rows not sorted by time")
 		}
-		w.cols[ColTS] = binary.AppendUvarint(w.cols[ColTS], uint64(r.TS-prev))
+		w.ts = append(w.ts, uint64(r.TS-prev))
 		prev = r.TS
-		w.cols[ColAux] = binary.AppendVarint(w.cols[ColAux], r.Aux)
+		w.aux = append(w.aux, uint64(r.Aux<<1^r.Aux>>63))
 		if w.meta.Kind == KindMetrics {
 			bm.MaxTS = max(bm.MaxTS, r.TS+r.Aux) // a batch's rows span [TS, TS+Aux]
 		}
-		w.cols[ColTID] = append(w.cols[ColTID], r.TraceID[:]...)
+		w.tid = append(w.tid, r.TraceID[:]...)
 		w.cols[ColSet] = binary.AppendUvarint(w.cols[ColSet], uint64(r.Set))
 		w.cols[ColName] = binary.AppendUvarint(w.cols[ColName], uint64(r.Name))
 		w.cols[ColCode] = binary.AppendUvarint(w.cols[ColCode], uint64(r.Code))
-		if r.Body == nil {
-			w.cols[ColBody] = append(w.cols[ColBody], 0)
-		} else {
-			w.cols[ColBody] = binary.AppendUvarint(w.cols[ColBody], uint64(len(r.Body))+1)
-			w.cols[ColBody] = append(w.cols[ColBody], r.Body...)
-		}
+		w.sid = append(w.sid, r.SpanID[:]...)
 	}
-	w.cols[ColBlob] = append(w.cols[ColBlob], blob...)
-	w.cols[ColAttrs] = append(w.cols[ColAttrs], attrs...)
+	w.cols[ColBody] = w.bodies.encode(w.cols[ColBody], rows)
+	w.encodeParents(rows)
+	w.cols[ColTID] = appendIDs(w.cols[ColTID], w.tid, 16)
+	w.cols[ColSpanID] = appendIDs(w.cols[ColSpanID], w.sid, 8)
 	for c := range NumCols {
-		w.buf = compress(w.Level, w.buf[:0], w.cols[c])
+		src := w.cols[c]
+		switch c {
+		case ColBlob:
+			src = blob
+		case ColAttrs:
+			src = attrs
+		case ColTS, ColAux:
+			vals := w.ts
+			if c == ColAux {
+				vals = w.aux
+			}
+			// Both layouts, the smaller kept.
+			w.alt = appendFixed(w.alt[:0], vals)
+			w.buf = compress(w.Level, w.buf[:0], w.alt)
+			alt := len(w.buf)
+			src = appendUvarints(src, vals)
+			w.alt = compress(w.Level, w.alt[:0], src)
+			if len(w.alt) < alt {
+				w.buf, w.alt = w.alt, w.buf
+			}
+			if _, err := w.f.Write(w.buf); err != nil {
+				return fmt.Errorf("write part block: %w", err)
+			}
+			bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(w.buf))}
+			w.off += uint64(len(w.buf))
+			continue
+		}
+		w.buf = compress(w.Level, w.buf[:0], src)
 		if _, err := w.f.Write(w.buf); err != nil {
 			return fmt.Errorf("write part block: %w", err)
 		}
@@ -230,6 +265,39 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 	w.meta.Rows += len(rows)
 	w.meta.Blocks = append(w.meta.Blocks, bm)
 	return nil
+}
+
+// encodeParents writes the parent column: a parent whose span is a row of the block is the distance to that
+// row (spans of a trace arrive together, so it is small), other parents are written raw after the codes.
+func (w *Writer) encodeParents(rows []Row) {
+	var zero [8]byte
+	if w.rowOf == nil {
+		w.rowOf = map[[8]byte]int32{}
+	}
+	clear(w.rowOf)
+	for i := range rows {
+		if id := rows[i].SpanID; id != zero {
+			if _, dup := w.rowOf[id]; !dup {
+				w.rowOf[id] = int32(i)
+			}
+		}
+	}
+	col := w.cols[ColParent]
+	w.raw = w.raw[:0]
+	for i := range rows {
+		p := rows[i].ParentID
+		switch j, ok := w.rowOf[p]; {
+		case p == zero:
+			col = append(col, 0)
+		case ok:
+			d := int64(j) - int64(i)
+			col = binary.AppendUvarint(col, 2+uint64(d<<1^d>>63))
+		default:
+			col = append(col, 1)
+			w.raw = append(w.raw, p[:]...)
+		}
+	}
+	w.cols[ColParent] = append(col, w.raw...)
 }
 
 // Finish writes the footer, fsyncs, renames the file into place and fsyncs its directory. It returns the
@@ -364,10 +432,9 @@ type Block struct {
 	Body  [][]byte // nil entry: no string body
 	Blob  []byte
 	Attrs []byte
-
-	// BodyRaw is the decompressed body column, of which the entries of Body are sub-slices: one search over it
-	// finds every body that may hold a needle.
-	BodyRaw []byte
+	// SpanID and ParentID: zero when none. Reading ColParent reads ColSpanID too.
+	SpanID   [][8]byte
+	ParentID [][8]byte
 }
 
 // ReadBlock decodes the columns of block i selected by mask (bit c for column c).
@@ -377,6 +444,9 @@ func (r *Reader) ReadBlock(i int, mask uint32) (*Block, error) {
 	}
 	bm := &r.Meta.Blocks[i]
 	b := &Block{N: bm.Rows}
+	if mask&(1<<ColParent) != 0 {
+		mask |= 1 << ColSpanID
+	}
 	for c := range NumCols {
 		if mask&(1<<c) == 0 {
 			continue
@@ -392,9 +462,6 @@ func (r *Reader) ReadBlock(i int, mask uint32) (*Block, error) {
 		}
 		if err := b.decode(c, raw, bm); err != nil {
 			return nil, fmt.Errorf("block %d column %d: %w", i, c, err)
-		}
-		if c == ColBody {
-			b.BodyRaw = raw
 		}
 	}
 	return b, nil
@@ -425,24 +492,35 @@ func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 	d := decoder{buf: raw}
 	switch c {
 	case ColTS:
+		vals, err := decodeInts(raw, n)
+		if err != nil {
+			return err
+		}
 		b.TS = make([]int64, n)
 		prev := bm.MinTS
-		for i := range n {
-			prev += int64(d.uvarint())
+		for i, v := range vals {
+			prev += int64(v)
 			b.TS[i] = prev
 		}
+		return nil
 	case ColAux:
-		b.Aux = make([]int64, n)
-		for i := range n {
-			b.Aux[i] = d.varint()
+		vals, err := decodeInts(raw, n)
+		if err != nil {
+			return err
 		}
+		b.Aux = make([]int64, n)
+		for i, v := range vals {
+			b.Aux[i] = int64(v>>1) ^ -int64(v&1)
+		}
+		return nil
 	case ColTID:
-		if len(raw) != 16*n {
-			return fmt.Errorf("%w: trace id column of %d bytes for %d rows", ErrCorrupt, len(raw), n)
+		ids, err := decodeIDs(raw, n, 16)
+		if err != nil {
+			return err
 		}
 		b.TID = make([][16]byte, n)
 		for i := range n {
-			copy(b.TID[i][:], raw[16*i:])
+			copy(b.TID[i][:], ids[16*i:])
 		}
 		return nil
 	case ColSet, ColName, ColCode:
@@ -459,15 +537,42 @@ func (b *Block) decode(c int, raw []byte, bm *BlockMeta) error {
 			b.Code = col
 		}
 	case ColBody:
-		b.Body = make([][]byte, n)
+		var err error
+		b.Body, err = decodeBodies(raw, n)
+		return err
+	case ColSpanID:
+		ids, err := decodeIDs(raw, n, 8)
+		if err != nil {
+			return err
+		}
+		b.SpanID = make([][8]byte, n)
 		for i := range n {
-			l := d.uvarint()
-			if l > 0 {
-				b.Body[i] = d.bytes(int(l - 1))
-				if b.Body[i] == nil && d.err == nil {
-					b.Body[i] = []byte{}
+			copy(b.SpanID[i][:], ids[8*i:])
+		}
+		return nil
+	case ColParent:
+		if len(b.SpanID) != n {
+			return fmt.Errorf("BUG: parent column read without the span id column")
+		}
+		b.ParentID = make([][8]byte, n)
+		var raws []int
+		for i := range n {
+			switch c := d.uvarint(); {
+			case c == 0:
+			case c == 1:
+				raws = append(raws, i)
+			default:
+				z := c - 2
+				j := int64(i) + (int64(z>>1) ^ -int64(z&1))
+				if j < 0 || j >= int64(n) {
+					d.fail()
+					continue
 				}
+				b.ParentID[i] = b.SpanID[j]
 			}
+		}
+		for _, i := range raws {
+			copy(b.ParentID[i][:], d.bytes(8))
 		}
 	case ColBlob:
 		b.Blob = raw

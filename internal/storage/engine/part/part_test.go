@@ -19,6 +19,19 @@ func writeTestPart(t testing.TB, dir string) (string, []Row) {
 	var rows []Row
 	for i := range 10 {
 		r := Row{TS: 1000 + int64(i*i), Aux: int64(-i), TraceID: [16]byte{byte(i)}, Set: uint32(i % 2), Name: 0, Code: uint32(i)}
+		if i != 4 {
+			r.SpanID = [8]byte{byte(i), 1}
+		}
+		switch i % 4 {
+		case 1: // the span of an earlier row of the block
+			r.ParentID = [8]byte{byte(i - 1), 1}
+		case 2: // a span of no row
+			r.ParentID = [8]byte{9, 9, 9}
+		case 3: // the span of a later row of the block (the first block ends at row 6)
+			if i+1 < 6 || i > 6 {
+				r.ParentID = [8]byte{byte(i + 1), 1}
+			}
+		}
 		if i%3 != 0 {
 			r.Body = []byte("body words " + string(rune('a'+i)))
 		} else if i == 3 {
@@ -66,12 +79,14 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("blob %q", b.Blob)
 		}
 		for i := range b.N {
-			got = append(got, Row{TS: b.TS[i], Aux: b.Aux[i], TraceID: b.TID[i], Set: b.Set[i], Name: b.Name[i], Code: b.Code[i], Body: b.Body[i]})
+			got = append(got, Row{TS: b.TS[i], Aux: b.Aux[i], TraceID: b.TID[i], Set: b.Set[i], Name: b.Name[i], Code: b.Code[i], Body: b.Body[i],
+				SpanID: b.SpanID[i], ParentID: b.ParentID[i]})
 		}
 	}
 	for i := range rows {
 		w, g := rows[i], got[i]
 		if w.TS != g.TS || w.Aux != g.Aux || w.TraceID != g.TraceID || w.Set != g.Set || w.Code != g.Code ||
+			w.SpanID != g.SpanID || w.ParentID != g.ParentID ||
 			!bytes.Equal(w.Body, g.Body) || (w.Body == nil) != (g.Body == nil) {
 			t.Fatalf("row %d: got %+v want %+v", i, g, w)
 		}
@@ -81,11 +96,11 @@ func TestRoundTrip(t *testing.T) {
 func TestOpenRefusesOtherVersion(t *testing.T) {
 	path, _ := writeTestPart(t, t.TempDir())
 	data, _ := os.ReadFile(path)
-	data[8] = 2
+	data[8] = 1
 	os.WriteFile(path, data, 0o644)
 	_, err := Open(path)
-	if err == nil || errors.Is(err, ErrCorrupt) || !bytes.Contains([]byte(err.Error()), []byte("version 2")) {
-		t.Fatalf("Open of version 2: %v", err)
+	if err == nil || errors.Is(err, ErrCorrupt) || !bytes.Contains([]byte(err.Error()), []byte("version 1")) {
+		t.Fatalf("Open of version 1: %v", err)
 	}
 }
 

@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/workload"
+)
+
+// BenchmarkFlush times the flush alone: a head of 65,536 spans or log records of the reference workload
+// (internal/workload) written as a part, on real disk. The writes before it are not timed.
+func BenchmarkFlush(b *testing.B) {
+	const batches, per = 128, 512
+	ctx := context.Background()
+	for _, kind := range []string{"spans", "logs"} {
+		b.Run(kind, func(b *testing.B) {
+			gen := workload.New(3, workload.Options{})
+			var tds []ptrace.Traces
+			var lds []plog.Logs
+			bytes := 0
+			for range batches {
+				if kind == "spans" {
+					td := gen.NextTraces(per)
+					bytes += (&ptrace.ProtoMarshaler{}).TracesSize(td)
+					tds = append(tds, td)
+				} else {
+					ld := gen.NextLogs(per)
+					bytes += (&plog.ProtoMarshaler{}).LogsSize(ld)
+					lds = append(lds, ld)
+				}
+			}
+			b.SetBytes(int64(bytes))
+			b.ReportAllocs()
+			opts := benchOpts(SyncNone)
+			opts.HeadMaxItems, opts.HeadMaxBytes = 1<<22, 1<<34
+			var cpu time.Duration
+			for range b.N {
+				b.StopTimer()
+				e := openTest(b, b.TempDir(), opts)
+				for _, td := range tds {
+					if err := e.WriteSpans(ctx, td); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for _, ld := range lds {
+					if err := e.WriteLogs(ctx, ld); err != nil {
+						b.Fatal(err)
+					}
+				}
+				c0 := cpuTime()
+				b.StartTimer()
+				if err := e.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				cpu += cpuTime() - c0
+				e.Close()
+			}
+			b.ReportMetric(float64(b.N*batches*per)/b.Elapsed().Seconds(), "items/s")
+			// CPU time of the process during the flushes: less sensitive than wall time to other load.
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*batches*per), "cpu-ns/item")
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,228 @@
+package part
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+)
+
+// The body column splits each string body into a skeleton, the body with every run of two or more ASCII
+// digits replaced by the byte 0x01, and the digit runs. Log bodies rendered from a few templates then share
+// few skeletons, held once per block in a dictionary, while the digits, which vary, sit together:
+//
+//	n uvarints: 0 no string body | 1+k the skeleton k of the dictionary
+//	ndict uvarint, then ndict uvarint lengths, then the skeletons' bytes
+//	one uvarint per 0x01 of the rows' skeletons, in row order: the length of the digit run (0: a literal 0x01)
+//	the digit runs' bytes, in row order
+
+const bodyMark = 0x01
+
+// minDigitRun is the shortest run of digits taken out of a skeleton.
+const minDigitRun = 2
+
+// bodyEncoder holds the scratch of the body column of a Writer.
+type bodyEncoder struct {
+	skelOf map[string]uint32
+	skels  []string
+	refs   []uint32 // per row: 0 or 1+skeleton
+	runs   []byte   // uvarint run lengths
+	digits []byte
+	skel   []byte
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func (e *bodyEncoder) encode(dst []byte, rows []Row) []byte {
+	if e.skelOf == nil {
+		e.skelOf = map[string]uint32{}
+	}
+	clear(e.skelOf)
+	e.skels, e.refs, e.runs, e.digits = e.skels[:0], e.refs[:0], e.runs[:0], e.digits[:0]
+	for i := range rows {
+		b := rows[i].Body
+		if b == nil {
+			e.refs = append(e.refs, 0)
+			continue
+		}
+		s := e.skel[:0]
+		for j := 0; j < len(b); {
+			c := b[j]
+			if c == bodyMark {
+				s = append(s, bodyMark)
+				e.runs = append(e.runs, 0)
+				j++
+				continue
+			}
+			if !isDigit(c) {
+				s = append(s, c)
+				j++
+				continue
+			}
+			k := j + 1
+			for k < len(b) && isDigit(b[k]) {
+				k++
+			}
+			if k-j < minDigitRun {
+				s = append(s, b[j:k]...)
+			} else {
+				s = append(s, bodyMark)
+				e.runs = binary.AppendUvarint(e.runs, uint64(k-j))
+				e.digits = append(e.digits, b[j:k]...)
+			}
+			j = k
+		}
+		e.skel = s
+		id, ok := e.skelOf[string(s)]
+		if !ok {
+			id = uint32(len(e.skels))
+			e.skels = append(e.skels, string(s))
+			e.skelOf[e.skels[id]] = id
+		}
+		e.refs = append(e.refs, 1+id)
+	}
+	for _, r := range e.refs {
+		dst = binary.AppendUvarint(dst, uint64(r))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(e.skels)))
+	for _, s := range e.skels {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+	}
+	for _, s := range e.skels {
+		dst = append(dst, s...)
+	}
+	dst = append(dst, e.runs...)
+	return append(dst, e.digits...)
+}
+
+// decodeBodies decodes the body column of n rows.
+func decodeBodies(raw []byte, n int) ([][]byte, error) {
+	bad := fmt.Errorf("%w: body column does not decode to %d rows", ErrCorrupt, n)
+	d := decoder{buf: raw}
+	refs := make([]uint64, n)
+	for i := range refs {
+		refs[i] = d.uvarint()
+	}
+	nd := d.count()
+	skels := make([][]byte, nd)
+	lens := make([]uint64, nd)
+	for i := range lens {
+		lens[i] = d.uvarint()
+	}
+	for i, l := range lens {
+		if l > uint64(len(d.buf)) {
+			return nil, bad
+		}
+		skels[i] = d.bytes(int(l))
+	}
+	if d.err != nil {
+		return nil, bad
+	}
+	// Sizes first, so that the bodies share one allocation.
+	marks := make([]int, nd)
+	for i, s := range skels {
+		for _, c := range s {
+			if c == bodyMark {
+				marks[i]++
+			}
+		}
+	}
+	nruns := 0
+	for _, r := range refs {
+		if r > uint64(nd) {
+			return nil, bad
+		}
+		if r > 0 {
+			nruns += marks[r-1]
+		}
+	}
+	if nruns > len(d.buf) {
+		return nil, bad
+	}
+	runs := make([]int, nruns)
+	total := 0
+	for i := range runs {
+		l := d.uvarint()
+		if l > uint64(len(raw)) {
+			return nil, bad
+		}
+		runs[i] = int(l)
+		total += int(l)
+	}
+	if d.err != nil || total != len(d.buf) {
+		return nil, bad
+	}
+	digits := d.buf
+	size := len(digits)
+	for _, r := range refs {
+		if r > 0 {
+			size += len(skels[r-1]) - marks[r-1]
+		}
+	}
+	for _, l := range runs {
+		if l == 0 {
+			size++
+		}
+	}
+	out := make([]byte, 0, size)
+	bodies := make([][]byte, n)
+	ri := 0
+	for i, r := range refs {
+		if r == 0 {
+			continue
+		}
+		start := len(out)
+		for _, c := range skels[r-1] {
+			if c != bodyMark {
+				out = append(out, c)
+				continue
+			}
+			l := runs[ri]
+			ri++
+			if l == 0 {
+				out = append(out, bodyMark)
+				continue
+			}
+			out = append(out, digits[:l]...)
+			digits = digits[l:]
+		}
+		bodies[i] = out[start:len(out):len(out)]
+	}
+	return bodies, nil
+}
+
+// SkeletonEncoder writes strings in the layout of the body column (every string present): a dictionary of
+// skeletons, and the digit runs apart. The engine uses it for attribute values of high cardinality.
+type SkeletonEncoder struct {
+	e    bodyEncoder
+	rows []Row
+}
+
+// Append appends the encoding of vals to dst.
+func (s *SkeletonEncoder) Append(dst []byte, vals []string) []byte {
+	s.rows = s.rows[:0]
+	for _, v := range vals {
+		b := []byte{}
+		if v != "" {
+			b = unsafe.Slice(unsafe.StringData(v), len(v))
+		}
+		s.rows = append(s.rows, Row{Body: b})
+	}
+	dst = s.e.encode(dst, s.rows)
+	clear(s.rows)
+	return dst
+}
+
+// DecodeSkeletons decodes what SkeletonEncoder.Append wrote for n strings. The strings share one new
+// allocation.
+func DecodeSkeletons(raw []byte, n int) ([][]byte, error) {
+	vals, err := decodeBodies(raw, n)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vals {
+		if v == nil {
+			return nil, fmt.Errorf("%w: a string missing from a skeleton column", ErrCorrupt)
+		}
+	}
+	return vals, nil
+}

@@ -1,0 +1,129 @@
+package part
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func bodyRows(bodies ...[]byte) []Row {
+	rows := make([]Row, len(bodies))
+	for i, b := range bodies {
+		rows[i].Body = b
+	}
+	return rows
+}
+
+func checkBodies(t *testing.T, rows []Row) {
+	t.Helper()
+	var e bodyEncoder
+	raw := e.encode(nil, rows)
+	got, err := decodeBodies(raw, len(rows))
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	for i, r := range rows {
+		if !bytes.Equal(got[i], r.Body) || (got[i] == nil) != (r.Body == nil) {
+			t.Fatalf("row %d: got %q (nil %v), want %q (nil %v)", i, got[i], got[i] == nil, r.Body, r.Body == nil)
+		}
+	}
+}
+
+func TestBodiesRoundTrip(t *testing.T) {
+	checkBodies(t, bodyRows(nil, []byte{}, []byte("Processed order 12345678 for user user-10042 in 7 ms"),
+		[]byte("Processed order 99 for user user-10001 in 12 ms"), []byte("007 leading zeros 0 and 00"),
+		[]byte("\x01 a literal mark\x01\x0112\x01"), []byte("12"), []byte("1"), []byte("héllo 42é"), nil))
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	var rows []Row
+	for range 500 {
+		var b []byte
+		if r.IntN(10) > 0 {
+			b = []byte{}
+			for range r.IntN(40) {
+				switch r.IntN(4) {
+				case 0:
+					b = fmt.Appendf(b, "%d", r.Int64N(1e12))
+				case 1:
+					b = append(b, byte(r.IntN(256)))
+				default:
+					b = append(b, "abc \x01 9"[r.IntN(7)])
+				}
+			}
+		}
+		rows = append(rows, Row{Body: b})
+	}
+	checkBodies(t, rows)
+}
+
+// FuzzBodies decodes arbitrary body columns (errors are fine, panics are not) and round-trips the bodies
+// the fuzzer makes up.
+func FuzzBodies(f *testing.F) {
+	var e bodyEncoder
+	f.Add(e.encode(nil, bodyRows([]byte("order 1234 of user-10001"), nil, []byte("\x0177"))), 3)
+	f.Fuzz(func(t *testing.T, raw []byte, n int) {
+		if n < 0 || n > 1<<16 {
+			return
+		}
+		decodeBodies(raw, n)
+		checkBodies(t, bodyRows(raw, bytes.Clone(raw[:len(raw)/2])))
+	})
+}
+
+// FuzzParents decodes arbitrary span ID and parent columns (errors are fine, panics are not) and
+// round-trips parent columns of rows the fuzzer makes up.
+func FuzzParents(f *testing.F) {
+	rows := []Row{{SpanID: [8]byte{1}}, {SpanID: [8]byte{2}, ParentID: [8]byte{1}}, {SpanID: [8]byte{3}, ParentID: [8]byte{9}},
+		{ParentID: [8]byte{4}}, {SpanID: [8]byte{4}, ParentID: [8]byte{2}}}
+	var w Writer
+	w.encodeParents(rows)
+	var ids []byte
+	for _, r := range rows {
+		ids = append(ids, r.SpanID[:]...)
+	}
+	f.Add(appendIDs(nil, ids, 8), w.cols[ColParent], len(rows))
+	f.Fuzz(func(t *testing.T, ids, parents []byte, n int) {
+		if n <= 0 || n > 1<<12 {
+			return
+		}
+		b := &Block{N: n}
+		if b.decode(ColSpanID, ids, nil) == nil {
+			b.decode(ColParent, parents, nil)
+		}
+		// Rows made of the input: span IDs from ids, parents from ids shifted by one row.
+		var rows []Row
+		for i := 0; i+8 <= len(ids) && len(rows) < 64; i += 8 {
+			var r Row
+			copy(r.SpanID[:], ids[i:])
+			if i >= 8 && ids[i]%3 != 0 {
+				copy(r.ParentID[:], ids[i-8:])
+			} else if ids[i]%3 == 0 {
+				copy(r.ParentID[:], parents)
+			}
+			rows = append(rows, r)
+		}
+		if len(rows) == 0 {
+			return
+		}
+		var w Writer
+		w.encodeParents(rows)
+		var col []byte
+		for _, r := range rows {
+			col = append(col, r.SpanID[:]...)
+		}
+		got := &Block{N: len(rows)}
+		if err := got.decode(ColSpanID, appendIDs(nil, col, 8), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := got.decode(ColParent, w.cols[ColParent], nil); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			if got.ParentID[i] != r.ParentID {
+				t.Fatalf("row %d: parent %x, want %x", i, got.ParentID[i], r.ParentID)
+			}
+		}
+	})
+}
