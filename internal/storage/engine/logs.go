@@ -103,6 +103,7 @@ type logFilter struct {
 	needle   []byte
 	body     bodyNeedle
 	hasTID   bool // the query names a trace ID
+	bodyFast bool // part.MatchBodies answers the body needle on the body column as stored
 	needFull bool
 }
 
@@ -110,6 +111,7 @@ func newLogFilter(q *storage.LogQuery) *logFilter {
 	f := &logFilter{q: q, tr: queryRange(q.Start, q.End), needFull: len(q.Attributes) > 0 || q.Match != nil, needle: []byte(q.BodyContains)}
 	f.body = newBodyNeedle(q.BodyContains)
 	f.hasTID = !q.TraceID.IsEmpty()
+	f.bodyFast = q.BodyContains != "" && part.BodyNeedleMatchable(f.needle)
 	part.WholeTokens(q.BodyContains, func(tok string) {
 		f.words = append(f.words, part.HashToken(part.TokenWord, tok, 0, ""))
 	})
@@ -152,7 +154,7 @@ func bodyContains(v pcommon.Value, needle string) bool {
 // matchColumns evaluates the conditions the columns read answer (a column not read is not needed: see
 // logScanCols). full is false when the body is not a string and the body condition must be checked on the
 // decoded record.
-func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool) (ok, full bool) {
+func (f *logFilter) matchColumns(b *part.Block, bm *bodyMatch, i int, allowed []bool) (ok, full bool) {
 	q := f.q
 	if (b.TS != nil && !f.tr.has(b.TS[i])) || (b.Set != nil && (int(b.Set[i]) >= len(allowed) || !allowed[b.Set[i]])) {
 		return false, false
@@ -167,14 +169,33 @@ func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool) (ok, full
 		return false, false
 	}
 	if q.BodyContains != "" {
-		if b.Body[i] == nil {
+		if !bm.str(b, i) {
 			return true, true
 		}
-		if !bytes.Contains(b.Body[i], f.needle) {
+		if !bm.has(b, i, f.needle) {
 			return false, false
 		}
 	}
 	return true, f.needFull
+}
+
+// bodyMatch is the answer of part.MatchBodies for a block; nil: the bodies are in Block.Body.
+type bodyMatch struct{ strs, hits []bool }
+
+// str reports whether row i has a string body.
+func (m *bodyMatch) str(b *part.Block, i int) bool {
+	if m == nil {
+		return b.Body[i] != nil
+	}
+	return m.strs[i]
+}
+
+// has reports whether the string body of row i holds needle.
+func (m *bodyMatch) has(b *part.Block, i int, needle []byte) bool {
+	if m == nil {
+		return bytes.Contains(b.Body[i], needle)
+	}
+	return m.hits[i]
 }
 
 // logScanCols returns the columns matchColumns needs for block bm, whose attribute sets allowed are. The
@@ -193,7 +214,7 @@ func (f *logFilter) logScanCols(bm *part.BlockMeta, allowed []bool) uint32 {
 	if f.hasTID {
 		mask |= 1 << part.ColTID
 	}
-	if f.q.BodyContains != "" {
+	if f.q.BodyContains != "" && !f.bodyFast {
 		mask |= 1 << part.ColBody
 	}
 	return mask
@@ -255,11 +276,29 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 	if err != nil {
 		return fmt.Errorf("part %s: %w", p.path, err)
 	}
+	var bm *bodyMatch
+	if f.bodyFast {
+		raw, err := p.r.ReadRaw(u.blk, part.ColBody, nil)
+		if err != nil {
+			return fmt.Errorf("part %s: %w", p.path, err)
+		}
+		strs, hits, ok, err := part.MatchBodies(raw, b.N, f.needle)
+		switch {
+		case err != nil:
+			return corrupt(p, "block %d: %v", u.blk, err)
+		case ok:
+			bm = &bodyMatch{strs: strs, hits: hits}
+		default:
+			if b, err = readMissing(p, u.blk, b, 1<<part.ColBody); err != nil {
+				return err
+			}
+		}
+	}
 	var sure, check, opaque []int
 	for i := range b.N {
-		ok, full := f.matchColumns(b, i, allowed)
+		ok, full := f.matchColumns(b, bm, i, allowed)
 		switch {
-		case ok && full && f.q.BodyContains != "" && b.Body[i] == nil && !f.body.structural:
+		case ok && full && f.q.BodyContains != "" && !bm.str(b, i) && !f.body.structural:
 			opaque = append(opaque, i)
 		case ok && full:
 			check = append(check, i)

@@ -91,6 +91,8 @@ func checkLogs(t *testing.T, e *Engine, all []flatLog, stage string) {
 		{BodyContains: "4", Limit: 6, Match: evenSeverity{}}, {BodyContains: "n", Match: evenSeverity{}},
 		{BodyContains: "zzz", Match: evenSeverity{}}, {BodyContains: `:4`, Limit: 9},
 		{BodyContains: "ms", Limit: 2, MinSeverity: plog.SeverityNumberWarn, Match: evenSeverity{}},
+		// Needles of digits only are answered on the digit runs of the body column.
+		{BodyContains: "12"}, {BodyContains: "49", Match: evenSeverity{}}, {BodyContains: "2 id=1"},
 	}
 	for i, q := range qs {
 		var got []string

@@ -14,19 +14,8 @@ import (
 // other needle ok is false and the caller rebuilds the bodies. str reports the rows with a string body, hit
 // those whose body holds the needle.
 func MatchBodies(raw []byte, n int, needle []byte) (str, hit []bool, ok bool, err error) {
-	hasDigit, allDigits, hasMark := false, true, false
-	for _, c := range needle {
-		isDigit := c >= '0' && c <= '9'
-		hasDigit = hasDigit || isDigit
-		allDigits = allDigits && isDigit
-		hasMark = hasMark || c == bodyMark
-	}
-	var digits bool
-	switch {
-	case len(needle) > 0 && !hasDigit && !hasMark:
-	case len(needle) >= 2 && allDigits:
-		digits = true
-	default:
+	digits, ok := bodyNeedleKind(needle)
+	if !ok {
 		return nil, nil, false, nil
 	}
 	bad := fmt.Errorf("%w: body column does not hold %d rows", ErrCorrupt, n)
@@ -122,4 +111,28 @@ func MatchBodies(raw []byte, n int, needle []byte) (str, hit []bool, ok bool, er
 		pos = p + 1 // straddles two runs
 	}
 	return str, hit, true, nil
+}
+
+// BodyNeedleMatchable reports whether MatchBodies answers for needle: it has no digit and no mark byte, or
+// it is two or more digits.
+func BodyNeedleMatchable(needle []byte) bool {
+	_, ok := bodyNeedleKind(needle)
+	return ok
+}
+
+func bodyNeedleKind(needle []byte) (digits, ok bool) {
+	hasDigit, allDigits, hasMark := false, true, false
+	for _, c := range needle {
+		isDigit := c >= '0' && c <= '9'
+		hasDigit = hasDigit || isDigit
+		allDigits = allDigits && isDigit
+		hasMark = hasMark || c == bodyMark
+	}
+	switch {
+	case len(needle) > 0 && !hasDigit && !hasMark:
+		return false, true
+	case len(needle) >= 2 && allDigits:
+		return true, true
+	}
+	return false, false
 }
