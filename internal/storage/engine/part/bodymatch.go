@@ -57,7 +57,11 @@ func MatchBodies(raw []byte, n int, needle []byte) (str, hit []bool, ok bool, er
 		}
 		return str, hit, true, nil
 	}
-	// The run lengths, one per mark of the rows' skeletons in row order, then the runs' bytes.
+	// The run lengths, one per mark of the rows' skeletons in row order, then the runs' bytes. The runs are
+	// in what is left: when the needle is nowhere in it, no body holds it.
+	if !bytes.Contains(d.buf, needle) {
+		return str, hit, true, nil
+	}
 	marks := make([]int, nd)
 	for k, s := range skels {
 		marks[k] = bytes.Count(s, []byte{bodyMark})
