@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/otlpd/otlpd/internal/api/loki"
@@ -79,6 +80,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	applyMemoryLimit(cfg, os.Getenv("GOMEMLIMIT") != "", log)
 	srv, err := newServer(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -130,4 +132,16 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		return nil, err
 	}
 	return srv, nil
+}
+
+// applyMemoryLimit sets the Go runtime's soft memory limit that cfg asks for, unless GOMEMLIMIT is set (the
+// runtime has applied it already).
+func applyMemoryLimit(cfg config.Config, envSet bool, log *slog.Logger) {
+	if envSet {
+		log.Info("memory limit from GOMEMLIMIT", "bytes", debug.SetMemoryLimit(-1))
+		return
+	}
+	if limit := cfg.EffectiveMemoryLimit(); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 }

@@ -24,6 +24,11 @@ type Config struct {
 	UIAddr   string `yaml:"ui_addr"`   // UI and query APIs
 	// Pprof mounts Go's profiling handlers (net/http/pprof) under /debug/pprof/ on the UI address.
 	Pprof bool `yaml:"pprof"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (as GOMEMLIMIT, which wins when set): the
+	// garbage collector works harder as the process nears it, so the peak resident memory stays about there
+	// while the live data fits. 0 means automatic (DefaultEngineMemoryLimit with the engine, none with the
+	// memory backend, whose contents are its live data); -1 means none.
+	MemoryLimit int64 `yaml:"memory_limit"`
 
 	Ingest    Ingest    `yaml:"ingest"`
 	Retention Retention `yaml:"retention"`
@@ -82,7 +87,8 @@ type Ingest struct {
 	// MaxAttributeValueBytes bounds one string or bytes attribute value (and a log body); an item holding a
 	// larger one is rejected through partial success.
 	MaxAttributeValueBytes int `yaml:"max_attribute_value_bytes"`
-	// MaxInFlightBytes bounds the decoded batches being stored at once; above it exports are refused with a
+	// MaxInFlightBytes bounds the batches being stored at once, counted as the bytes of their requests after
+	// decompression (decoded, they take about 3-5 times that in memory); above it exports are refused with a
 	// retryable overload code.
 	MaxInFlightBytes int64 `yaml:"max_in_flight_bytes"`
 	// CORSAllowedOrigins lists the origins browser SDKs may export from ("*" for any). None by default.
@@ -155,6 +161,22 @@ type Rules struct {
 	ExternalURL string `yaml:"external_url"`
 }
 
+// DefaultEngineMemoryLimit is the soft memory limit with the engine when MemoryLimit is 0: the engine's live
+// data (heads, batches in flight, a flush) stays well under it, and under it the process stays within 1 GiB.
+const DefaultEngineMemoryLimit = 800 << 20
+
+// EffectiveMemoryLimit returns the soft memory limit c asks for, or -1 for none.
+func (c Config) EffectiveMemoryLimit() int64 {
+	switch {
+	case c.MemoryLimit > 0:
+		return c.MemoryLimit
+	case c.MemoryLimit == 0 && c.Storage == "engine":
+		return DefaultEngineMemoryLimit
+	default:
+		return -1
+	}
+}
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -167,7 +189,7 @@ func Default() Config {
 			MaxRequestBytes:        20 << 20,
 			MaxGRPCMessageBytes:    4 << 20,
 			MaxAttributeValueBytes: 64 << 10,
-			MaxInFlightBytes:       256 << 20,
+			MaxInFlightBytes:       64 << 20,
 		},
 		Retention: Retention{MaxAge: Duration(7 * 24 * time.Hour)},
 		SpanMetrics: SpanMetrics{Enabled: true, Interval: Duration(15 * time.Second), MaxSeries: 10_000,
@@ -241,6 +263,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ingest.MaxAttributeValueBytes <= 0 {
 		return errors.New("ingest.max_attribute_value_bytes: must be positive")
+	}
+	if c.MemoryLimit < -1 {
+		return errors.New("memory_limit: must be a number of bytes, 0 (automatic) or -1 (none)")
 	}
 	if c.Ingest.MaxInFlightBytes <= 0 {
 		return errors.New("ingest.max_in_flight_bytes: must be positive")

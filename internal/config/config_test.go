@@ -107,3 +107,27 @@ func TestValidateMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	f := func(storage string, limit, want int64) {
+		t.Helper()
+		cfg := Default()
+		cfg.Storage, cfg.MemoryLimit = storage, limit
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("storage %s, memory_limit %d: %v", storage, limit, err)
+		}
+		if got := cfg.EffectiveMemoryLimit(); got != want {
+			t.Errorf("storage %s, memory_limit %d: effective limit %d, want %d", storage, limit, got, want)
+		}
+	}
+	f("engine", 0, DefaultEngineMemoryLimit)
+	f("memory", 0, -1)
+	f("engine", -1, -1)
+	f("memory", 2<<30, 2<<30)
+	f("engine", 512<<20, 512<<20)
+	cfg := Default()
+	cfg.MemoryLimit = -2
+	if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), "memory_limit:") {
+		t.Errorf("memory_limit -2: Validate = %v, want an error naming memory_limit", err)
+	}
+}

@@ -38,9 +38,29 @@ type MetricsConsumer interface {
 	ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error
 }
 
+// EncodedTracesConsumer is an optional interface of a TracesConsumer that can use the batch's protobuf
+// encoding (a storage that logs batches as protobuf need not encode them again). The pipeline calls it instead of
+// ConsumeTraces when the receiver passed the encoding (Pipeline.TracesEncoded).
+type EncodedTracesConsumer interface {
+	// ConsumeTracesEncoded is ConsumeTraces given raw, td as an OTLP TracesData message (the rules of
+	// storage.EncodedSpanWriter). The consumer must not keep raw after the call returns.
+	ConsumeTracesEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error
+}
+
+// EncodedLogsConsumer is EncodedTracesConsumer for logs (raw is an OTLP LogsData message).
+type EncodedLogsConsumer interface {
+	ConsumeLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error
+}
+
+// EncodedMetricsConsumer is EncodedTracesConsumer for metrics (raw is an OTLP MetricsData message).
+type EncodedMetricsConsumer interface {
+	ConsumeMetricsEncoded(ctx context.Context, md pmetric.Metrics, raw []byte) error
+}
+
 // Options configures a Pipeline.
 type Options struct {
-	// MaxInFlightBytes bounds the encoded size of all batches being consumed at once. 0 means 256 MiB.
+	// MaxInFlightBytes bounds the encoded size of all batches being consumed at once (decoded, they take about
+	// 3-5 times that in memory). 0 means 64 MiB.
 	MaxInFlightBytes int64
 }
 
@@ -67,7 +87,7 @@ type Pipeline struct {
 // New returns a pipeline that feeds consumers.
 func New(opts Options, consumers ...Consumer) *Pipeline {
 	if opts.MaxInFlightBytes <= 0 {
-		opts.MaxInFlightBytes = 256 << 20
+		opts.MaxInFlightBytes = 64 << 20
 	}
 	return &Pipeline{budget: opts.MaxInFlightBytes, consumers: consumers}
 }
@@ -113,9 +133,19 @@ func (p *Pipeline) release(size int64) {
 
 // Traces consumes td, whose encoded size is size bytes.
 func (p *Pipeline) Traces(ctx context.Context, td ptrace.Traces, size int64) error {
+	return p.TracesEncoded(ctx, td, size, nil)
+}
+
+// TracesEncoded is Traces given raw, td as an OTLP TracesData message (the rules of
+// storage.EncodedSpanWriter), which goes to the consumers that take it (EncodedTracesConsumer). raw may be nil.
+// The pipeline does not keep raw after the call returns.
+func (p *Pipeline) TracesEncoded(ctx context.Context, td ptrace.Traces, size int64, raw []byte) error {
 	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
 		if c.Traces == nil {
 			return false, nil
+		}
+		if ec, ok := c.Traces.(EncodedTracesConsumer); ok && raw != nil {
+			return true, ec.ConsumeTracesEncoded(ctx, td, raw)
 		}
 		return true, c.Traces.ConsumeTraces(ctx, td)
 	})
@@ -123,9 +153,17 @@ func (p *Pipeline) Traces(ctx context.Context, td ptrace.Traces, size int64) err
 
 // Logs consumes ld, whose encoded size is size bytes.
 func (p *Pipeline) Logs(ctx context.Context, ld plog.Logs, size int64) error {
+	return p.LogsEncoded(ctx, ld, size, nil)
+}
+
+// LogsEncoded is TracesEncoded for logs (raw is an OTLP LogsData message).
+func (p *Pipeline) LogsEncoded(ctx context.Context, ld plog.Logs, size int64, raw []byte) error {
 	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
 		if c.Logs == nil {
 			return false, nil
+		}
+		if ec, ok := c.Logs.(EncodedLogsConsumer); ok && raw != nil {
+			return true, ec.ConsumeLogsEncoded(ctx, ld, raw)
 		}
 		return true, c.Logs.ConsumeLogs(ctx, ld)
 	})
@@ -133,9 +171,17 @@ func (p *Pipeline) Logs(ctx context.Context, ld plog.Logs, size int64) error {
 
 // Metrics consumes md, whose encoded size is size bytes.
 func (p *Pipeline) Metrics(ctx context.Context, md pmetric.Metrics, size int64) error {
+	return p.MetricsEncoded(ctx, md, size, nil)
+}
+
+// MetricsEncoded is TracesEncoded for metrics (raw is an OTLP MetricsData message).
+func (p *Pipeline) MetricsEncoded(ctx context.Context, md pmetric.Metrics, size int64, raw []byte) error {
 	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
 		if c.Metrics == nil {
 			return false, nil
+		}
+		if ec, ok := c.Metrics.(EncodedMetricsConsumer); ok && raw != nil {
+			return true, ec.ConsumeMetricsEncoded(ctx, md, raw)
 		}
 		return true, c.Metrics.ConsumeMetrics(ctx, md)
 	})

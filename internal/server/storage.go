@@ -64,3 +64,33 @@ func (w backendWriter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 func (w backendWriter) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 	return w.b.WriteMetrics(ctx, md)
 }
+
+var (
+	_ pipeline.EncodedTracesConsumer  = backendWriter{}
+	_ pipeline.EncodedLogsConsumer    = backendWriter{}
+	_ pipeline.EncodedMetricsConsumer = backendWriter{}
+)
+
+// ConsumeTracesEncoded hands raw to a backend that takes it (storage.EncodedSpanWriter).
+func (w backendWriter) ConsumeTracesEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error {
+	if ew, ok := w.b.(storage.EncodedSpanWriter); ok {
+		return ew.WriteSpansEncoded(ctx, td, raw)
+	}
+	return w.b.WriteSpans(ctx, td)
+}
+
+// ConsumeLogsEncoded hands raw to a backend that takes it (storage.EncodedLogWriter).
+func (w backendWriter) ConsumeLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error {
+	if ew, ok := w.b.(storage.EncodedLogWriter); ok {
+		return ew.WriteLogsEncoded(ctx, ld, raw)
+	}
+	return w.b.WriteLogs(ctx, ld)
+}
+
+// ConsumeMetricsEncoded hands raw to a backend that takes it (storage.EncodedMetricWriter).
+func (w backendWriter) ConsumeMetricsEncoded(ctx context.Context, md pmetric.Metrics, raw []byte) error {
+	if ew, ok := w.b.(storage.EncodedMetricWriter); ok {
+		return ew.WriteMetricsEncoded(ctx, md, raw)
+	}
+	return w.b.WriteMetrics(ctx, md)
+}

@@ -140,6 +140,15 @@ func (t timedTraces) ConsumeTraces(ctx context.Context, td ptrace.Traces) error 
 	return t.next.ConsumeTraces(ctx, td)
 }
 
+// ConsumeTracesEncoded passes raw on when the next consumer takes it.
+func (t timedTraces) ConsumeTracesEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error {
+	defer observeSince(t.obs, time.Now())
+	if ec, ok := t.next.(pipeline.EncodedTracesConsumer); ok {
+		return ec.ConsumeTracesEncoded(ctx, td, raw)
+	}
+	return t.next.ConsumeTraces(ctx, td)
+}
+
 type timedLogs struct {
 	next pipeline.LogsConsumer
 	obs  prometheus.Observer
@@ -150,6 +159,15 @@ func (t timedLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return t.next.ConsumeLogs(ctx, ld)
 }
 
+// ConsumeLogsEncoded passes raw on when the next consumer takes it.
+func (t timedLogs) ConsumeLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error {
+	defer observeSince(t.obs, time.Now())
+	if ec, ok := t.next.(pipeline.EncodedLogsConsumer); ok {
+		return ec.ConsumeLogsEncoded(ctx, ld, raw)
+	}
+	return t.next.ConsumeLogs(ctx, ld)
+}
+
 type timedMetrics struct {
 	next pipeline.MetricsConsumer
 	obs  prometheus.Observer
@@ -157,6 +175,15 @@ type timedMetrics struct {
 
 func (t timedMetrics) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 	defer observeSince(t.obs, time.Now())
+	return t.next.ConsumeMetrics(ctx, md)
+}
+
+// ConsumeMetricsEncoded passes raw on when the next consumer takes it.
+func (t timedMetrics) ConsumeMetricsEncoded(ctx context.Context, md pmetric.Metrics, raw []byte) error {
+	defer observeSince(t.obs, time.Now())
+	if ec, ok := t.next.(pipeline.EncodedMetricsConsumer); ok {
+		return ec.ConsumeMetricsEncoded(ctx, md, raw)
+	}
 	return t.next.ConsumeMetrics(ctx, md)
 }
 

@@ -33,6 +33,15 @@ type SpanWriter interface {
 	WriteSpans(ctx context.Context, td ptrace.Traces) error
 }
 
+// EncodedSpanWriter is an optional interface of a SpanWriter that can use the batch's protobuf encoding, which
+// a receiver often has at hand, instead of encoding td again (the engine logs batches as protobuf).
+type EncodedSpanWriter interface {
+	// WriteSpansEncoded is WriteSpans(ctx, td), given raw: td as an OTLP TracesData message (an
+	// ExportTraceServiceRequest has the same encoding). raw must decode to td, up to fields this otlpd does not
+	// know and resources or scopes without spans. The writer must not keep raw after the call returns.
+	WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error
+}
+
 // SpanReader finds spans and traces. Safe for concurrent use.
 type SpanReader interface {
 	// GetTrace yields the spans of one trace in pages of at most q.PageSize spans (0: backend default), in no
@@ -105,6 +114,13 @@ type LogWriter interface {
 	WriteLogs(ctx context.Context, ld plog.Logs) error
 }
 
+// EncodedLogWriter is EncodedSpanWriter for log records.
+type EncodedLogWriter interface {
+	// WriteLogsEncoded is WriteLogs(ctx, ld), given raw: ld as an OTLP LogsData message (an
+	// ExportLogsServiceRequest has the same encoding), with the rules of EncodedSpanWriter.WriteSpansEncoded.
+	WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error
+}
+
 // LogReader finds log records. Safe for concurrent use.
 type LogReader interface {
 	// FindLogs yields the records that match q in pages, ordered by q.Order on the record's time (time, or the
@@ -119,6 +135,13 @@ type MetricWriter interface {
 	// backend refuses for a reason of its own (a cardinality limit, say) are reported by a *RejectedError;
 	// every other point of md is stored.
 	WriteMetrics(ctx context.Context, md pmetric.Metrics) error
+}
+
+// EncodedMetricWriter is EncodedSpanWriter for metric points.
+type EncodedMetricWriter interface {
+	// WriteMetricsEncoded is WriteMetrics(ctx, md), given raw: md as an OTLP MetricsData message (an
+	// ExportMetricsServiceRequest has the same encoding), with the rules of EncodedSpanWriter.WriteSpansEncoded.
+	WriteMetricsEncoded(ctx context.Context, md pmetric.Metrics, raw []byte) error
 }
 
 // MetricReader reads metrics back in the OTLP model. (PromQL reads through the Prometheus storage interfaces

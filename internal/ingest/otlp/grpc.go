@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
@@ -28,7 +29,23 @@ import (
 //	service LogsService    { rpc Export(ExportLogsServiceRequest)    returns (ExportLogsServiceResponse) }
 
 // rawMessage carries a message's encoded bytes through gRPC.
-type rawMessage struct{ data []byte }
+type rawMessage struct {
+	data []byte
+	buf  *[]byte // the pooled buffer behind data, for a request; nil for a response
+}
+
+// Request bodies are copied out of gRPC's buffers into pooled ones (as OTLP/HTTP bodies are), which go back
+// to the pool when the handler returns: the decoded batch does not refer to the body, and storage copies what
+// it keeps. One that grew past maxPooledBuffer is dropped.
+var grpcBodies = sync.Pool{New: func() any { return new([]byte) }}
+
+// release returns a request's buffer to the pool; m.data must not be used after.
+func (m *rawMessage) release() {
+	if m.buf != nil && cap(*m.buf) <= maxPooledBuffer {
+		grpcBodies.Put(m.buf)
+	}
+	m.data, m.buf = nil, nil
+}
 
 // rawCodec passes messages through as bytes. It is named "proto" so that it serves application/grpc (and
 // application/grpc+proto) requests, which is what every OTLP client sends.
@@ -44,13 +61,20 @@ func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 	return mem.BufferSlice{mem.SliceBuffer(m.data)}, nil
 }
 
-// Unmarshal copies the message out of gRPC's buffers, which are recycled when it returns.
+// Unmarshal copies the message out of gRPC's buffers, which are recycled when it returns, into a pooled
+// buffer (rawMessage.release).
 func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	m, ok := v.(*rawMessage)
 	if !ok {
 		return fmt.Errorf("BUG: rawCodec cannot unmarshal into %T", v)
 	}
-	m.data = data.Materialize()
+	n := data.Len()
+	buf := grpcBodies.Get().(*[]byte)
+	if cap(*buf) < n {
+		*buf = make([]byte, n)
+	}
+	m.data, m.buf = (*buf)[:n], buf
+	data.CopyTo(m.data)
 	return nil
 }
 
@@ -68,6 +92,7 @@ func serviceDesc(name string) *grpc.ServiceDesc {
 			MethodName: "Export",
 			Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 				in := new(rawMessage)
+				defer in.release() // the export is done with the body when the handler returns
 				if err := dec(in); err != nil {
 					return nil, err
 				}

@@ -26,7 +26,20 @@ type Consumer interface {
 	Metrics(ctx context.Context, md pmetric.Metrics, size int64) error
 }
 
-var _ Consumer = (*pipeline.Pipeline)(nil)
+// EncodedConsumer is an optional interface of a Consumer that also takes a batch's protobuf encoding. The
+// receiver uses it for a protobuf request whose items were all accepted: the request's bytes then encode the
+// batch exactly (an Export*ServiceRequest has the encoding of TracesData, LogsData or MetricsData), and a
+// storage that logs batches as protobuf need not encode them again. raw is valid only during the call.
+type EncodedConsumer interface {
+	TracesEncoded(ctx context.Context, td ptrace.Traces, size int64, raw []byte) error
+	LogsEncoded(ctx context.Context, ld plog.Logs, size int64, raw []byte) error
+	MetricsEncoded(ctx context.Context, md pmetric.Metrics, size int64, raw []byte) error
+}
+
+var (
+	_ Consumer        = (*pipeline.Pipeline)(nil)
+	_ EncodedConsumer = (*pipeline.Pipeline)(nil)
+)
 
 // Options configures a Receiver. Zero fields take the defaults of config.Default.
 type Options struct {
@@ -68,6 +81,7 @@ func (r *Receiver) observe(signal, transport string, n itemCounts, status string
 // and HTTP (Handler). Safe for concurrent use.
 type Receiver struct {
 	next Consumer
+	enc  EncodedConsumer // next, when it takes encoded batches; else nil
 	opts Options
 	log  *slog.Logger
 }
@@ -89,7 +103,8 @@ func New(next Consumer, opts Options, log *slog.Logger) *Receiver {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Receiver{next: next, opts: opts, log: log}
+	enc, _ := next.(EncodedConsumer)
+	return &Receiver{next: next, enc: enc, opts: opts, log: log}
 }
 
 // errInternal is what a client is told when the consumer failed for a reason of its own; the cause is logged.
@@ -116,6 +131,15 @@ func (r *Receiver) consumeResult(ctx context.Context, signal string, err error, 
 	}
 }
 
+// wholeProto returns body when it can go to the consumer as the batch's encoding: a protobuf request that
+// decoded without salvage and lost nothing to validation (not even a resource or scope without items), and a consumer that takes encodings. Otherwise nil.
+func (r *Receiver) wholeProto(body []byte, f format, rej rejections) []byte {
+	if r.enc == nil || f != formatProto || rej.count != 0 || len(rej.problems) != 0 || body == nil {
+		return nil
+	}
+	return body
+}
+
 // exportTraces decodes, validates and consumes one traces request. The error is a *decodeError, an error of
 // consumeResult, or nil with the partial success (if any) in the response.
 func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, itemCounts, error) {
@@ -127,7 +151,13 @@ func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptr
 	total := int64(td.SpanCount()) + rej.count
 	rej.mergeFrom(validateTraces(td, r.opts.MaxAttributeValueBytes))
 	if td.ResourceSpans().Len() > 0 {
-		if err := r.consumeResult(ctx, "traces", r.next.Traces(ctx, td, int64(len(body))), &rej); err != nil {
+		var err error
+		if raw := r.wholeProto(body, f, rej); raw != nil {
+			err = r.enc.TracesEncoded(ctx, td, int64(len(body)), raw)
+		} else {
+			err = r.next.Traces(ctx, td, int64(len(body)))
+		}
+		if err := r.consumeResult(ctx, "traces", err, &rej); err != nil {
 			return resp, itemCounts{}, err
 		}
 	}
@@ -148,7 +178,13 @@ func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogo
 	total := int64(ld.LogRecordCount()) + rej.count
 	rej.mergeFrom(validateLogs(ld, r.opts.MaxAttributeValueBytes))
 	if ld.ResourceLogs().Len() > 0 {
-		if err := r.consumeResult(ctx, "logs", r.next.Logs(ctx, ld, int64(len(body))), &rej); err != nil {
+		var err error
+		if raw := r.wholeProto(body, f, rej); raw != nil {
+			err = r.enc.LogsEncoded(ctx, ld, int64(len(body)), raw)
+		} else {
+			err = r.next.Logs(ctx, ld, int64(len(body)))
+		}
+		if err := r.consumeResult(ctx, "logs", err, &rej); err != nil {
 			return resp, itemCounts{}, err
 		}
 	}
@@ -169,7 +205,13 @@ func (r *Receiver) exportMetrics(ctx context.Context, body []byte, f format) (pm
 	total := int64(metricPointCount(md)) + rej.count
 	rej.mergeFrom(validateMetrics(md, r.opts.MaxAttributeValueBytes))
 	if md.ResourceMetrics().Len() > 0 {
-		if err := r.consumeResult(ctx, "metrics", r.next.Metrics(ctx, md, int64(len(body))), &rej); err != nil {
+		var err error
+		if raw := r.wholeProto(body, f, rej); raw != nil {
+			err = r.enc.MetricsEncoded(ctx, md, int64(len(body)), raw)
+		} else {
+			err = r.next.Metrics(ctx, md, int64(len(body)))
+		}
+		if err := r.consumeResult(ctx, "metrics", err, &rej); err != nil {
 			return resp, itemCounts{}, err
 		}
 	}

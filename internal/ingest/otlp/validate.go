@@ -169,28 +169,26 @@ func validateTraces(td ptrace.Traces, maxAttr int) rejections {
 	ri := -1
 	td.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool {
 		ri++
-		where := fmt.Sprintf("resource_spans[%d]", ri)
 		if p := resourceProblem(rs.Resource(), maxAttr); p != "" {
 			n := 0
 			for i := 0; i < rs.ScopeSpans().Len(); i++ {
 				n += rs.ScopeSpans().At(i).Spans().Len()
 			}
-			rej.add(int64(n), where, p)
+			rej.add(int64(n), fmt.Sprintf("resource_spans[%d]", ri), p)
 			return true
 		}
 		si := -1
 		rs.ScopeSpans().RemoveIf(func(ss ptrace.ScopeSpans) bool {
 			si++
-			where := fmt.Sprintf("%s.scope_spans[%d]", where, si)
 			if p := scopeProblem(ss.Scope(), maxAttr); p != "" {
-				rej.add(int64(ss.Spans().Len()), where, p)
+				rej.add(int64(ss.Spans().Len()), fmt.Sprintf("resource_spans[%d].scope_spans[%d]", ri, si), p)
 				return true
 			}
 			i := -1
 			ss.Spans().RemoveIf(func(s ptrace.Span) bool {
 				i++
 				if p := spanProblem(s, maxAttr); p != "" {
-					rej.add(1, fmt.Sprintf("%s.spans[%d]", where, i), p)
+					rej.add(1, fmt.Sprintf("resource_spans[%d].scope_spans[%d].spans[%d]", ri, si, i), p)
 					return true
 				}
 				return false
@@ -237,28 +235,26 @@ func validateLogs(ld plog.Logs, maxAttr int) rejections {
 	ri := -1
 	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
 		ri++
-		where := fmt.Sprintf("resource_logs[%d]", ri)
 		if p := resourceProblem(rl.Resource(), maxAttr); p != "" {
 			n := 0
 			for i := 0; i < rl.ScopeLogs().Len(); i++ {
 				n += rl.ScopeLogs().At(i).LogRecords().Len()
 			}
-			rej.add(int64(n), where, p)
+			rej.add(int64(n), fmt.Sprintf("resource_logs[%d]", ri), p)
 			return true
 		}
 		si := -1
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			si++
-			where := fmt.Sprintf("%s.scope_logs[%d]", where, si)
 			if p := scopeProblem(sl.Scope(), maxAttr); p != "" {
-				rej.add(int64(sl.LogRecords().Len()), where, p)
+				rej.add(int64(sl.LogRecords().Len()), fmt.Sprintf("resource_logs[%d].scope_logs[%d]", ri, si), p)
 				return true
 			}
 			i := -1
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				i++
 				if p := logProblem(lr, maxAttr); p != "" {
-					rej.add(1, fmt.Sprintf("%s.log_records[%d]", where, i), p)
+					rej.add(1, fmt.Sprintf("resource_logs[%d].scope_logs[%d].log_records[%d]", ri, si, i), p)
 					return true
 				}
 				return false

@@ -4,11 +4,17 @@
 //
 // # Writes
 //
-// A write marshals the batch to OTLP protobuf and appends it as one record to the write-ahead log (package
-// wal). With SyncBatch (the default) the append returns after fsync; appends that arrive while an fsync runs
-// share the next one (group commit: at most one fsync in flight, so the batching window is one fsync long).
-// The batch then goes, as written, into the head, where queries see it. SyncNone skips the fsync and is for
-// benchmarks only: a machine crash loses acknowledged writes.
+// A write appends the batch, as OTLP protobuf, as one record to the write-ahead log (package wal): the bytes
+// of the export request when the receiver passes them (WriteSpansEncoded; an Export*ServiceRequest is encoded
+// as TracesData, LogsData or MetricsData), else the batch marshaled. With SyncBatch (the default) the append
+// returns after fsync; appends that arrive while an fsync runs share the next one (group commit: at most one
+// fsync in flight, so the batching window is one fsync long). The batch then goes, as written, into the head,
+// where queries see it. SyncNone skips the fsync and is for benchmarks only: a machine crash loses
+// acknowledged writes.
+//
+// Backpressure: a writer waits (until its context ends) while the active head is at its flush threshold and
+// a frozen head is still being flushed, or at twice the threshold; so the heads hold about twice the threshold
+// at most. A merge yields to a waiting flush.
 //
 // # Flush, merge, retention
 //

@@ -112,14 +112,18 @@ type Engine struct {
 	closed   bool
 	flushErr error
 
-	flushMu  sync.Mutex // one flush or merge at a time
-	nextID   atomic.Uint64
-	arrival  atomic.Uint64
-	kick     chan struct{}
-	stop     chan struct{}
-	bg       sync.WaitGroup
-	headWait *sync.Cond // writers wait on it when the head is far over its limit
-	lock     *os.File   // holds an exclusive flock on dir/LOCK while open
+	flushMu sync.Mutex // one flush or merge at a time
+	// flushWaiting counts the flushes waiting for flushMu; a merge holding it yields to them (yieldToFlush).
+	flushWaiting atomic.Int32
+	nextID       atomic.Uint64
+	arrival      atomic.Uint64
+	kick         chan struct{}
+	stop         chan struct{}
+	bg           sync.WaitGroup
+	// room is closed (and replaced) whenever the heads change in a way that may let waiting writers in: a
+	// freeze, the end of a flush, Close. Under mu.
+	room chan struct{}
+	lock *os.File // holds an exclusive flock on dir/LOCK while open
 }
 
 // lockDir takes an exclusive lock on dir/LOCK so that two processes never write one data directory. The
@@ -143,7 +147,7 @@ var _ storage.Backend = (*Engine)(nil)
 func Open(dir string, opts Options) (_ *Engine, err error) {
 	opts.defaults()
 	e := &Engine{dir: dir, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), stop: make(chan struct{})}
-	e.headWait = sync.NewCond(&e.mu)
+	e.room = make(chan struct{})
 	e.cat.init()
 	for _, d := range []string{dir, e.walDir(), e.partsDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -295,7 +299,7 @@ func (e *Engine) Close() error {
 		return storage.ErrClosed
 	}
 	e.closed = true
-	e.headWait.Broadcast()
+	e.wakeWriters()
 	e.mu.Unlock()
 	close(e.stop)
 	e.bg.Wait()

@@ -47,7 +47,9 @@ func (d dayNames) of(ts int64) string {
 // the closed segments), writes its parts, records the covered segment in the "flushed" file and deletes those
 // segments. A frozen head whose flush failed is retried first.
 func (e *Engine) flush() error {
+	e.flushWaiting.Add(1)
 	e.flushMu.Lock()
+	e.flushWaiting.Add(-1)
 	defer e.flushMu.Unlock()
 	e.mu.RLock()
 	h := e.frozen
@@ -71,7 +73,7 @@ func (e *Engine) flush() error {
 		h.walSeq = seq
 		e.frozen = h
 		e.active = newHead(e.opts.Now())
-		e.headWait.Broadcast()
+		e.wakeWriters()
 		e.mu.Unlock()
 		e.writeMu.Unlock()
 	}
@@ -94,6 +96,7 @@ func (e *Engine) flush() error {
 	}
 	sortParts(e.parts)
 	e.frozen = nil
+	e.wakeWriters()
 	e.mu.Unlock()
 	segs, _ := wal.Segments(e.walDir())
 	for _, s := range segs {
@@ -145,6 +148,13 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 	}
 
 	days := dayNames{}
+	nSpans, nLogs := 0, 0
+	for _, b := range spans {
+		nSpans += b.n
+	}
+	for _, b := range logs {
+		nLogs += b.n
+	}
 	spanDays := map[string][]spanItem{}
 	for _, b := range spans {
 		rss := b.td.ResourceSpans()
@@ -160,15 +170,18 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 					sp := sl.At(k)
 					ts := int64(sp.StartTimestamp())
 					d := days.of(ts)
-					spanDays[d] = append(spanDays[d], spanItem{ts: ts, grp: g, span: sp})
+					items, ok := spanDays[d]
+					if !ok && len(spanDays) == 0 { // most heads hold one day: size the first for all
+						items = make([]spanItem, 0, nSpans)
+					}
+					spanDays[d] = append(items, spanItem{ts: ts, grp: g, span: sp})
 				}
 			}
 		}
 	}
 	for _, day := range sortedKeys(spanDays) {
 		items := spanDays[day]
-		slices.SortStableFunc(items, func(a, b spanItem) int { return cmp.Compare(a.ts, b.ts) })
-		p, err := e.writeSpanPart(day, h.walSeq, nil, groups, sliceIter(items), keys)
+		p, err := e.writeSpanPart(day, h.walSeq, nil, groups, byTime(items, func(it *spanItem) int64 { return it.ts }), keys)
 		if err != nil {
 			return fail(err)
 		}
@@ -190,15 +203,18 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 					rec := recs.At(k)
 					ts := logTS(rec)
 					d := days.of(ts)
-					logDays[d] = append(logDays[d], logItem{ts: ts, grp: g, rec: rec})
+					items, ok := logDays[d]
+					if !ok && len(logDays) == 0 {
+						items = make([]logItem, 0, nLogs)
+					}
+					logDays[d] = append(items, logItem{ts: ts, grp: g, rec: rec})
 				}
 			}
 		}
 	}
 	for _, day := range sortedKeys(logDays) {
 		items := logDays[day]
-		slices.SortStableFunc(items, func(a, b logItem) int { return cmp.Compare(a.ts, b.ts) })
-		p, err := e.writeLogPart(day, h.walSeq, nil, groups, sliceIter(items), keys)
+		p, err := e.writeLogPart(day, h.walSeq, nil, groups, byTime(items, func(it *logItem) int64 { return it.ts }), keys)
 		if err != nil {
 			return fail(err)
 		}
@@ -213,6 +229,30 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 		written = append(written, p)
 	}
 	return written, keys, nil
+}
+
+// byTime yields items in time order, items of the same time in their order in the slice (arrival). It sorts
+// pointer-free keys rather than the items: a stable sort of the items moves each many times, with a GC write
+// barrier per move.
+func byTime[T any](items []T, ts func(*T) int64) func() (T, bool) {
+	type key struct {
+		ts int64
+		i  int32
+	}
+	keys := make([]key, len(items))
+	for i := range items {
+		keys[i] = key{ts(&items[i]), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.i, b.i)) })
+	j := 0
+	return func() (T, bool) {
+		if j >= len(keys) {
+			var zero T
+			return zero, false
+		}
+		j++
+		return items[keys[j-1].i], true
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -511,15 +551,3 @@ func opsList(m map[part.Op]struct{}) []part.Op {
 }
 
 func keyList(m map[string]struct{}) []string { return sortedKeys(m) }
-
-func sliceIter[T any](items []T) func() (T, bool) {
-	i := 0
-	return func() (T, bool) {
-		if i >= len(items) {
-			var zero T
-			return zero, false
-		}
-		i++
-		return items[i-1], true
-	}
-}

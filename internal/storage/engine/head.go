@@ -65,7 +65,7 @@ func (h *head) size() (int, int64) {
 
 func (h *head) addSpans(td ptrace.Traces, arrival uint64, bytes int) {
 	b := &spanBatch{td: td, arrival: arrival, minTS: 1<<63 - 1, maxTS: -1 << 63}
-	ids := map[storage.TraceID]struct{}{}
+	ids := make([]storage.TraceID, 0, td.SpanCount())
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		sss := rss.At(i).ScopeSpans()
@@ -75,7 +75,7 @@ func (h *head) addSpans(td ptrace.Traces, arrival uint64, bytes int) {
 				sp := spans.At(k)
 				ts := int64(sp.StartTimestamp())
 				b.minTS, b.maxTS = min(b.minTS, ts), max(b.maxTS, ts)
-				ids[storage.TraceID(sp.TraceID())] = struct{}{}
+				ids = append(ids, storage.TraceID(sp.TraceID()))
 				b.n++
 			}
 		}
@@ -84,8 +84,11 @@ func (h *head) addSpans(td ptrace.Traces, arrival uint64, bytes int) {
 	defer h.mu.Unlock()
 	idx := int32(len(h.spans))
 	h.spans = append(h.spans, b)
-	for id := range ids {
-		h.traces[id] = append(h.traces[id], idx)
+	for _, id := range ids {
+		// A batch's spans are indexed once per trace: the batch is the last one listed when it is there.
+		if l := h.traces[id]; len(l) == 0 || l[len(l)-1] != idx {
+			h.traces[id] = append(l, idx)
+		}
 	}
 	h.nItems += b.n
 	h.bytes += int64(bytes)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
 )
@@ -186,6 +187,21 @@ func (c *cursor) advance() error {
 	return c.load()
 }
 
+// yieldToFlush, called by a merge holding flushMu, lets a waiting flush run first: writers wait for flushes
+// (waitRoom), and a merge takes seconds. The merge's part has its ID already (writeSpanPart and writeLogPart
+// take it before they first call next, and must keep doing so), so a part flushed meanwhile still gets a
+// higher one, as its rows are newer.
+func (e *Engine) yieldToFlush() {
+	if e.flushWaiting.Load() == 0 {
+		return
+	}
+	e.flushMu.Unlock()
+	for e.flushWaiting.Load() > 0 { // until the flush holds flushMu
+		time.Sleep(time.Millisecond)
+	}
+	e.flushMu.Lock()
+}
+
 // mergeParts rewrites parts (of one day and kind, sorted by ID) as one, by a k-way merge on time (ties: the
 // older part first, so arrival order holds). The new part names the parts it replaces, so that a crash
 // between writing it and removing them cannot duplicate rows.
@@ -237,6 +253,7 @@ func (e *Engine) mergeParts(ps []*partHandle) error {
 	var err error
 	if ps[0].meta.Kind == part.KindSpans {
 		np, err = e.writeSpanPart(ps[0].day, walSeq, sources, groups, func() (spanItem, bool) {
+			e.yieldToFlush()
 			c := pick()
 			if c == nil || mergeErr != nil {
 				return spanItem{}, false
@@ -247,6 +264,7 @@ func (e *Engine) mergeParts(ps []*partHandle) error {
 		}, keys)
 	} else {
 		np, err = e.writeLogPart(ps[0].day, walSeq, sources, groups, func() (logItem, bool) {
+			e.yieldToFlush()
 			c := pick()
 			if c == nil || mergeErr != nil {
 				return logItem{}, false

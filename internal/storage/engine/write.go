@@ -20,45 +20,73 @@ const (
 	recMetrics byte = 3
 )
 
+var (
+	_ storage.EncodedSpanWriter   = (*Engine)(nil)
+	_ storage.EncodedLogWriter    = (*Engine)(nil)
+	_ storage.EncodedMetricWriter = (*Engine)(nil)
+)
+
 // WriteSpans stores td: it returns once td is in the write-ahead log (fsynced with SyncBatch) and searchable.
 func (e *Engine) WriteSpans(ctx context.Context, td ptrace.Traces) error {
+	return e.WriteSpansEncoded(ctx, td, nil)
+}
+
+// WriteSpansEncoded is WriteSpans with td's protobuf encoding, which becomes the write-ahead log record as it
+// is (nil: td is encoded here). raw is copied into the log before the call returns.
+func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error {
 	if td.SpanCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	payload, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-	if err != nil {
-		return fmt.Errorf("write spans: encode: %w", err)
+	if raw == nil {
+		var err error
+		if raw, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); err != nil {
+			return fmt.Errorf("write spans: encode: %w", err)
+		}
 	}
-	return e.write(ctx, recSpans, payload, func(h *head, arrival uint64) {
+	return e.write(ctx, recSpans, raw, func(h *head, arrival uint64) {
 		e.cat.addSpans(td)
-		h.addSpans(td, arrival, len(payload))
+		h.addSpans(td, arrival, len(raw))
 	})
 }
 
 // WriteLogs stores ld, with the guarantees of WriteSpans.
 func (e *Engine) WriteLogs(ctx context.Context, ld plog.Logs) error {
+	return e.WriteLogsEncoded(ctx, ld, nil)
+}
+
+// WriteLogsEncoded is WriteSpansEncoded for logs.
+func (e *Engine) WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error {
 	if ld.LogRecordCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	payload, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-	if err != nil {
-		return fmt.Errorf("write logs: encode: %w", err)
+	if raw == nil {
+		var err error
+		if raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld); err != nil {
+			return fmt.Errorf("write logs: encode: %w", err)
+		}
 	}
-	return e.write(ctx, recLogs, payload, func(h *head, arrival uint64) { h.addLogs(ld, arrival, len(payload)) })
+	return e.write(ctx, recLogs, raw, func(h *head, arrival uint64) { h.addLogs(ld, arrival, len(raw)) })
 }
 
 // WriteMetrics stores md, with the guarantees of WriteSpans.
 func (e *Engine) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
+	return e.WriteMetricsEncoded(ctx, md, nil)
+}
+
+// WriteMetricsEncoded is WriteSpansEncoded for metrics.
+func (e *Engine) WriteMetricsEncoded(ctx context.Context, md pmetric.Metrics, raw []byte) error {
 	if md.DataPointCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	payload, err := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
-	if err != nil {
-		return fmt.Errorf("write metrics: encode: %w", err)
+	if raw == nil {
+		var err error
+		if raw, err = (&pmetric.ProtoMarshaler{}).MarshalMetrics(md); err != nil {
+			return fmt.Errorf("write metrics: encode: %w", err)
+		}
 	}
-	return e.write(ctx, recMetrics, payload, func(h *head, arrival uint64) {
+	return e.write(ctx, recMetrics, raw, func(h *head, arrival uint64) {
 		e.cat.addMetrics(md)
-		h.addMetrics(md, arrival, len(payload))
+		h.addMetrics(md, arrival, len(raw))
 	})
 }
 
@@ -76,15 +104,8 @@ func (e *Engine) write(ctx context.Context, typ byte, payload []byte, add func(*
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Backpressure: when flushing falls behind, writers wait rather than grow the head without bound.
-	e.mu.Lock()
-	for !e.closed && e.overLimit(4) {
-		e.headWait.Wait()
-	}
-	closed := e.closed
-	e.mu.Unlock()
-	if closed {
-		return storage.ErrClosed
+	if err := e.waitRoom(ctx); err != nil {
+		return err
 	}
 
 	e.writeMu.RLock()
@@ -108,7 +129,42 @@ func (e *Engine) write(ctx context.Context, typ byte, payload []byte, add func(*
 	return nil
 }
 
-// overLimit reports whether the active head holds factor times its flush threshold. Called with e.mu held.
+// waitRoom makes a writer wait while the heads hold as much as they may (backpressure: a writer waits
+// rather than grow the head past what flushing keeps up with), until there is room, ctx is done or the engine
+// is closed.
+//
+// The heads may hold the active head up to its flush threshold (Options.HeadMaxItems, Options.HeadMaxBytes)
+// while a frozen head is being flushed, and up to twice the threshold otherwise (the flush that freezes it has
+// been asked for and is starting). So at most about twice the threshold is held in memory, plus the batches of
+// the writers let in at once.
+func (e *Engine) waitRoom(ctx context.Context) error {
+	e.mu.RLock()
+	for !e.closed && (e.overLimit(2) || (e.frozen != nil && e.overLimit(1))) {
+		room := e.room
+		e.mu.RUnlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		e.mu.RLock()
+	}
+	closed := e.closed
+	e.mu.RUnlock()
+	if closed {
+		return storage.ErrClosed
+	}
+	return nil
+}
+
+// wakeWriters lets the writers waiting in waitRoom look again. Called with e.mu held for writing.
+func (e *Engine) wakeWriters() {
+	close(e.room)
+	e.room = make(chan struct{})
+}
+
+// overLimit reports whether the active head holds factor times its flush threshold. Called with e.mu held
+// (shared is enough).
 func (e *Engine) overLimit(factor int) bool {
 	n, b := e.active.size()
 	return n >= factor*e.opts.HeadMaxItems || b >= int64(factor)*e.opts.HeadMaxBytes

@@ -32,6 +32,9 @@ const Version = 1
 // MaxRecordBytes bounds one record's payload; a larger length field is treated as corruption.
 const MaxRecordBytes = 256 << 20
 
+// maxSpareBuffer bounds the write buffer a writer keeps for reuse, so that one burst does not pin its memory.
+const maxSpareBuffer = 16 << 20
+
 const (
 	magic      = "OTLPDWAL"
 	headerSize = 12
@@ -64,6 +67,7 @@ type Writer struct {
 	f       *os.File
 	seq     uint64 // current segment number
 	buf     []byte // records appended but not yet written
+	spare   []byte // the buffer last written, kept for reuse as buf (capped at maxSpareBuffer)
 	gen     uint64 // generation of buf: records in buf become durable when synced reaches gen
 	synced  uint64
 	syncing bool
@@ -207,7 +211,7 @@ func (w *Writer) writeLocked(sync bool) error {
 	w.gen++
 	gen := w.gen
 	buf := w.buf
-	w.buf = nil
+	w.buf, w.spare = w.spare[:0], nil
 	w.syncing = true
 	f := w.f
 	w.mu.Unlock()
@@ -218,6 +222,9 @@ func (w *Writer) writeLocked(sync bool) error {
 	w.mu.Lock()
 	w.syncing = false
 	w.size += int64(len(buf))
+	if cap(buf) <= maxSpareBuffer {
+		w.spare = buf
+	}
 	if err != nil {
 		w.err = fmt.Errorf("wal write segment %d: %w", w.seq, err)
 	} else {
