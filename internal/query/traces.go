@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -140,15 +143,29 @@ func (q *Querier) SearchTraces(ctx context.Context, s TraceSearch) (TraceSearchR
 	ctx, cancel := q.withTimeout(ctx)
 	defer cancel()
 	res := TraceSearchResult{Traces: make([]TraceSummary, 0, len(refs))}
-	for _, ref := range refs {
-		sum, err := q.summarize(ctx, ref.TraceID)
+	// The traces are summarized on every core; each lookup reads blocks of its own.
+	sums := make([]TraceSummary, len(refs))
+	errs := make([]error, len(refs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(refs), runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(refs); i = int(next.Add(1) - 1) {
+				sums[i], errs[i] = q.summarize(ctx, refs[i].TraceID)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // evicted between the search and now
 		}
 		if err != nil {
 			return TraceSearchResult{}, err
 		}
-		res.Traces = append(res.Traces, sum)
+		res.Traces = append(res.Traces, sums[i])
 	}
 	if more {
 		res.NextOffset = s.Offset + clampLimit(s.Limit, DefaultTraceLimit, MaxTraceLimit)

@@ -38,10 +38,15 @@
 // lists units (head batches and part blocks) whose time range, attribute sets, span-name dictionary and
 // bloom filters allow a match. Within a block, conditions are evaluated on the columns first (time, duration,
 // name, kind, status, severity, trace ID, string bodies, and string attribute equality on the attribute
-// column); only the rows that remain are decoded (the blob is walked, not decoded, to find them). Units are scanned newest (or oldest) first into a bounded top-k of row
-// positions, stopping once no remaining unit can enter it; only then are the rows decoded, one page at a
-// time. GetTrace needs no time range: each block has a bloom filter of its trace IDs. Services, operations,
-// attribute keys and metric names come from a catalog kept from writes and part footers, never from a scan.
+// column); only the rows that remain are decoded (the blob is walked, not decoded, to find them). A block
+// reads only the columns its conditions need. A body-text needle without digits is searched for in the
+// block's distinct body skeletons, one of digits only in its digit runs, without rebuilding the bodies
+// (part.MatchBodies); bodies that are not strings are ruled out, exactly, from their encoding in the blob
+// before any row is decoded. Units are scanned newest (or oldest) first into a bounded top-k of row
+// positions, on every core but consumed in order, stopping once no remaining unit can enter it (the result
+// is that of a scan one unit at a time); only then are the rows decoded, one page at a time. GetTrace needs
+// no time range: each block has a bloom filter of its trace IDs. Services, operations, attribute keys and
+// metric names come from a catalog kept from writes and part footers, never from a scan.
 //
 // # On-disk format, version 2
 //

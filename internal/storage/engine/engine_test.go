@@ -103,6 +103,7 @@ func genLogs(r *rand.Rand, batches, perBatch int) []plog.Logs {
 			case 0:
 				m := rec.Body().SetEmptyMap()
 				m.PutStr("msg", words[r.IntN(len(words))])
+				m.PutInt("n", int64(r.IntN(60)))
 			case 1:
 				rec.Body().SetStr("")
 			case 2: // no body

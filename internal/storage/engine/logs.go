@@ -101,11 +101,17 @@ type logFilter struct {
 	tr       tsRange
 	words    []uint64 // token hashes every matching body holds
 	needle   []byte
+	body     bodyNeedle
+	hasTID   bool // the query names a trace ID
+	bodyFast bool // part.MatchBodies answers the body needle on the body column as stored
 	needFull bool
 }
 
 func newLogFilter(q *storage.LogQuery) *logFilter {
 	f := &logFilter{q: q, tr: queryRange(q.Start, q.End), needFull: len(q.Attributes) > 0 || q.Match != nil, needle: []byte(q.BodyContains)}
+	f.body = newBodyNeedle(q.BodyContains)
+	f.hasTID = !q.TraceID.IsEmpty()
+	f.bodyFast = q.BodyContains != "" && part.BodyNeedleMatchable(f.needle)
 	part.WholeTokens(q.BodyContains, func(tok string) {
 		f.words = append(f.words, part.HashToken(part.TokenWord, tok, 0, ""))
 	})
@@ -145,29 +151,73 @@ func bodyContains(v pcommon.Value, needle string) bool {
 	return strings.Contains(v.AsString(), needle)
 }
 
-// matchColumns evaluates the conditions the columns answer. full is false when the body is not a string and
-// the body condition must be checked on the decoded record.
-func (f *logFilter) matchColumns(b *part.Block, i int, allowed []bool) (ok, full bool) {
+// matchColumns evaluates the conditions the columns read answer (a column not read is not needed: see
+// logScanCols). full is false when the body is not a string and the body condition must be checked on the
+// decoded record.
+func (f *logFilter) matchColumns(b *part.Block, bm *bodyMatch, i int, allowed []bool) (ok, full bool) {
 	q := f.q
-	if !f.tr.has(b.TS[i]) || int(b.Set[i]) >= len(allowed) || !allowed[b.Set[i]] {
+	if (b.TS != nil && !f.tr.has(b.TS[i])) || (b.Set != nil && (int(b.Set[i]) >= len(allowed) || !allowed[b.Set[i]])) {
 		return false, false
 	}
-	sev := plog.SeverityNumber(b.Code[i] & 0xff)
-	if (q.MinSeverity != 0 && sev < q.MinSeverity) || (q.MaxSeverity != 0 && sev > q.MaxSeverity) {
-		return false, false
+	if b.Code != nil {
+		sev := plog.SeverityNumber(b.Code[i] & 0xff)
+		if (q.MinSeverity != 0 && sev < q.MinSeverity) || (q.MaxSeverity != 0 && sev > q.MaxSeverity) {
+			return false, false
+		}
 	}
-	if !q.TraceID.IsEmpty() && storage.TraceID(b.TID[i]) != q.TraceID {
+	if f.hasTID && storage.TraceID(b.TID[i]) != q.TraceID {
 		return false, false
 	}
 	if q.BodyContains != "" {
-		if b.Body[i] == nil {
+		if !bm.str(b, i) {
 			return true, true
 		}
-		if !bytes.Contains(b.Body[i], f.needle) {
+		if !bm.has(b, i, f.needle) {
 			return false, false
 		}
 	}
 	return true, f.needFull
+}
+
+// bodyMatch is the answer of part.MatchBodies for a block; nil: the bodies are in Block.Body.
+type bodyMatch struct{ strs, hits []bool }
+
+// str reports whether row i has a string body.
+func (m *bodyMatch) str(b *part.Block, i int) bool {
+	if m == nil {
+		return b.Body[i] != nil
+	}
+	return m.strs[i]
+}
+
+// has reports whether the string body of row i holds needle.
+func (m *bodyMatch) has(b *part.Block, i int, needle []byte) bool {
+	if m == nil {
+		return bytes.Contains(b.Body[i], needle)
+	}
+	return m.hits[i]
+}
+
+// logScanCols returns the columns matchColumns needs for block bm, whose attribute sets allowed are. The
+// times are not needed when the block lies within the range (they are read for the rows that match).
+func (f *logFilter) logScanCols(bm *part.BlockMeta, allowed []bool) uint32 {
+	mask := uint32(0)
+	if !f.tr.has(bm.MinTS) || !f.tr.has(bm.MaxTS) {
+		mask |= 1 << part.ColTS
+	}
+	if slices.Contains(allowed, false) {
+		mask |= 1 << part.ColSet
+	}
+	if f.q.MinSeverity != 0 || f.q.MaxSeverity != 0 {
+		mask |= 1 << part.ColCode
+	}
+	if f.hasTID {
+		mask |= 1 << part.ColTID
+	}
+	if f.q.BodyContains != "" && !f.bodyFast {
+		mask |= 1 << part.ColBody
+	}
+	return mask
 }
 
 func (s *snapshot) logUnits(f *logFilter) []unit {
@@ -222,19 +272,61 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 	}
 	p := u.p
 	allowed, _ := allowedGroups(p.groups, f.q.Service, f.q.Attributes)
-	b, err := p.r.ReadBlock(u.blk, logFilterCols)
+	b, err := p.r.ReadBlock(u.blk, f.logScanCols(&p.meta.Blocks[u.blk], allowed))
 	if err != nil {
 		return fmt.Errorf("part %s: %w", p.path, err)
 	}
-	var sure, check []int
-	for i := range b.N {
-		ok, full := f.matchColumns(b, i, allowed)
+	var bm *bodyMatch
+	if f.bodyFast {
+		raw, err := p.r.ReadRaw(u.blk, part.ColBody, nil)
+		if err != nil {
+			return fmt.Errorf("part %s: %w", p.path, err)
+		}
+		strs, hits, ok, err := part.MatchBodies(raw, b.N, f.needle)
 		switch {
+		case err != nil:
+			return corrupt(p, "block %d: %v", u.blk, err)
+		case ok:
+			bm = &bodyMatch{strs: strs, hits: hits}
+		default:
+			if b, err = readMissing(p, u.blk, b, 1<<part.ColBody); err != nil {
+				return err
+			}
+		}
+	}
+	var sure, check, opaque []int
+	for i := range b.N {
+		ok, full := f.matchColumns(b, bm, i, allowed)
+		switch {
+		case ok && full && f.q.BodyContains != "" && !bm.str(b, i) && !f.body.structural:
+			opaque = append(opaque, i)
 		case ok && full:
 			check = append(check, i)
 		case ok:
 			sure = append(sure, i)
 		}
+	}
+	if len(opaque) > 0 {
+		// Bodies that are not strings: rule out, from their encoding, those that cannot hold the needle.
+		if b, err = readMissing(p, u.blk, b, 1<<part.ColBlob); err != nil {
+			return err
+		}
+		rows, err := blockRows(p, u.blk, b)
+		if err != nil {
+			return err
+		}
+		for _, i := range opaque {
+			if av, ok := logRecordBody(rows[i]); !ok || f.body.mayContain(av) {
+				check = append(check, i)
+			}
+		}
+		slices.Sort(check)
+	}
+	if len(check) == 0 && len(sure) == 0 {
+		return nil
+	}
+	if b, err = readMissing(p, u.blk, b, 1<<part.ColTS); err != nil {
+		return err
 	}
 	if len(check) == 0 {
 		v := &logView{ts: b.TS} // the columns answered every condition
@@ -267,6 +359,16 @@ func (f *logFilter) scan(u *unit, fn func(v *logView, row int)) error {
 	return nil
 }
 
+// scanRefs returns the refs of the rows of u (the ui-th unit) that match, in row order.
+func (f *logFilter) scanRefs(u *unit, ui int) ([]ref, error) {
+	var refs []ref
+	k1 := u.class<<62 | u.order
+	err := f.scan(u, func(v *logView, row int) {
+		refs = append(refs, ref{ts: v.ts[row], unit: int32(ui), row: int32(row), k1: k1, k2: uint64(u.blk)<<32 | uint64(row)})
+	})
+	return refs, err
+}
+
 func older(a, b *ref) bool {
 	if a.ts != b.ts {
 		return a.ts < b.ts
@@ -296,26 +398,23 @@ func (e *Engine) FindLogs(ctx context.Context, q storage.LogQuery) iter.Seq2[plo
 			better = older
 		}
 		top := &topK{k: orDefault(q.Limit, DefaultLogLimit), better: better}
-		for ui := range units {
-			u := &units[ui]
-			if err := ctxCheck(ctx, ui); err != nil {
-				yield(plog.NewLogs(), err)
-				return
-			}
-			bound := u.maxTS
-			if !newestFirst {
-				bound = u.minTS
-			}
-			if top.closed(bound, newestFirst) {
-				break
-			}
-			err := f.scan(u, func(v *logView, row int) {
-				top.add(ref{ts: v.ts[row], unit: int32(ui), row: int32(row), k1: u.class<<62 | u.order, k2: uint64(u.blk)<<32 | uint64(row)})
+		err = scanOrdered(ctx, len(units), scanWorkers(),
+			func(ui int) bool {
+				bound := units[ui].maxTS
+				if !newestFirst {
+					bound = units[ui].minTS
+				}
+				return top.closed(bound, newestFirst)
+			},
+			func(ui int) ([]ref, error) { return f.scanRefs(&units[ui], ui) },
+			func(_ int, refs []ref) {
+				for _, r := range refs {
+					top.add(r)
+				}
 			})
-			if err != nil {
-				yield(plog.NewLogs(), fmt.Errorf("find logs: %w", err))
-				return
-			}
+		if err != nil {
+			yield(plog.NewLogs(), fmt.Errorf("find logs: %w", err))
+			return
 		}
 		refs := top.sorted()
 		top = nil

@@ -85,6 +85,14 @@ func checkLogs(t *testing.T, e *Engine, all []flatLog, stage string) {
 		{Start: time.Unix(0, base+600e9), End: time.Unix(0, base+4000e9)},
 		{Attributes: []storage.AttrPredicate{{Key: "code.function", Op: storage.OpEqual, Value: "f2"}}},
 		{Attributes: []storage.AttrPredicate{{Key: "code.function", Op: storage.OpNotEqual, Value: "f2"}}, BodyContains: "order"},
+		// A matcher makes every candidate row a full check; small limits stop the scan early.
+		{BodyContains: "paid", Match: evenSeverity{}}, {BodyContains: "login", Limit: 3, Match: evenSeverity{}},
+		{BodyContains: "ai", Limit: 4, Order: storage.OldestFirst, Match: evenSeverity{}},
+		{BodyContains: "4", Limit: 6, Match: evenSeverity{}}, {BodyContains: "n", Match: evenSeverity{}},
+		{BodyContains: "zzz", Match: evenSeverity{}}, {BodyContains: `:4`, Limit: 9},
+		{BodyContains: "ms", Limit: 2, MinSeverity: plog.SeverityNumberWarn, Match: evenSeverity{}},
+		// Needles of digits only are answered on the digit runs of the body column.
+		{BodyContains: "12"}, {BodyContains: "49", Match: evenSeverity{}}, {BodyContains: "2 id=1"},
 	}
 	for i, q := range qs {
 		var got []string
@@ -107,6 +115,13 @@ func checkLogs(t *testing.T, e *Engine, all []flatLog, stage string) {
 			t.Fatalf("%s: FindLogs query %d %+v: got %d records, want %d", stage, i, q, len(got), len(want))
 		}
 	}
+}
+
+// evenSeverity is a storage.LogMatcher that keeps the records with an even severity number.
+type evenSeverity struct{}
+
+func (evenSeverity) MatchLog(_ pcommon.Resource, _ pcommon.InstrumentationScope, rec plog.LogRecord) bool {
+	return rec.SeverityNumber()%2 == 0
 }
 
 func TestLogsModel(t *testing.T) {

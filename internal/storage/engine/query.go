@@ -6,7 +6,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -298,4 +301,113 @@ func prefilterAttrs(p *partHandle, blk int, b *part.Block, rows []int, preds []s
 		}
 	}
 	return rows, nil
+}
+
+// scanWorkers is how many units a query scans at once.
+func scanWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), 8)) }
+
+// scanOrdered scans units 0..n-1 with scan on up to workers goroutines, at most workers units ahead of the
+// consumer (fewer scanned past a stop), and hands each unit's result to consume in unit order. Before each unit it asks stop, with every
+// earlier unit consumed: the results are those of a scan one unit at a time that stops at the same place
+// (units scanned ahead of a stop are dropped).
+func scanOrdered(ctx context.Context, n, workers int, stop func(i int) bool, scan func(i int) ([]ref, error), consume func(i int, refs []ref)) error {
+	if workers <= 1 || n <= 1 {
+		for i := range n {
+			if err := ctxCheck(ctx, i); err != nil {
+				return err
+			}
+			if stop(i) {
+				return nil
+			}
+			refs, err := scan(i)
+			if err != nil {
+				return err
+			}
+			consume(i, refs)
+		}
+		return nil
+	}
+	type result struct {
+		refs []ref
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	results := make([]chan result, n)
+	sem := make(chan struct{}, workers)
+	launched := 0
+	launch := func(limit int) {
+		for ; launched < min(limit, n); launched++ {
+			i := launched
+			ch := make(chan result, 1)
+			results[i] = ch
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					ch <- result{err: ctx.Err()}
+					return
+				}
+				defer func() { <-sem }()
+				if err := ctx.Err(); err != nil {
+					ch <- result{err: err}
+					return
+				}
+				refs, err := scan(i)
+				ch <- result{refs, err}
+			}()
+		}
+	}
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if stop(i) {
+			return nil
+		}
+		launch(i + workers)
+		r := <-results[i]
+		if r.err != nil {
+			return r.err
+		}
+		consume(i, r.refs)
+	}
+	return nil
+}
+
+// forEachParallel calls fn(0..n-1) on up to workers goroutines and returns the error of the lowest i that
+// failed (calls after a failure may be skipped).
+func forEachParallel(n, workers int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || failed.Load() {
+					return
+				}
+				if errs[i] = fn(i); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -374,29 +374,35 @@ func (s *snapshot) findSpanRefs(ctx context.Context, f *spanFilter, limit int) (
 	units := s.spanUnits(f)
 	sortUnits(units, true)
 	top := &topK{k: limit, better: newer}
-	for ui := range units {
-		u := &units[ui]
-		if err := ctxCheck(ctx, ui); err != nil {
-			return nil, nil, err
-		}
-		if top.closed(u.maxTS, true) {
-			break
-		}
-		err := f.scan(u, func(v *spanView, row int) {
-			r := ref{ts: v.ts[row], unit: int32(ui), row: int32(row), k1: u.class<<62 | u.order, k2: uint64(u.blk)<<32 | uint64(row)}
-			if v.spans != nil {
-				sp := v.spans[row]
-				r.traceID, r.end = storage.TraceID(sp.TraceID()), int64(sp.EndTimestamp())
-			} else {
-				r.traceID, r.end = storage.TraceID(v.tids[row]), v.ts[row]+v.ends[row]
+	err := scanOrdered(ctx, len(units), scanWorkers(),
+		func(ui int) bool { return top.closed(units[ui].maxTS, true) },
+		func(ui int) ([]ref, error) { return f.scanRefs(&units[ui], ui) },
+		func(_ int, refs []ref) {
+			for _, r := range refs {
+				top.add(r)
 			}
-			top.add(r)
 		})
-		if err != nil {
-			return nil, nil, err
-		}
+	if err != nil {
+		return nil, nil, err
 	}
 	return units, top.sorted(), nil
+}
+
+// scanRefs returns the refs of the spans of u (the ui-th unit) that match, in row order.
+func (f *spanFilter) scanRefs(u *unit, ui int) ([]ref, error) {
+	var refs []ref
+	k1 := u.class<<62 | u.order
+	err := f.scan(u, func(v *spanView, row int) {
+		r := ref{ts: v.ts[row], unit: int32(ui), row: int32(row), k1: k1, k2: uint64(u.blk)<<32 | uint64(row)}
+		if v.spans != nil {
+			sp := v.spans[row]
+			r.traceID, r.end = storage.TraceID(sp.TraceID()), int64(sp.EndTimestamp())
+		} else {
+			r.traceID, r.end = storage.TraceID(v.tids[row]), v.ts[row]+v.ends[row]
+		}
+		refs = append(refs, r)
+	})
+	return refs, err
 }
 
 // FindSpans yields the spans matching q, newest first (ties: latest written first), in pages.
@@ -483,41 +489,32 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 	byID := map[storage.TraceID]*found{}
 	stopped := false
 	// best holds the newest ref of each trace; a trace whose newest ref is worse than the limit-th is out.
-	for ui := range units {
-		u := &units[ui]
-		if err := ctxCheck(ctx, ui); err != nil {
-			return nil, fmt.Errorf("find trace ids: %w", err)
-		}
-		if len(byID) >= limit && u.maxTS < kthNewest(byID, limit) {
-			stopped = true
-			break
-		}
-		err := f.scan(u, func(v *spanView, row int) {
-			r := ref{ts: v.ts[row], k1: u.class<<62 | u.order, k2: uint64(u.blk)<<32 | uint64(row)}
-			if v.spans != nil {
-				sp := v.spans[row]
-				r.traceID, r.end = storage.TraceID(sp.TraceID()), int64(sp.EndTimestamp())
-			} else {
-				r.traceID, r.end = storage.TraceID(v.tids[row]), v.ts[row]+v.ends[row]
-			}
-			t := byID[r.traceID]
-			if t == nil {
-				byID[r.traceID] = &found{ref: storage.TraceRef{TraceID: r.traceID, Start: utc(r.ts), End: utc(r.end)}, newest: r}
-				return
-			}
-			if st := utc(r.ts); st.Before(t.ref.Start) {
-				t.ref.Start = st
-			}
-			if en := utc(r.end); en.After(t.ref.End) {
-				t.ref.End = en
-			}
-			if newer(&r, &t.newest) {
-				t.newest = r
+	err = scanOrdered(ctx, len(units), scanWorkers(),
+		func(ui int) bool {
+			stopped = len(byID) >= limit && units[ui].maxTS < kthNewest(byID, limit)
+			return stopped
+		},
+		func(ui int) ([]ref, error) { return f.scanRefs(&units[ui], ui) },
+		func(_ int, refs []ref) {
+			for _, r := range refs {
+				t := byID[r.traceID]
+				if t == nil {
+					byID[r.traceID] = &found{ref: storage.TraceRef{TraceID: r.traceID, Start: utc(r.ts), End: utc(r.end)}, newest: r}
+					continue
+				}
+				if st := utc(r.ts); st.Before(t.ref.Start) {
+					t.ref.Start = st
+				}
+				if en := utc(r.end); en.After(t.ref.End) {
+					t.ref.End = en
+				}
+				if newer(&r, &t.newest) {
+					t.newest = r
+				}
 			}
 		})
-		if err != nil {
-			return nil, fmt.Errorf("find trace ids: %w", err)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("find trace ids: %w", err)
 	}
 	all := make([]*found, 0, len(byID))
 	for _, t := range byID {
@@ -530,8 +527,10 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 	if stopped {
 		// Older matching spans of the chosen traces may sit in units the search did not read: look the
 		// traces up by ID for the exact time span of their matching spans.
-		for _, t := range all {
-			err := s.traceSpans(ctx, t.ref.TraceID, f.tr, func(v *spanView, row int) bool {
+		// The traces are looked up on every core, each by one goroutine.
+		err := forEachParallel(len(all), scanWorkers(), func(i int) error {
+			t := all[i]
+			return s.traceSpans(ctx, t.ref.TraceID, f.tr, func(v *spanView, row int) bool {
 				sp := v.spans[row]
 				if f.match(&v.groups[v.rowGroup[row]], sp) {
 					if st := utc(int64(sp.StartTimestamp())); st.Before(t.ref.Start) {
@@ -543,9 +542,9 @@ func (e *Engine) FindTraceIDs(ctx context.Context, q storage.SpanQuery) ([]stora
 				}
 				return true
 			})
-			if err != nil {
-				return nil, fmt.Errorf("find trace ids: %w", err)
-			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find trace ids: %w", err)
 		}
 	}
 	out := make([]storage.TraceRef, len(all))

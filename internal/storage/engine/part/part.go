@@ -467,10 +467,10 @@ func (r *Reader) ReadBlock(i int, mask uint32) (*Block, error) {
 	return b, nil
 }
 
-// ReadRaw decompresses column c of block i, a column kept as bytes (ColBlob or ColAttrs), appending it to
+// ReadRaw decompresses column c of block i (ColBlob, ColAttrs, or ColBody for MatchBodies), appending it to
 // dst[:0]: a caller that drops the bytes soon can reuse one buffer.
 func (r *Reader) ReadRaw(i, c int, dst []byte) ([]byte, error) {
-	if i < 0 || i >= len(r.Meta.Blocks) || (c != ColBlob && c != ColAttrs) {
+	if i < 0 || i >= len(r.Meta.Blocks) || (c != ColBlob && c != ColAttrs && c != ColBody) {
 		return nil, fmt.Errorf("BUG: raw column %d of block %d of %d", c, i, len(r.Meta.Blocks))
 	}
 	ref := r.Meta.Blocks[i].Cols[c]
