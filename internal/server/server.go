@@ -93,6 +93,9 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	if s.metrics, err = openMetrics(cfg, log, reg); err != nil {
 		return nil, err
 	}
+	if es, ok := s.backend.(engineStats); ok {
+		reg.MustRegister(newStorageCollector(es))
+	}
 	lat := newWriteLatency(reg)
 	consumers := append([]pipeline.Consumer{
 		lat.wrap("backend", storageConsumer(s.backend)),

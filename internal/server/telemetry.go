@@ -14,6 +14,7 @@ import (
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/spanmetrics"
+	"github.com/otlpd/otlpd/internal/storage/engine"
 )
 
 // otlpd's own metrics, served on /metrics of the UI address (docs/api.md lists them), and the optional
@@ -212,4 +213,50 @@ func registerSpanMetrics(reg prometheus.Registerer, g *spanmetrics.Generator) {
 			Help: "Spans counted in an overflow series because span_metrics.max_series was reached.",
 		}, func() float64 { return float64(g.OverflowSpans()) }),
 	)
+}
+
+// engineStats is what the engine reports of itself (engine.Engine.Stats).
+type engineStats interface{ Stats() engine.Stats }
+
+// storageCollector exposes the engine's parts, heads and write-ahead log on /metrics, read at each scrape.
+type storageCollector struct {
+	e                                                   engineStats
+	parts, rows, bytes, oldest, newest, head, wal, quar *prometheus.Desc
+}
+
+func newStorageCollector(e engineStats) *storageCollector {
+	sig := []string{"signal"}
+	return &storageCollector{e: e,
+		parts:  prometheus.NewDesc("otlpd_storage_parts", "Parts on disk, by signal.", sig, nil),
+		rows:   prometheus.NewDesc("otlpd_storage_items", "Items in parts on disk (spans, log records, metric batches), by signal.", sig, nil),
+		bytes:  prometheus.NewDesc("otlpd_storage_bytes", "Bytes of the parts on disk, by signal (the write-ahead log not included).", sig, nil),
+		oldest: prometheus.NewDesc("otlpd_storage_oldest_item_timestamp_seconds", "Time of the oldest item in parts, by signal (retention drops from here).", sig, nil),
+		newest: prometheus.NewDesc("otlpd_storage_newest_item_timestamp_seconds", "Time of the newest item in parts, by signal.", sig, nil),
+		head:   prometheus.NewDesc("otlpd_storage_head_items", "Items in memory not yet in parts: the active head, and a frozen head being flushed.", []string{"head"}, nil),
+		wal:    prometheus.NewDesc("otlpd_storage_wal_bytes", "Bytes of the write-ahead log segments.", nil, nil),
+		quar:   prometheus.NewDesc("otlpd_storage_quarantined_parts", "Parts moved to quarantine/ because they could not be read.", nil, nil),
+	}
+}
+
+func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.parts, c.rows, c.bytes, c.oldest, c.newest, c.head, c.wal, c.quar} {
+		ch <- d
+	}
+}
+
+func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.e.Stats()
+	for sig, k := range map[string]engine.KindStats{"traces": s.Spans, "logs": s.Logs, "metrics": s.Metrics} {
+		ch <- prometheus.MustNewConstMetric(c.parts, prometheus.GaugeValue, float64(k.Parts), sig)
+		ch <- prometheus.MustNewConstMetric(c.rows, prometheus.GaugeValue, float64(k.Rows), sig)
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(k.Bytes), sig)
+		if k.Parts > 0 {
+			ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, float64(k.OldestNanos)/1e9, sig)
+			ch <- prometheus.MustNewConstMetric(c.newest, prometheus.GaugeValue, float64(k.NewestNanos)/1e9, sig)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.head, prometheus.GaugeValue, float64(s.HeadItems), "active")
+	ch <- prometheus.MustNewConstMetric(c.head, prometheus.GaugeValue, float64(s.FrozenItems), "frozen")
+	ch <- prometheus.MustNewConstMetric(c.wal, prometheus.GaugeValue, float64(s.WALBytes))
+	ch <- prometheus.MustNewConstMetric(c.quar, prometheus.GaugeValue, float64(s.Quarantined))
 }

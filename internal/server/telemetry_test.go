@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -147,5 +149,50 @@ func TestPprof(t *testing.T) {
 				t.Errorf("pprof %v: GET %s: %d, want %d", on, path, resp.StatusCode, want)
 			}
 		}
+	}
+}
+
+// TestStorageMetrics: with the engine, /metrics reports the head before a flush, then parts, items, bytes
+// and the time span of what they hold.
+func TestStorageMetrics(t *testing.T) {
+	r := start(t, Options{}, func(c *config.Config) {
+		c.Storage, c.DataDir = "engine", t.TempDir()
+		c.Engine.FlushItems = 100
+	})
+	now := time.Now()
+	send := func(first byte, n int) {
+		td := spans(first, n, 0)
+		for i, sp := range td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().All() {
+			sp.SetStartTimestamp(pcommon.NewTimestampFromTime(now.Add(time.Duration(i) * time.Millisecond)))
+			sp.SetEndTimestamp(sp.StartTimestamp() + 1000)
+		}
+		body := mustBytes(ptraceotlp.NewExportRequestFromTraces(td).MarshalProto())
+		if resp, out := r.postOTLP(t, "/v1/traces", "application/x-protobuf", "", body); resp.StatusCode != 200 {
+			t.Fatalf("export: %d %s", resp.StatusCode, out)
+		}
+	}
+	send(0x51, 10)
+	fams := r.scrape(t)
+	wantMetric(t, fams, "otlpd_storage_head_items", map[string]string{"head": "active"}, 10)
+	wantMetric(t, fams, "otlpd_storage_parts", map[string]string{"signal": "traces"}, 0)
+	if v, ok := metricValue(fams, "otlpd_storage_wal_bytes", nil); !ok || v <= 0 {
+		t.Errorf("otlpd_storage_wal_bytes = %v (present %v), want > 0", v, ok)
+	}
+
+	send(0x52, 150) // past flush_items: the head goes to a part
+	waitFor(t, "a part of 160 spans", func() bool {
+		v, _ := metricValue(r.scrape(t), "otlpd_storage_items", map[string]string{"signal": "traces"})
+		return v == 160
+	})
+	fams = r.scrape(t)
+	wantMetric(t, fams, "otlpd_storage_head_items", map[string]string{"head": "active"}, 0)
+	wantMetric(t, fams, "otlpd_storage_quarantined_parts", nil, 0)
+	if v, _ := metricValue(fams, "otlpd_storage_bytes", map[string]string{"signal": "traces"}); v <= 0 {
+		t.Errorf("otlpd_storage_bytes{traces} = %v", v)
+	}
+	oldest, ok1 := metricValue(fams, "otlpd_storage_oldest_item_timestamp_seconds", map[string]string{"signal": "traces"})
+	newest, ok2 := metricValue(fams, "otlpd_storage_newest_item_timestamp_seconds", map[string]string{"signal": "traces"})
+	if !ok1 || !ok2 || math.Abs(oldest-float64(now.UnixNano())/1e9) > 1e-3 || math.Abs(newest-oldest-0.149) > 1e-3 {
+		t.Errorf("item time span %v..%v", oldest, newest)
 	}
 }
