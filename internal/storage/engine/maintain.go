@@ -85,17 +85,17 @@ func (e *Engine) applyRetention() error {
 }
 
 // mergeAll merges the small parts of each day and kind once there are Options.MergeMinParts of them.
-func (e *Engine) mergeAll(ctx context.Context) error { return e.merge(ctx, e.opts.MergeMinParts) }
+func (e *Engine) mergeAll(ctx context.Context) error { return e.merge(ctx, e.opts.MergeMinParts, true) }
 
 // Compact merges the parts of each day and kind into as few parts as it can (maxMergeInputs at a time).
 func (e *Engine) Compact(ctx context.Context) error {
 	for {
 		n0 := e.partCount()
-		if err := e.merge(ctx, 2); err != nil {
+		if err := e.merge(ctx, 2, false); err != nil {
 			return err
 		}
 		if e.partCount() >= n0 {
-			return e.merge(ctx, 1)
+			return e.merge(ctx, 1, false)
 		}
 	}
 }
@@ -106,7 +106,10 @@ func (e *Engine) partCount() int {
 	return len(e.parts)
 }
 
-func (e *Engine) merge(ctx context.Context, minParts int) error {
+// merge merges, per day and kind with at least minParts parts, up to maxMergeInputs of the smallest. When
+// balanced, it merges only parts of comparable size (see balancedPrefix), so that an item is rewritten about
+// log(parts of its day) times over the day, not once per merge.
+func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) error {
 	e.mu.RLock()
 	byKey := map[string][]*partHandle{}
 	for _, p := range e.parts {
@@ -126,13 +129,42 @@ func (e *Engine) merge(ctx context.Context, minParts int) error {
 			return err
 		}
 		slices.SortFunc(ps, func(a, b *partHandle) int { return cmp.Compare(a.r.Size, b.r.Size) })
-		ps = ps[:min(len(ps), maxMergeInputs)]
+		n := min(len(ps), maxMergeInputs)
+		if balanced {
+			sizes := make([]int64, n)
+			for i, p := range ps[:n] {
+				sizes[i] = p.r.Size
+			}
+			if n = balancedPrefix(sizes, minParts); n == 0 {
+				continue
+			}
+		}
+		ps = ps[:n]
 		sortParts(ps)
 		if err := e.mergeParts(ps); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// balancedPrefix returns how many of the smallest parts (sizes ascending) to merge: the most, at least
+// minParts, whose largest is no bigger than the others together; 0 when no such set exists. Merging a part
+// only with at least its own size in others makes each merge at least double its largest input, so an item
+// is rewritten O(log n) times; merging the day's big part with every handful of new small ones (what taking
+// the smallest minParts alone does once a day has one big part) rewrites it at every merge.
+func balancedPrefix(sizes []int64, minParts int) int {
+	var total int64
+	for _, s := range sizes {
+		total += s
+	}
+	for k := len(sizes); k >= max(minParts, 2); k-- {
+		if largest := sizes[k-1]; largest <= total-largest {
+			return k
+		}
+		total -= sizes[k-1]
+	}
+	return 0
 }
 
 // cursor walks the rows of one input part in order, one decoded block at a time.
