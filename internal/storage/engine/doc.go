@@ -27,7 +27,9 @@
 // segments after "flushed" are replayed: no acknowledged item is lost and none is stored twice.
 //
 // Merges rewrite up to 16 parts of one day and kind as one, by a streaming k-way merge on time (one decoded
-// block per input in memory). A merged part lists the IDs of the parts it replaces ("sources"); at start-up a
+// block per input in memory). A day is merged once it has Options.MergeMinParts parts, and then only parts of
+// comparable size: the smallest ones, as many as keep the largest no bigger than the others together, so an
+// item is rewritten about log8(parts of its day) times (size-tiered), never once per merge. A merged part lists the IDs of the parts it replaces ("sources"); at start-up a
 // part named as a source by another is deleted, so a crash between writing a merge and removing its inputs
 // cannot duplicate rows. Retention drops the parts whose newest item is older than Options.MaxAge, then the
 // parts of the oldest days first while the parts take more than Options.MaxBytes.
