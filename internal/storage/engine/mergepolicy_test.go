@@ -12,9 +12,9 @@ func TestBalancedPrefix(t *testing.T) {
 		want     int
 	}{
 		{[]int64{1, 1, 1, 1, 1, 1, 1, 1}, 8, 8},
-		{[]int64{1, 1, 1, 1, 1, 1, 1, 100}, 8, 0},  // one big part and 7 small: wait for an 8th small one
+		{[]int64{1, 1, 1, 1, 1, 1, 1, 100}, 8, 0},    // one big part and 7 small: wait for an 8th small one
 		{[]int64{1, 1, 1, 1, 1, 1, 1, 1, 100}, 8, 8}, // 8 small ones merge, the big one stays
-		{[]int64{1, 1, 1, 1, 1, 1, 1, 7}, 8, 8},    // the largest equals the others together
+		{[]int64{1, 1, 1, 1, 1, 1, 1, 7}, 8, 8},      // the largest equals the others together
 		{[]int64{8, 8, 8, 8, 8, 8, 8, 8, 64}, 8, 9},
 		{[]int64{5, 5}, 1, 2},
 		{[]int64{5}, 1, 0},
