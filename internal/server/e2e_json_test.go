@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/config"
 )
 
 // postOTLP posts body to an OTLP/HTTP path and returns the status and response body.
@@ -105,7 +107,7 @@ const jsonMetrics = `{"resourceMetrics":[{"resource":{"attributes":[{"key":"serv
   ]}]}]}`
 
 func TestHandWrittenJSON(t *testing.T) {
-	r := start(t, Options{}, nil)
+	r := start(t, Options{}, func(c *config.Config) { c.Engine.OTLPMetrics = true }) // read back as sent
 	for _, c := range []struct{ path, body string }{{"/v1/traces", jsonTraces}, {"/v1/logs", jsonLogs}, {"/v1/metrics", jsonMetrics}} {
 		resp, out := r.postOTLP(t, c.path, "application/json", "", []byte(c.body))
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || string(out) != "{}" {

@@ -29,6 +29,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otlpd/otlpd/internal/config"
 )
 
 // The end-to-end tests export with the official OpenTelemetry Go SDK exporters (gRPC and HTTP) to a server
@@ -247,7 +249,7 @@ func TestSDKTraces(t *testing.T) {
 func TestSDKMetrics(t *testing.T) {
 	for _, transport := range []string{"grpc", "http"} {
 		t.Run(transport, func(t *testing.T) {
-			r := start(t, Options{}, nil)
+			r := start(t, Options{}, func(c *config.Config) { c.Engine.OTLPMetrics = true }) // read back as sent
 			ctx := context.Background()
 			var exp sdkmetric.Exporter
 			var err error

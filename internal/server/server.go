@@ -98,7 +98,7 @@ func New(cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err erro
 	}
 	lat := newWriteLatency(reg)
 	consumers := append([]pipeline.Consumer{
-		lat.wrap("backend", storageConsumer(s.backend)),
+		lat.wrap("backend", storageConsumer(s.backend, cfg)),
 		lat.wrap("tsdb", pipeline.Consumer{Name: "metrics", Metrics: s.metrics}),
 	}, opts.Consumers...)
 	if cfg.SpanMetrics.Enabled {

@@ -45,10 +45,15 @@ func openBackend(cfg config.Config, log *slog.Logger) (storage.Backend, error) {
 	}
 }
 
-// storageConsumer makes a backend the pipeline's durable consumer.
-func storageConsumer(b storage.Backend) pipeline.Consumer {
+// storageConsumer makes a backend the pipeline's durable consumer. The engine gets metric batches only with
+// engine.otlp_metrics (the metrics store has them anyway); the memory backend always does.
+func storageConsumer(b storage.Backend, cfg config.Config) pipeline.Consumer {
 	w := backendWriter{b}
-	return pipeline.Consumer{Name: "storage", Traces: w, Logs: w, Metrics: w}
+	c := pipeline.Consumer{Name: "storage", Traces: w, Logs: w, Metrics: w}
+	if _, isEngine := b.(*engine.Engine); isEngine && !cfg.Engine.OTLPMetrics {
+		c.Metrics = nil
+	}
+	return c
 }
 
 type backendWriter struct{ b storage.Backend }
