@@ -289,22 +289,17 @@ func (s *Server) Run(ctx context.Context) error {
 		"storage", s.cfg.Storage, "tls", s.cfg.TLS.Enabled(),
 		"auth_ingest", s.authIngest, "auth_query", s.authQuery)
 
-	spanMetDone := make(chan struct{})
-	spanMetCtx, stopSpanMet := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSpanMet()
-	go func() {
-		defer close(spanMetDone)
-		if s.spanMet != nil {
-			s.spanMet.Run(spanMetCtx) // writes once more when stopped, before the metrics store closes
-		}
-	}()
-	rulesDone := make(chan struct{})
-	go func() {
-		defer close(rulesDone)
-		if s.rules != nil {
-			s.rules.Run(spanMetCtx)
-		}
-	}()
+	// Background work that writes to the metrics store (span metrics, rules) stops after the listeners and
+	// before the store closes; span metrics write once more when stopped.
+	var bg sync.WaitGroup
+	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBg()
+	if s.spanMet != nil {
+		bg.Go(func() { s.spanMet.Run(bgCtx) })
+	}
+	if s.rules != nil {
+		bg.Go(func() { s.rules.Run(bgCtx) })
+	}
 
 	var runErr error
 	select {
@@ -328,9 +323,8 @@ func (s *Server) Run(ctx context.Context) error {
 		<-stopped
 	}
 	wg.Wait()
-	stopSpanMet()
-	<-spanMetDone
-	<-rulesDone
+	stopBg()
+	bg.Wait()
 	close(errc)
 	for err := range errc {
 		errs = append(errs, err)
