@@ -42,6 +42,16 @@ type EncodedSpanWriter interface {
 	WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error
 }
 
+// RawSpanWriter is an optional interface of a SpanWriter that takes a batch as its protobuf encoding alone, so
+// that the receiver need not decode it into pdata at all.
+type RawSpanWriter interface {
+	// WriteSpansRaw is WriteSpans of the spans raw holds: raw is an OTLP TracesData message (an
+	// ExportTraceServiceRequest has the same encoding) that pdata decodes, every span of which passed the
+	// receiver's validation; spans is how many spans it holds. The writer must not keep raw after the call
+	// returns.
+	WriteSpansRaw(ctx context.Context, raw []byte, spans int) error
+}
+
 // SpanReader finds spans and traces. Safe for concurrent use.
 type SpanReader interface {
 	// GetTrace yields the spans of one trace in pages of at most q.PageSize spans (0: backend default), in no
@@ -119,6 +129,11 @@ type EncodedLogWriter interface {
 	// WriteLogsEncoded is WriteLogs(ctx, ld), given raw: ld as an OTLP LogsData message (an
 	// ExportLogsServiceRequest has the same encoding), with the rules of EncodedSpanWriter.WriteSpansEncoded.
 	WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error
+}
+
+// RawLogWriter is RawSpanWriter for log records (raw is an OTLP LogsData message).
+type RawLogWriter interface {
+	WriteLogsRaw(ctx context.Context, raw []byte, records int) error
 }
 
 // LogReader finds log records. Safe for concurrent use.

@@ -134,6 +134,7 @@ func BenchmarkBytesPerItem(b *testing.B) {
 				if err := e.Flush(ctx); err != nil {
 					b.Fatal(err)
 				}
+				b.ReportMetric(float64(e.DiskBytes())/float64(written), "flushed-B/item")
 				if err := e.Compact(ctx); err != nil {
 					b.Fatal(err)
 				}
