@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/otlpd/otlpd/internal/workload"
@@ -53,7 +54,7 @@ func BenchmarkMerge(b *testing.B) {
 					}
 					if inputs == "merged" && i%2 == 1 {
 						e.mu.RLock()
-						ps := e.parts[len(e.parts)-2:]
+						ps := slices.Clone(e.parts[len(e.parts)-2:])
 						e.mu.RUnlock()
 						if err := e.mergeParts(ps); err != nil {
 							b.Fatal(err)
