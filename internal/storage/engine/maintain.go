@@ -123,7 +123,7 @@ func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) error {
 	for _, k := range sortedKeys(byKey) {
 		ps := byKey[k]
 		if len(ps) < minParts || (len(ps) == 1 && len(ps[0].meta.Sources) > 0) {
-			continue // a lone part is rewritten only when a flush wrote it (at the fast level)
+			continue // a lone part is merged (recompressed) only when a flush wrote it (at the fast level)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
