@@ -14,10 +14,11 @@ import (
 // block from a merge is copied as stored, but for its set and name columns (compressed at LevelBetter).
 //
 // Measured on the reference workload (BenchmarkBytesPerItem, BenchmarkMerge): flushed parts take 40.5 B per
-// span and 45.2 per log record; copied alone, 39.6 and 45.0. Every column but the IDs at LevelBetter makes
-// spans 36.5 B at about a seventh of the CPU of a full rewrite at LevelBest (35.4 B); log records need their
-// attribute and blob columns at LevelBest to stay under 40 B (39.8; at LevelBetter 40.7), while their body
-// column gains nothing from LevelBest and is by far the costliest to compress at it.
+// span and 45.2 per log record; copied as stored, 39.6 and 45.0; rewritten whole at LevelBest (as merges did
+// before they copied blocks), 35.4 and 39.5. Every column but the IDs at LevelBetter makes spans 36.5 B, at
+// about a tenth of the CPU of a whole rewrite. Log records need their attribute and blob columns at
+// LevelBest to stay under 40 B (39.8; 40.7 at LevelBetter), at about a third of the CPU of a whole rewrite;
+// their body column gains nothing from LevelBest and costs the most to compress at it.
 func recompressLevel(kind part.Kind, c int) (level part.Level, ok bool) {
 	switch {
 	case c == part.ColTID || c == part.ColSpanID:
