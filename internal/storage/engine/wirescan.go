@@ -171,7 +171,8 @@ type wireSpan struct {
 	statusMsg  []byte
 }
 
-// readSpan reads the column fields of a Span message (the last of a repeated field wins, as in protobuf).
+// readSpan reads the column fields of a Span message (the last of a repeated field wins, as in protobuf), and
+// checks its attributes as a flush reads them.
 func readSpan(msg []byte, sp *wireSpan) error {
 	*sp = wireSpan{}
 	r := otlpwire.NewReader(msg)
@@ -229,6 +230,10 @@ func readSpan(msg []byte, sp *wireSpan) error {
 			sp.start = int64(f.Value)
 		case otlpwire.SpanEnd:
 			sp.end = int64(f.Value)
+		case otlpwire.SpanAttributes:
+			if err := checkAttr(f.Bytes); err != nil {
+				return err
+			}
 		case otlpwire.SpanStatus:
 			sr := otlpwire.NewReader(f.Bytes)
 			var st otlpwire.Field
@@ -266,7 +271,8 @@ func (l *wireLog) ts() int64 {
 	return l.observed
 }
 
-// readLog reads the column fields of a LogRecord message.
+// readLog reads the column fields of a LogRecord message, and checks its body and attributes as a flush
+// reads them.
 func readLog(msg []byte, l *wireLog) error {
 	*l = wireLog{}
 	r := otlpwire.NewReader(msg)
@@ -315,31 +321,25 @@ func readLog(msg []byte, l *wireLog) error {
 			}
 		case otlpwire.LogBody:
 			l.body = f.Bytes
+			if _, err := otlpwire.ReadValue(f.Bytes); err != nil {
+				return err
+			}
+		case otlpwire.LogAttributes:
+			if err := checkAttr(f.Bytes); err != nil {
+				return err
+			}
 		}
 	}
 	return r.Err()
 }
 
-// checkAttrs reads the KeyValue fields numbered field of msg as a flush does (key, value and its type).
-func checkAttrs(msg []byte, field uint32) error {
-	r := otlpwire.NewReader(msg)
-	var f otlpwire.Field
-	for r.Next(&f) {
-		if f.Num != field {
-			continue
-		}
-		if f.Type != otlpwire.Bytes {
-			return fmt.Errorf("%w: attribute field has wire type %d", otlpwire.ErrMalformed, f.Type)
-		}
-		_, v, err := otlpwire.ReadKeyValue(f.Bytes)
-		if err != nil {
-			return err
-		}
-		if _, err := otlpwire.ReadValue(v); err != nil {
-			return err
-		}
+// checkAttr reads a KeyValue message as a flush does (key, value and its type).
+func checkAttr(kv []byte) error {
+	_, v, err := otlpwire.ReadKeyValue(kv)
+	if err == nil {
+		_, err = otlpwire.ReadValue(v)
 	}
-	return r.Err()
+	return err
 }
 
 // scanSpans reads a TracesData message for the head, and checks that a flush can read every span. ops, when
@@ -356,9 +356,6 @@ func scanSpans(raw []byte, ops map[part.Op]struct{}) (batchScan, error) {
 		return err
 	}, func(g int, item []byte) error {
 		if err := readSpan(item, &sp); err != nil {
-			return err
-		}
-		if err := checkAttrs(item, otlpwire.SpanAttributes); err != nil {
 			return err
 		}
 		s.add(sp.start)
@@ -385,14 +382,6 @@ func scanLogs(raw []byte) (batchScan, error) {
 	}, func(g int, item []byte) error {
 		if err := readLog(item, &l); err != nil {
 			return err
-		}
-		if err := checkAttrs(item, otlpwire.LogAttributes); err != nil {
-			return err
-		}
-		if l.body != nil {
-			if _, err := otlpwire.ReadValue(l.body); err != nil {
-				return err
-			}
 		}
 		s.add(l.ts())
 		s.items = append(s.items, wireItem{ts: l.ts(), grp: int32(g), msg: item})
