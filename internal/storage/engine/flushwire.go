@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"os"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -22,6 +23,8 @@ func valueString(v otlpwire.Value) string {
 		return v.Str()
 	case otlpwire.KindEmpty:
 		return ""
+	case otlpwire.KindBool:
+		return strconv.FormatBool(v.Num != 0)
 	}
 	pv := pcommon.NewValueEmpty()
 	if err := v.CopyTo(pv); err != nil {
