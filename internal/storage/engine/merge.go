@@ -79,7 +79,8 @@ func identity(to []uint32) bool {
 	return true
 }
 
-// mergeParts writes parts (of one day and kind, sorted by ID) as one by copying their blocks, in that order,
+// mergeParts writes parts (of one day and kind, sorted by ID) as one: rewritten row by row when their blocks
+// are mostly small (rewrite.go), else by copying their blocks, in that order,
 // without decoding rows: a block's columns are copied as stored, except the set and name columns, whose
 // indexes are rewritten for the merged part's dictionaries (the union of the inputs'), and, for blocks a
 // flush wrote, the columns recompressLevel names, compressed again. Blocks keep their time range and
@@ -103,7 +104,13 @@ func (e *Engine) mergeParts(ps []*partHandle) error {
 			p.release()
 		}
 	}()
-	np, err := e.copyParts(ps)
+	var np *partHandle
+	var err error
+	if smallBlocks(ps, e.opts.BlockRows) {
+		np, err = e.rewriteParts(ps)
+	} else {
+		np, err = e.copyParts(ps)
+	}
 	if err != nil {
 		return fmt.Errorf("merge %d parts of %s: %w", len(ps), ps[0].day, err)
 	}

@@ -434,3 +434,59 @@ func TestMergeCrashBeforeInputsRemoved(t *testing.T) {
 	}
 	checkSpans(t, e, &spanModel{spans: flattenSpans(tds)}, rand.New(rand.NewPCG(5, 6)), "restarted")
 }
+
+// TestSmallFlushesRewritten: parts of small flushes (blocks under half full) are merged row by row into full
+// blocks, and parts of full blocks are merged by copying them; both read back every item.
+func TestSmallFlushesRewritten(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		perFlush      int
+		wantBlocks    int
+		wantRewritten bool
+	}{
+		{"small", 5, 1, true},    // 10 flushes x 5 spans into one block of 64 rows
+		{"full", 64, 10, false}, // 10 flushes x 64 spans: 10 full blocks copied
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := testOptions() // 64 rows per block
+			o.MergeMinParts = 1 << 20
+			e := openTest(t, t.TempDir(), o)
+			defer e.Close()
+			ctx := context.Background()
+			for i := range 10 {
+				td := mkSpans([]ctxSpec{{"svc", "h", "lib"}}, []string{"op"}, tc.perFlush, 1, int64(i), uint64(i))
+				if err := e.WriteSpans(ctx, td); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.mu.RLock()
+			small := smallBlocks(e.parts, o.BlockRows)
+			e.mu.RUnlock()
+			if small != tc.wantRewritten {
+				t.Fatalf("smallBlocks = %v, want %v", small, tc.wantRewritten)
+			}
+			if err := e.Compact(ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.mu.RLock()
+			ps := slices.Clone(e.parts)
+			e.mu.RUnlock()
+			if len(ps) != 1 || len(ps[0].meta.Blocks) != tc.wantBlocks {
+				t.Fatalf("%d parts, first with %d blocks; want 1 part of %d blocks", len(ps), len(ps[0].meta.Blocks), tc.wantBlocks)
+			}
+			refs, err := e.FindTraceIDs(ctx, storage.SpanQuery{Limit: 10000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(refs) == 0 {
+				t.Fatal("no trace found after the merge")
+			}
+			if got := int(ps[0].meta.Rows); got != 10*tc.perFlush {
+				t.Fatalf("merged part holds %d rows, want %d", got, 10*tc.perFlush)
+			}
+		})
+	}
+}
