@@ -1,0 +1,71 @@
+package otlp
+
+import (
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+)
+
+// The wire check against what it saves: a bare pdata unmarshal of the same request (512 workload spans or
+// log records), and the whole decoding path (decode + validate).
+//
+//	go test ./internal/ingest/otlp -run NONE -bench WireCheck -benchtime 1s -count 3
+
+func benchWire(b *testing.B, body []byte, items int, check func([]byte, int) (int, bool), unmarshal func([]byte) error, slow func([]byte) int) {
+	b.Run("check", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		measure(b, items, func() {
+			if n, ok := check(body, 64<<10); !ok || n != items {
+				b.Fatalf("check: %d, %v", n, ok)
+			}
+		})
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
+	})
+	b.Run("pdata", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		measure(b, items, func() {
+			if err := unmarshal(body); err != nil {
+				b.Fatal(err)
+			}
+		})
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
+	})
+	b.Run("decode+validate", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		measure(b, items, func() {
+			if n := slow(body); n != items {
+				b.Fatalf("slow path kept %d items", n)
+			}
+		})
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
+	})
+}
+
+func BenchmarkWireCheckTraces(b *testing.B) {
+	body := must(ptraceotlp.NewExportRequestFromTraces(genTraces(1, benchSpans)).MarshalProto())
+	benchWire(b, body, benchSpans, checkTracesWire,
+		func(body []byte) error { return ptraceotlp.NewExportRequest().UnmarshalProto(body) },
+		func(body []byte) int {
+			td, _, err := decodeTraces(body, formatProto)
+			if err != nil {
+				b.Fatal(err)
+			}
+			validateTraces(td, 64<<10)
+			return td.SpanCount()
+		})
+}
+
+func BenchmarkWireCheckLogs(b *testing.B) {
+	body := must(plogotlp.NewExportRequestFromLogs(genLogs(1, benchLogs)).MarshalProto())
+	benchWire(b, body, benchLogs, checkLogsWire,
+		func(body []byte) error { return plogotlp.NewExportRequest().UnmarshalProto(body) },
+		func(body []byte) int {
+			ld, _, err := decodeLogs(body, formatProto)
+			if err != nil {
+				b.Fatal(err)
+			}
+			validateLogs(ld, 64<<10)
+			return ld.LogRecordCount()
+		})
+}
