@@ -60,13 +60,18 @@ func (r *Reader) fail(what string) bool {
 	return false
 }
 
-// uvarint reads a varint at r.off (inlined fast path for one and two bytes).
+// uvarint reads a varint at r.off: one byte inline, longer ones in uvarintSlow.
 func (r *Reader) uvarint() (uint64, bool) {
-	b := r.b[r.off:]
-	if len(b) > 0 && b[0] < 0x80 {
+	if r.off < len(r.b) && r.b[r.off] < 0x80 {
+		v := r.b[r.off]
 		r.off++
-		return uint64(b[0]), true
+		return uint64(v), true
 	}
+	return r.uvarintSlow()
+}
+
+func (r *Reader) uvarintSlow() (uint64, bool) {
+	b := r.b[r.off:]
 	if len(b) > 1 && b[1] < 0x80 {
 		r.off += 2
 		return uint64(b[0]&0x7f) | uint64(b[1])<<7, true

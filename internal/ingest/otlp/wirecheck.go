@@ -502,6 +502,18 @@ func (c *wireCheck) logRecord(msg []byte) bool {
 
 // keyValue checks a KeyValue whose value sits depth arrays or maps deep.
 func (c *wireCheck) keyValue(msg []byte, depth int) bool {
+	// Fast path for the usual encoding: a key, then a value, each shorter than 128 bytes, nothing else.
+	if len(msg) >= 2 && msg[0] == 1<<3|byte(otlpwire.Bytes) && msg[1] < 0x80 {
+		if rest := msg[2:]; int(msg[1]) <= len(rest) {
+			rest = rest[msg[1]:]
+			if len(rest) == 0 {
+				return true
+			}
+			if len(rest) >= 2 && rest[0] == 2<<3|byte(otlpwire.Bytes) && int(rest[1]) == len(rest)-2 {
+				return c.anyValue(rest[2:], depth)
+			}
+		}
+	}
 	var seen fields
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
@@ -531,6 +543,23 @@ func (c *wireCheck) keyValue(msg []byte, depth int) bool {
 func (c *wireCheck) anyValue(msg []byte, depth int) bool {
 	if depth > maxWireDepth {
 		return false
+	}
+	// Fast paths for a value that is one scalar field (string shorter than 128 bytes, bool, int, double).
+	if len(msg) >= 2 {
+		switch msg[0] {
+		case 1<<3 | byte(otlpwire.Bytes): // string_value
+			if msg[1] < 0x80 && int(msg[1]) == len(msg)-2 {
+				return len(msg)-2 <= c.maxAttr
+			}
+		case 2<<3 | byte(otlpwire.Varint), 3<<3 | byte(otlpwire.Varint): // bool_value, int_value
+			if len(msg) <= 10 && msg[len(msg)-1] < 0x80 && continued(msg[1:len(msg)-1]) {
+				return true // a varint of at most 9 bytes ends the message
+			}
+		case 4<<3 | byte(otlpwire.Fixed64): // double_value
+			if len(msg) == 9 {
+				return true
+			}
+		}
 	}
 	members := 0
 	r := otlpwire.NewReader(msg)
@@ -604,4 +633,14 @@ func (c *wireCheck) kvlist(msg []byte, depth int) bool {
 		}
 	}
 	return r.Err() == nil
+}
+
+// continued reports whether every byte of b has the varint continuation bit.
+func continued(b []byte) bool {
+	for _, x := range b {
+		if x < 0x80 {
+			return false
+		}
+	}
+	return true
 }
