@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // Kind is the type of an AnyValue.
@@ -41,6 +42,24 @@ func (v Value) Double() float64 { return math.Float64frombits(v.Num) }
 
 // ReadValue reads an AnyValue message. Of several values set, the last wins (protobuf's rule for a oneof).
 func ReadValue(msg []byte) (Value, error) {
+	// The common encodings: one string (tag 0x0a, a one-byte length) or one int (tag 0x18, a varint).
+	if len(msg) >= 2 {
+		switch msg[0] {
+		case 0x0a:
+			if msg[1] < 0x80 && int(msg[1]) == len(msg)-2 {
+				return Value{Kind: KindString, Bytes: msg[2:len(msg):len(msg)]}, nil
+			}
+		case 0x18:
+			if v, n := protowire.ConsumeVarint(msg[1:]); n == len(msg)-1 {
+				return Value{Kind: KindInt, Num: v}, nil
+			}
+		}
+	}
+	return readValue(msg)
+}
+
+// readValue is ReadValue without the fast paths.
+func readValue(msg []byte) (Value, error) {
 	var v Value
 	r := NewReader(msg)
 	var f Field
@@ -81,6 +100,18 @@ func ReadValue(msg []byte) (Value, error) {
 
 // ReadKeyValue reads a KeyValue message: its key and its value (an empty value when absent).
 func ReadKeyValue(msg []byte) (key []byte, val []byte, err error) {
+	// The common encoding: the key (tag 0x0a), then the value (tag 0x12), each with a one-byte length.
+	if len(msg) >= 4 && msg[0] == 0x0a && msg[1] < 0x80 {
+		k := 2 + int(msg[1])
+		if k+2 <= len(msg) && msg[k] == 0x12 && msg[k+1] < 0x80 && k+2+int(msg[k+1]) == len(msg) {
+			return msg[2:k:k], msg[k+2:], nil
+		}
+	}
+	return readKeyValue(msg)
+}
+
+// readKeyValue is ReadKeyValue without the fast path.
+func readKeyValue(msg []byte) (key []byte, val []byte, err error) {
 	r := NewReader(msg)
 	var f Field
 	for r.Next(&f) {

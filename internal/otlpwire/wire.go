@@ -9,6 +9,7 @@
 package otlpwire
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -60,80 +61,66 @@ func (r *Reader) fail(what string) bool {
 	return false
 }
 
-// uvarint reads a varint at r.off: one byte inline, longer ones in uvarintSlow.
-func (r *Reader) uvarint() (uint64, bool) {
-	if r.off < len(r.b) && r.b[r.off] < 0x80 {
-		v := r.b[r.off]
-		r.off++
-		return uint64(v), true
-	}
-	return r.uvarintSlow()
-}
-
-func (r *Reader) uvarintSlow() (uint64, bool) {
-	b := r.b[r.off:]
-	if len(b) > 1 && b[1] < 0x80 {
-		r.off += 2
-		return uint64(b[0]&0x7f) | uint64(b[1])<<7, true
-	}
-	v, n := protowire.ConsumeVarint(b)
-	if n < 0 {
-		return 0, false
-	}
-	r.off += n
-	return v, true
-}
-
 // Next reads the next field into f. It returns false at the end of the message or at an error (see Err).
 func (r *Reader) Next(f *Field) bool {
-	if r.off >= len(r.b) {
+	b := r.b[r.off:]
+	if len(b) == 0 {
 		return false
 	}
-	tag, ok := r.uvarint()
-	if !ok {
-		return r.fail("bad tag")
+	// Tags and lengths are almost always one byte: those paths avoid a call.
+	tag, n := uint64(b[0]), 1
+	if tag >= 0x80 {
+		if tag, n = protowire.ConsumeVarint(b); n < 0 {
+			return r.fail("bad tag")
+		}
 	}
 	num, typ := tag>>3, Type(tag&7)
 	if num == 0 || num > math.MaxInt32 {
 		return r.fail("bad field number")
 	}
+	b = b[n:]
 	f.Num, f.Type, f.Value, f.Bytes = uint32(num), typ, 0, nil
 	switch typ {
-	case Varint:
-		if f.Value, ok = r.uvarint(); !ok {
-			return r.fail("bad varint")
-		}
-	case Fixed64:
-		if len(r.b)-r.off < 8 {
-			return r.fail("truncated fixed64")
-		}
-		b := r.b[r.off:]
-		f.Value = uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		r.off += 8
-	case Fixed32:
-		if len(r.b)-r.off < 4 {
-			return r.fail("truncated fixed32")
-		}
-		b := r.b[r.off:]
-		f.Value = uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24
-		r.off += 4
 	case Bytes:
-		n, ok := r.uvarint()
-		if !ok {
+		l, m := uint64(0), 1
+		if len(b) > 0 && b[0] < 0x80 {
+			l = uint64(b[0])
+		} else if l, m = protowire.ConsumeVarint(b); m < 0 {
 			return r.fail("bad length")
 		}
-		if n > uint64(len(r.b)-r.off) {
+		b = b[m:]
+		if l > uint64(len(b)) {
 			return r.fail("truncated field")
 		}
-		f.Bytes = r.b[r.off : r.off+int(n) : r.off+int(n)]
-		r.off += int(n)
+		f.Bytes = b[:l:l]
+		r.off = len(r.b) - len(b) + int(l)
+	case Varint:
+		v, m := uint64(0), 1
+		if len(b) > 0 && b[0] < 0x80 {
+			v = uint64(b[0])
+		} else if v, m = protowire.ConsumeVarint(b); m < 0 {
+			return r.fail("bad varint")
+		}
+		f.Value = v
+		r.off = len(r.b) - len(b) + m
+	case Fixed64:
+		if len(b) < 8 {
+			return r.fail("truncated fixed64")
+		}
+		f.Value = binary.LittleEndian.Uint64(b)
+		r.off = len(r.b) - len(b) + 8
+	case Fixed32:
+		if len(b) < 4 {
+			return r.fail("truncated fixed32")
+		}
+		f.Value = uint64(binary.LittleEndian.Uint32(b))
+		r.off = len(r.b) - len(b) + 4
 	case Group:
-		n := protowire.ConsumeFieldValue(protowire.Number(num), protowire.StartGroupType, r.b[r.off:])
-		if n < 0 {
+		m := protowire.ConsumeFieldValue(protowire.Number(num), protowire.StartGroupType, b)
+		if m < 0 {
 			return r.fail("bad group")
 		}
-		r.off += n
+		r.off = len(r.b) - len(b) + m
 	default:
 		return r.fail("bad wire type")
 	}

@@ -212,3 +212,23 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastPaths checks that ReadValue and ReadKeyValue give what their general paths give.
+func FuzzFastPaths(f *testing.F) {
+	f.Add([]byte{0x0a, 0x01, 'x'})
+	f.Add([]byte{0x18, 0x96, 0x01})
+	f.Add([]byte{0x0a, 0x01, 'k', 0x12, 0x03, 0x0a, 0x01, 'v'})
+	f.Add([]byte{0x0a, 0x85, 0x01, 0x12})
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		v1, err1 := ReadValue(msg)
+		v2, err2 := readValue(msg)
+		if (err1 == nil) != (err2 == nil) || v1.Kind != v2.Kind || v1.Num != v2.Num || string(v1.Bytes) != string(v2.Bytes) {
+			t.Fatalf("ReadValue %+v, %v; general path %+v, %v", v1, err1, v2, err2)
+		}
+		k1, b1, err1 := ReadKeyValue(msg)
+		k2, b2, err2 := readKeyValue(msg)
+		if (err1 == nil) != (err2 == nil) || string(k1) != string(k2) || string(b1) != string(b2) {
+			t.Fatalf("ReadKeyValue %q %x, %v; general path %q %x, %v", k1, b1, err1, k2, b2, err2)
+		}
+	})
+}

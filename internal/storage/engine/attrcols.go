@@ -78,6 +78,8 @@ type attrCols struct {
 	strs     []string
 	skelEnc  part.SkeletonEncoder
 	num      []byte // scratch: the string form of an int
+	pos      int    // the current row's attributes so far
+	prev     int32  // the key of the current row's previous attribute in the column, or -1
 	// tokens receives the hashes of "key=value" of every attribute added (each distinct string or int once
 	// per block); catalog receives the keys.
 	tokens  map[uint64]struct{}
@@ -119,9 +121,7 @@ func (c *attrCols) key(k string) int32 {
 	if ck.dict == nil {
 		ck.dict, ck.seenInt = map[string]uint32{}, map[int64]struct{}{}
 	}
-	if c.catalog != nil {
-		c.catalog[k] = struct{}{}
-	}
+	c.catalogKey(k)
 	return i
 }
 
@@ -134,57 +134,84 @@ func (c *attrCols) token(k, s string) {
 // add puts the string and int attributes of m (the next row) in the column, without changing m, and returns
 // the positions in m of the attributes the row's blob must keep (valid until the next add).
 func (c *attrCols) add(m pcommon.Map) []int {
-	row := c.rows
-	c.rows++
-	c.entry = c.entry[:0]
-	c.blobPos = c.blobPos[:0]
-	pos := 0
-	prev := int32(-1)
+	c.beginRow()
 	for k, v := range m.All() {
-		t := v.Type()
-		if t == pcommon.ValueTypeStr || t == pcommon.ValueTypeInt {
-			g := c.first
-			if prev >= 0 {
-				g = c.keys[prev].next
-			}
-			ki := g
-			if g < 0 || c.keys[g].name != k {
-				ki = c.key(k)
-				if prev >= 0 {
-					c.keys[prev].next = ki
-				} else {
-					c.first = ki
-				}
-			}
-			ck := &c.keys[ki]
-			if ck.lastRow != row {
-				ck.lastRow = row
-				prev = ki
-				if t == pcommon.ValueTypeStr {
-					c.addStr(ck, v.Str())
-					c.entry = binary.AppendUvarint(c.entry, 1+2*uint64(ki))
-				} else {
-					i := v.Int()
-					ck.ints = append(ck.ints, i)
-					if _, seen := ck.seenInt[i]; !seen {
-						ck.seenInt[i] = struct{}{}
-						c.num = strconv.AppendInt(c.num[:0], i, 10)
-						c.token(k, unsafe.String(unsafe.SliceData(c.num), len(c.num)))
-					}
-					c.entry = binary.AppendUvarint(c.entry, 2+2*uint64(ki))
-				}
-				pos++
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			if c.attr(k, attrStr, v.Str(), 0) {
 				continue
 			}
-		} else if c.catalog != nil {
-			c.catalog[k] = struct{}{}
+		case pcommon.ValueTypeInt:
+			if c.attr(k, attrInt, "", v.Int()) {
+				continue
+			}
 		}
-		// Left in the blob: a key repeated in the row, or a value of another type.
-		c.token(k, v.AsString())
-		c.entry = append(c.entry, 0)
-		c.blobPos = append(c.blobPos, pos)
-		pos++
+		c.blobAttr(k, v.AsString())
 	}
+	return c.endRow()
+}
+
+// beginRow starts the attributes of the next row.
+func (c *attrCols) beginRow() {
+	c.entry = c.entry[:0]
+	c.blobPos = c.blobPos[:0]
+	c.pos = 0
+	c.prev = -1
+}
+
+// attr adds the next attribute of the row, a string or an int (t), to the column, unless its key was in the
+// row already: then it returns false and the caller adds it with blobAttr.
+func (c *attrCols) attr(k string, t byte, s string, i int64) bool {
+	row := c.rows
+	g := c.first
+	if c.prev >= 0 {
+		g = c.keys[c.prev].next
+	}
+	ki := g
+	if g < 0 || c.keys[g].name != k {
+		ki = c.key(k)
+		if c.prev >= 0 {
+			c.keys[c.prev].next = ki
+		} else {
+			c.first = ki
+		}
+	}
+	ck := &c.keys[ki]
+	if ck.lastRow == row {
+		return false
+	}
+	ck.lastRow = row
+	c.prev = ki
+	if t == attrStr {
+		c.addStr(ck, s)
+		c.entry = binary.AppendUvarint(c.entry, 1+2*uint64(ki))
+	} else {
+		ck.ints = append(ck.ints, i)
+		if _, seen := ck.seenInt[i]; !seen {
+			ck.seenInt[i] = struct{}{}
+			c.num = strconv.AppendInt(c.num[:0], i, 10)
+			c.token(k, unsafe.String(unsafe.SliceData(c.num), len(c.num)))
+		}
+		c.entry = binary.AppendUvarint(c.entry, 2+2*uint64(ki))
+	}
+	c.pos++
+	return true
+}
+
+// blobAttr adds the next attribute of the row as one left in the row's blob: a key repeated in the row, or a
+// value of another type than string or int (str is its string form, for the token filter).
+func (c *attrCols) blobAttr(k, str string) {
+	c.catalogKey(k)
+	c.token(k, str)
+	c.entry = append(c.entry, 0)
+	c.blobPos = append(c.blobPos, c.pos)
+	c.pos++
+}
+
+// endRow ends the row and returns the positions of its attributes left in the blob (valid until the next
+// row).
+func (c *attrCols) endRow() []int {
+	c.rows++
 	si, ok := c.shapeIdx[string(c.entry)]
 	if !ok {
 		si = uint32(len(c.shapes))
@@ -193,6 +220,16 @@ func (c *attrCols) add(m pcommon.Map) []int {
 	}
 	c.rowShape = append(c.rowShape, si)
 	return c.blobPos
+}
+
+// catalogKey records an attribute key in the catalog (a copy: k may be a view of a batch).
+func (c *attrCols) catalogKey(k string) {
+	if c.catalog == nil {
+		return
+	}
+	if _, ok := c.catalog[k]; !ok {
+		c.catalog[strings.Clone(k)] = struct{}{}
+	}
 }
 
 func (c *attrCols) addStr(ck *attrKeyCol, s string) {

@@ -57,11 +57,51 @@ func TestBlobRoundTrip(t *testing.T) {
 	sp.SetDroppedLinksCount(9)
 	sp.Status().SetMessage("why")
 
+	for _, wire := range []bool{false, true} {
+		checkSpanBlob(t, td, wire)
+	}
+
+	ld := plog.NewLogs()
+	rs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	rs.AppendEmpty()
+	rec := rs.AppendEmpty()
+	rec.SetSeverityText("WARN")
+	putOddValues(rec.Body().SetEmptyMap())
+	putOddValues(rec.Attributes())
+	rec.SetDroppedAttributesCount(1)
+	rec.SetFlags(1)
+	rec.SetEventName("e")
+	rs.AppendEmpty().Body().SetEmptyBytes()
+	rs.AppendEmpty().Body().SetStr("a string body")
+	for _, wire := range []bool{false, true} {
+		checkLogBlob(t, ld, wire)
+	}
+}
+
+// checkSpanBlob writes the spans of td's first scope as a blob and an attribute column, from pdata or read
+// in place from td's encoding (wire), and compares what they give back with td.
+func checkSpanBlob(t *testing.T, td ptrace.Traces, wire bool) {
+	t.Helper()
+	sl := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	var ac attrCols
 	ac.reset()
 	buf, start := beginBlob(nil)
-	for i := range sl.Len() {
-		buf = appendSpanRow(buf, sl.At(i), ac.add(sl.At(i).Attributes()))
+	if wire {
+		raw, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+		sc, err := scanSpans(raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sp wireSpan
+		for _, it := range sc.items {
+			if buf, err = appendSpanWire(buf, it.msg, &ac, &sp); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		for i := range sl.Len() {
+			buf = appendSpanRow(buf, sl.At(i), ac.add(sl.At(i).Attributes()))
+		}
 	}
 	got, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(endBlob(buf, start))
 	if err != nil {
@@ -79,40 +119,53 @@ func TestBlobRoundTrip(t *testing.T) {
 		want, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(spanAlone(sl.At(i)))
 		have, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(spanAlone(g))
 		if !bytes.Equal(want, have) {
-			t.Fatalf("span %d differs:\n got %x\nwant %x", i, have, want)
+			t.Fatalf("wire=%v: span %d differs:\n got %x\nwant %x", wire, i, have, want)
 		}
 	}
+}
 
-	ld := plog.NewLogs()
-	rs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-	rs.AppendEmpty()
-	rec := rs.AppendEmpty()
-	rec.SetSeverityText("WARN")
-	putOddValues(rec.Body().SetEmptyMap())
-	putOddValues(rec.Attributes())
-	rec.SetDroppedAttributesCount(1)
-	rec.SetFlags(1)
-	rec.SetEventName("e")
-	rs.AppendEmpty().Body().SetEmptyBytes()
+// checkLogBlob is checkSpanBlob for log records (a string body is a column: it is put back from rs).
+func checkLogBlob(t *testing.T, ld plog.Logs, wire bool) {
+	t.Helper()
+	rs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	var ac attrCols
 	ac.reset()
-	buf, start = beginBlob(buf[:0])
-	for i := range rs.Len() {
-		buf = appendLogRow(buf, rs.At(i), ac.add(rs.At(i).Attributes()))
+	buf, start := beginBlob(nil)
+	if wire {
+		raw, _ := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+		sc, err := scanLogs(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l wireLog
+		for _, it := range sc.items {
+			if buf, _, err = appendLogWire(buf, it.msg, &ac, &l); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		for i := range rs.Len() {
+			buf = appendLogRow(buf, rs.At(i), ac.add(rs.At(i).Attributes()))
+		}
 	}
 	gotL, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(endBlob(buf, start))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err = decodeAttrCols(ac.encode(nil), rs.Len(), nil); err != nil {
+	d, err := decodeAttrCols(ac.encode(nil), rs.Len(), nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	gr := gotL.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	for i := range rs.Len() {
 		d.restore(i, gr.At(i).Attributes())
+		if b := rs.At(i).Body(); b.Type() == pcommon.ValueTypeStr {
+			gr.At(i).Body().SetStr(b.Str())
+		}
 		want, _ := (&plog.ProtoMarshaler{}).MarshalLogs(logAlone(rs.At(i)))
 		have, _ := (&plog.ProtoMarshaler{}).MarshalLogs(logAlone(gr.At(i)))
 		if !bytes.Equal(want, have) {
-			t.Fatalf("log record %d differs:\n got %x\nwant %x", i, have, want)
+			t.Fatalf("wire=%v: log record %d differs:\n got %x\nwant %x", wire, i, have, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -47,23 +48,14 @@ func (c *catalog) addPart(p *partHandle) {
 	}
 }
 
-// addSpans records the services and operations of td. It takes the write lock only for names not seen yet.
-func (c *catalog) addSpans(td ptrace.Traces) {
+// addOps records operations and their services; ops's strings may be views of a batch (they are copied when
+// kept). It takes the write lock only for operations not seen yet.
+func (c *catalog) addOps(ops map[part.Op]struct{}) {
 	var missing []part.Op
 	c.mu.RLock()
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		svc := serviceOf(rss.At(i).Resource())
-		sss := rss.At(i).ScopeSpans()
-		for j := range sss.Len() {
-			spans := sss.At(j).Spans()
-			for k := range spans.Len() {
-				sp := spans.At(k)
-				op := part.Op{Service: svc, Name: sp.Name(), Kind: uint8(sp.Kind())}
-				if _, ok := c.ops[op]; !ok {
-					missing = append(missing, op)
-				}
-			}
+	for op := range ops {
+		if _, ok := c.ops[op]; !ok {
+			missing = append(missing, op)
 		}
 	}
 	c.mu.RUnlock()
@@ -73,6 +65,7 @@ func (c *catalog) addSpans(td ptrace.Traces) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, op := range missing {
+		op.Service, op.Name = strings.Clone(op.Service), strings.Clone(op.Name)
 		c.ops[op] = struct{}{}
 		c.services[op.Service] = struct{}{}
 	}

@@ -8,8 +8,13 @@
 // of the export request when the receiver passes them (WriteSpansEncoded; an Export*ServiceRequest is encoded
 // as TracesData, LogsData or MetricsData), else the batch marshaled. With SyncBatch (the default) the append
 // returns after fsync; appends that arrive while an fsync runs share the next one (group commit: at most one
-// fsync in flight, so the batching window is one fsync long). The batch then goes, as written, into the head,
-// where queries see it. SyncNone skips the fsync and is for benchmarks only: a machine crash loses
+// fsync in flight, so the batching window is one fsync long). The batch then goes into the head, where
+// queries see it: span and log batches as their protobuf encoding (WriteSpansRaw and WriteLogsRaw take nothing
+// else, so an export need never be decoded into pdata), read once in place (package otlpwire) for the
+// number of items, their time bounds, trace IDs, operations and the position of each item; a query decodes a
+// head batch into pdata the first time it needs it. That read also checks what a flush will read (message
+// framing, wire types, ID lengths, attributes and bodies): a batch that fails it is refused before anything
+// is written. SyncNone skips the fsync and is for benchmarks only: a machine crash loses
 // acknowledged writes.
 //
 // Backpressure: a writer waits (until its context ends) while the active head is at its flush threshold and
@@ -21,7 +26,8 @@
 // When the head holds Options.HeadMaxItems items or Options.HeadMaxBytes bytes of WAL records, or is older
 // than Options.FlushInterval, it is frozen (the WAL is rotated in the same critical section, so the frozen
 // head holds exactly the closed segments) and written as parts: spans and logs one part per UTC day of their
-// time, metric batches one part. Then the number of the newest closed segment is written to the file
+// time, metric batches one part. Spans and log records are written from their encoding in one pass each:
+// column fields and attributes are read in place, and the blob's fields are the item's own bytes, copied. Then the number of the newest closed segment is written to the file
 // "flushed" (write, fsync, rename, fsync directory) and the closed segments are deleted. At start-up, parts
 // recording a newer segment than "flushed" are the remains of an unfinished flush and are deleted, and the
 // segments after "flushed" are replayed: no acknowledged item is lost and none is stored twice.

@@ -137,94 +137,18 @@ type logItem struct {
 func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) {
 	spans, logs, metrics := h.snapshot()
 	keys := map[string]struct{}{}
-	var groups []flushGroup
-	var written []*partHandle
-	fail := func(err error) ([]*partHandle, map[string]struct{}, error) {
-		for _, p := range written {
-			p.release()
-			os.Remove(p.path)
-		}
+	written, err := e.writeWire(h, spans, logs, keys)
+	if err != nil {
 		return nil, nil, err
 	}
-
-	days := dayNames{}
-	nSpans, nLogs := 0, 0
-	for _, b := range spans {
-		nSpans += b.n
-	}
-	for _, b := range logs {
-		nLogs += b.n
-	}
-	spanDays := map[string][]spanItem{}
-	for _, b := range spans {
-		rss := b.td.ResourceSpans()
-		for i := range rss.Len() {
-			rs := rss.At(i)
-			sss := rs.ScopeSpans()
-			for j := range sss.Len() {
-				ss := sss.At(j)
-				g := int32(len(groups))
-				groups = append(groups, flushGroup{rs.Resource(), rs.SchemaUrl(), ss.Scope(), ss.SchemaUrl()})
-				sl := ss.Spans()
-				for k := range sl.Len() {
-					sp := sl.At(k)
-					ts := int64(sp.StartTimestamp())
-					d := days.of(ts)
-					items, ok := spanDays[d]
-					if !ok && len(spanDays) == 0 { // most heads hold one day: size the first for all
-						items = make([]spanItem, 0, nSpans)
-					}
-					spanDays[d] = append(items, spanItem{ts: ts, grp: g, span: sp})
-				}
-			}
-		}
-	}
-	for _, day := range sortedKeys(spanDays) {
-		items := spanDays[day]
-		p, err := e.writeSpanPart(day, h.walSeq, nil, groups, byTime(items, func(it *spanItem) int64 { return it.ts }), keys)
-		if err != nil {
-			return fail(err)
-		}
-		written = append(written, p)
-	}
-
-	logDays := map[string][]logItem{}
-	for _, b := range logs {
-		rls := b.ld.ResourceLogs()
-		for i := range rls.Len() {
-			rl := rls.At(i)
-			sls := rl.ScopeLogs()
-			for j := range sls.Len() {
-				sl := sls.At(j)
-				g := int32(len(groups))
-				groups = append(groups, flushGroup{rl.Resource(), rl.SchemaUrl(), sl.Scope(), sl.SchemaUrl()})
-				recs := sl.LogRecords()
-				for k := range recs.Len() {
-					rec := recs.At(k)
-					ts := logTS(rec)
-					d := days.of(ts)
-					items, ok := logDays[d]
-					if !ok && len(logDays) == 0 {
-						items = make([]logItem, 0, nLogs)
-					}
-					logDays[d] = append(items, logItem{ts: ts, grp: g, rec: rec})
-				}
-			}
-		}
-	}
-	for _, day := range sortedKeys(logDays) {
-		items := logDays[day]
-		p, err := e.writeLogPart(day, h.walSeq, nil, groups, byTime(items, func(it *logItem) int64 { return it.ts }), keys)
-		if err != nil {
-			return fail(err)
-		}
-		written = append(written, p)
-	}
-
 	if len(metrics) > 0 {
 		p, err := e.writeMetricPart(h.walSeq, nil, metrics)
 		if err != nil {
-			return fail(err)
+			for _, p := range written {
+				p.release()
+				os.Remove(p.path)
+			}
+			return nil, nil, err
 		}
 		written = append(written, p)
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
-// The head holds what was written since the last flush, as the written pdata batches (read-only once added),
-// with per-batch time bounds and a trace-ID index. Queries scan it batch by batch like part blocks.
+// The head holds what was written since the last flush: span and log batches as their OTLP protobuf encoding
+// (a copy of the WAL record; decoded into pdata only when a query first needs a batch), metric batches as
+// pdata, all read-only once added, with per-batch time bounds and a trace-ID index. Queries scan it batch by
+// batch like part blocks.
 type head struct {
 	created time.Time
 	walSeq  uint64 // set when frozen: the newest WAL segment whose records it holds
@@ -27,17 +29,47 @@ type head struct {
 }
 
 type spanBatch struct {
-	td           ptrace.Traces
+	raw          []byte    // TracesData
+	scan         batchScan // what the write read of raw (views of it)
 	minTS, maxTS int64
 	n            int
 	arrival      uint64
+	once         sync.Once
+	td           ptrace.Traces
+}
+
+// traces returns the batch as pdata, decoded on first use.
+func (b *spanBatch) traces() ptrace.Traces {
+	b.once.Do(func() {
+		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(b.raw)
+		if err != nil { // the write checked the batch: not expected
+			td = ptrace.NewTraces()
+		}
+		b.td = td
+	})
+	return b.td
 }
 
 type logBatch struct {
-	ld           plog.Logs
+	raw          []byte    // LogsData
+	scan         batchScan // what the write read of raw (views of it)
 	minTS, maxTS int64
 	n            int
 	arrival      uint64
+	once         sync.Once
+	ld           plog.Logs
+}
+
+// logs returns the batch as pdata, decoded on first use.
+func (b *logBatch) logs() plog.Logs {
+	b.once.Do(func() {
+		ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b.raw)
+		if err != nil {
+			ld = plog.NewLogs()
+		}
+		b.ld = ld
+	})
+	return b.ld
 }
 
 type metricBatch struct {
@@ -63,35 +95,22 @@ func (h *head) size() (int, int64) {
 	return h.nItems, h.bytes
 }
 
-func (h *head) addSpans(td ptrace.Traces, arrival uint64, bytes int) {
-	b := &spanBatch{td: td, arrival: arrival, minTS: 1<<63 - 1, maxTS: -1 << 63}
-	ids := make([]storage.TraceID, 0, td.SpanCount())
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		sss := rss.At(i).ScopeSpans()
-		for j := range sss.Len() {
-			spans := sss.At(j).Spans()
-			for k := range spans.Len() {
-				sp := spans.At(k)
-				ts := int64(sp.StartTimestamp())
-				b.minTS, b.maxTS = min(b.minTS, ts), max(b.maxTS, ts)
-				ids = append(ids, storage.TraceID(sp.TraceID()))
-				b.n++
-			}
-		}
-	}
+// addSpans adds a TracesData message (kept: the caller must not change it) with what scanSpans read of it.
+func (h *head) addSpans(raw []byte, sc batchScan, arrival uint64) {
+	b := &spanBatch{raw: raw, arrival: arrival, minTS: sc.minTS, maxTS: sc.maxTS, n: sc.n, scan: sc}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	idx := int32(len(h.spans))
 	h.spans = append(h.spans, b)
-	for _, id := range ids {
+	for _, id := range sc.ids {
 		// A batch's spans are indexed once per trace: the batch is the last one listed when it is there.
 		if l := h.traces[id]; len(l) == 0 || l[len(l)-1] != idx {
 			h.traces[id] = append(l, idx)
 		}
 	}
+	b.scan.ids = nil // indexed
 	h.nItems += b.n
-	h.bytes += int64(bytes)
+	h.bytes += int64(len(raw))
 }
 
 func logTS(rec plog.LogRecord) int64 {
@@ -101,25 +120,14 @@ func logTS(rec plog.LogRecord) int64 {
 	return int64(rec.ObservedTimestamp())
 }
 
-func (h *head) addLogs(ld plog.Logs, arrival uint64, bytes int) {
-	b := &logBatch{ld: ld, arrival: arrival, minTS: 1<<63 - 1, maxTS: -1 << 63}
-	rls := ld.ResourceLogs()
-	for i := range rls.Len() {
-		sls := rls.At(i).ScopeLogs()
-		for j := range sls.Len() {
-			recs := sls.At(j).LogRecords()
-			for k := range recs.Len() {
-				ts := logTS(recs.At(k))
-				b.minTS, b.maxTS = min(b.minTS, ts), max(b.maxTS, ts)
-				b.n++
-			}
-		}
-	}
+// addLogs adds a LogsData message (kept) with what scanLogs read of it.
+func (h *head) addLogs(raw []byte, sc batchScan, arrival uint64) {
+	b := &logBatch{raw: raw, arrival: arrival, minTS: sc.minTS, maxTS: sc.maxTS, n: sc.n, scan: sc}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.logs = append(h.logs, b)
 	h.nItems += b.n
-	h.bytes += int64(bytes)
+	h.bytes += int64(len(raw))
 }
 
 func (h *head) addMetrics(md pmetric.Metrics, arrival uint64, bytes int) {

@@ -26,7 +26,7 @@ type logView struct {
 
 func headLogView(b *logBatch) *logView {
 	v := &logView{}
-	rls := b.ld.ResourceLogs()
+	rls := b.logs().ResourceLogs()
 	for i := range rls.Len() {
 		rl := rls.At(i)
 		sls := rl.ScopeLogs()

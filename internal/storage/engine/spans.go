@@ -28,7 +28,7 @@ type spanView struct {
 
 func headSpanView(b *spanBatch) *spanView {
 	v := &spanView{}
-	rss := b.td.ResourceSpans()
+	rss := b.traces().ResourceSpans()
 	for i := range rss.Len() {
 		rs := rss.At(i)
 		sss := rs.ScopeSpans()

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"github.com/otlpd/otlpd/internal/storage/engine/wal"
 )
 
@@ -26,13 +27,18 @@ var (
 	_ storage.EncodedMetricWriter = (*Engine)(nil)
 )
 
+var (
+	_ storage.RawSpanWriter = (*Engine)(nil)
+	_ storage.RawLogWriter  = (*Engine)(nil)
+)
+
 // WriteSpans stores td: it returns once td is in the write-ahead log (fsynced with SyncBatch) and searchable.
 func (e *Engine) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 	return e.WriteSpansEncoded(ctx, td, nil)
 }
 
 // WriteSpansEncoded is WriteSpans with td's protobuf encoding, which becomes the write-ahead log record as it
-// is (nil: td is encoded here). raw is copied into the log before the call returns.
+// is (nil: td is encoded here). raw is copied before the call returns.
 func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error {
 	if td.SpanCount() == 0 {
 		return e.checkWrite(ctx)
@@ -43,9 +49,26 @@ func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []
 			return fmt.Errorf("write spans: encode: %w", err)
 		}
 	}
-	return e.write(ctx, recSpans, raw, func(h *head, arrival uint64) {
-		e.cat.addSpans(td)
-		h.addSpans(td, arrival, len(raw))
+	return e.WriteSpansRaw(ctx, raw, td.SpanCount())
+}
+
+// WriteSpansRaw stores the spans of raw, a TracesData message (storage.RawSpanWriter), with the guarantees of
+// WriteSpans. raw is copied before the call returns. A message this engine cannot read in place (which a
+// decoder may still accept: say, an ID of a length pdata refuses is not one) is refused with an error before
+// anything is written.
+func (e *Engine) WriteSpansRaw(ctx context.Context, raw []byte, spans int) error {
+	own := append([]byte(nil), raw...)
+	ops := map[part.Op]struct{}{}
+	sc, err := scanSpans(own, ops)
+	if err != nil {
+		return fmt.Errorf("write spans: %w", err)
+	}
+	if sc.n == 0 {
+		return e.checkWrite(ctx)
+	}
+	return e.write(ctx, recSpans, own, func(h *head, arrival uint64) {
+		e.cat.addOps(ops)
+		h.addSpans(own, sc, arrival)
 	})
 }
 
@@ -65,7 +88,20 @@ func (e *Engine) WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte)
 			return fmt.Errorf("write logs: encode: %w", err)
 		}
 	}
-	return e.write(ctx, recLogs, raw, func(h *head, arrival uint64) { h.addLogs(ld, arrival, len(raw)) })
+	return e.WriteLogsRaw(ctx, raw, ld.LogRecordCount())
+}
+
+// WriteLogsRaw is WriteSpansRaw for a LogsData message.
+func (e *Engine) WriteLogsRaw(ctx context.Context, raw []byte, records int) error {
+	own := append([]byte(nil), raw...)
+	sc, err := scanLogs(own)
+	if err != nil {
+		return fmt.Errorf("write logs: %w", err)
+	}
+	if sc.n == 0 {
+		return e.checkWrite(ctx)
+	}
+	return e.write(ctx, recLogs, own, func(h *head, arrival uint64) { h.addLogs(own, sc, arrival) })
 }
 
 // WriteMetrics stores md, with the guarantees of WriteSpans.
@@ -175,18 +211,21 @@ func (e *Engine) applyRecord(typ byte, payload []byte) error {
 	arrival := e.arrival.Add(1)
 	switch typ {
 	case recSpans:
-		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(payload)
+		own := append([]byte(nil), payload...)
+		ops := map[part.Op]struct{}{}
+		sc, err := scanSpans(own, ops)
 		if err != nil {
-			return fmt.Errorf("decode spans: %w", err)
+			return err
 		}
-		e.cat.addSpans(td)
-		e.active.addSpans(td, arrival, len(payload))
+		e.cat.addOps(ops)
+		e.active.addSpans(own, sc, arrival)
 	case recLogs:
-		ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(payload)
+		own := append([]byte(nil), payload...)
+		sc, err := scanLogs(own)
 		if err != nil {
-			return fmt.Errorf("decode logs: %w", err)
+			return err
 		}
-		e.active.addLogs(ld, arrival, len(payload))
+		e.active.addLogs(own, sc, arrival)
 	case recMetrics:
 		md, err := (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics(payload)
 		if err != nil {

@@ -1,0 +1,474 @@
+package engine
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otlpd/otlpd/internal/otlpwire"
+	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
+)
+
+// A flush writes span and log batches from their protobuf encoding, read in place: rows are never decoded
+// into pdata. Strings taken from a batch are views of it, valid while the frozen head is.
+
+// valueString is pcommon.Value.AsString of an AnyValue read in place.
+func valueString(v otlpwire.Value) string {
+	switch v.Kind {
+	case otlpwire.KindString:
+		return v.Str()
+	case otlpwire.KindEmpty:
+		return ""
+	case otlpwire.KindBool:
+		return strconv.FormatBool(v.Num != 0)
+	}
+	pv := pcommon.NewValueEmpty()
+	if err := v.CopyTo(pv); err != nil {
+		return ""
+	}
+	return pv.AsString()
+}
+
+// setWire is set for a group read in place.
+func (pb *partBuilder) setWire(g int32, groups []wireGroup) (uint32, error) {
+	if s, ok := pb.setOf[g]; ok {
+		return s, nil
+	}
+	wg := &groups[g]
+	// The key is the group's messages as they are: the resources of a head's batches mostly come from a few
+	// SDKs that encode them the same way each time.
+	fp := pb.fp[:0]
+	for _, b := range [][]byte{wg.res, wg.resSchema, wg.scope, wg.scopeSchema} {
+		fp = appendStr(fp, wireStr(b))
+	}
+	pb.fp = fp
+	if s, ok := pb.setFP[string(fp)]; ok {
+		pb.setOf[g] = s
+		return s, nil
+	}
+	raw := encodeWireGroup(wg)
+	s, ok := pb.setKey[string(raw)]
+	if !ok {
+		s = uint32(len(pb.meta.Sets))
+		pb.meta.Sets = append(pb.meta.Sets, raw)
+		pb.setKey[string(raw)] = s
+		for _, at := range []struct {
+			msg   []byte
+			field uint32
+		}{{wg.res, otlpwire.ResAttributes}, {wg.scope, otlpwire.ScopeAttributes}} {
+			r := otlpwire.NewReader(at.msg)
+			var f otlpwire.Field
+			for r.Next(&f) {
+				if f.Num != at.field || f.Type != otlpwire.Bytes {
+					continue
+				}
+				k, _, err := otlpwire.ReadKeyValue(f.Bytes)
+				if err != nil {
+					return 0, err
+				}
+				if _, ok := pb.keys[wireStr(k)]; !ok {
+					pb.keys[string(k)] = struct{}{}
+				}
+			}
+			if err := r.Err(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	pb.setOf[g] = s
+	pb.setFP[strings.Clone(string(fp))] = s
+	return s, nil
+}
+
+// encodeWireGroup writes a group as an attribute set: a TracesData of one ResourceSpans with the resource and
+// one ScopeSpans with the scope and no span (what encodeGroup writes from pdata).
+func encodeWireGroup(wg *wireGroup) []byte {
+	var ss []byte
+	if wg.scope != nil {
+		ss = appendBytesField(ss, otlpwire.ScopeScope, wg.scope)
+	}
+	if len(wg.scopeSchema) > 0 {
+		ss = appendBytesField(ss, otlpwire.ScopeSchemaURL, wg.scopeSchema)
+	}
+	var rs []byte
+	if wg.res != nil {
+		rs = appendBytesField(rs, otlpwire.ResourceResource, wg.res)
+	}
+	rs = appendBytesField(rs, otlpwire.ResourceScopes, ss)
+	if len(wg.resSchema) > 0 {
+		rs = appendBytesField(rs, otlpwire.ResourceSchemaURL, wg.resSchema)
+	}
+	return appendBytesField(nil, otlpwire.DataResources, rs)
+}
+
+func appendBytesField(dst []byte, field uint64, b []byte) []byte {
+	dst = appendTag(dst, field, wireLen)
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+// writeSpanPartWire writes spans (sorted by time by next) as one part.
+func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup, next func() (wireItem, bool), keys map[string]struct{}) (*partHandle, error) {
+	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq}, keys)
+	blockRows := e.opts.BlockRows
+	rows := make([]part.Row, 0, blockRows)
+	w, path, err := e.createPart(day, pb.meta)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*partHandle, error) {
+		w.Abort()
+		return nil, err
+	}
+	services := map[int32]string{}
+	type opKey struct {
+		grp  int32
+		name uint32
+		kind uint32
+	}
+	opSeen := map[opKey]bool{}
+	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
+	var attrBuf, blobBuf []byte
+	var start int
+	var sp wireSpan
+	for done := false; !done; {
+		ac.reset()
+		blobBuf, start = beginBlob(blobBuf[:0])
+		rows = rows[:0]
+		for len(rows) < blockRows {
+			it, ok := next()
+			if !ok {
+				done = true
+				break
+			}
+			var err error
+			if blobBuf, err = appendSpanWire(blobBuf, it.msg, &ac, &sp); err != nil {
+				return fail(err)
+			}
+			svc, ok := services[it.grp]
+			if !ok {
+				if svc, err = resourceService(groups[it.grp].res); err != nil {
+					return fail(err)
+				}
+				services[it.grp] = svc
+			}
+			name := pb.name(wireStr(sp.name))
+			if ok := opSeen[opKey{it.grp, name, sp.kind}]; !ok {
+				opSeen[opKey{it.grp, name, sp.kind}] = true
+				pb.ops[opOf(svc, sp.name, sp.kind)] = struct{}{}
+			}
+			set, err := pb.setWire(it.grp, groups)
+			if err != nil {
+				return fail(err)
+			}
+			rows = append(rows, part.Row{
+				TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,
+				Name: name, Code: sp.kind | sp.statusCode<<4, SpanID: sp.spanID, ParentID: sp.parentID,
+			})
+			pb.traceID[sp.traceID] = struct{}{}
+		}
+		if len(rows) == 0 {
+			break
+		}
+		blob := endBlob(blobBuf, start)
+		tb, kb := pb.blooms()
+		attrBuf = ac.encode(attrBuf[:0])
+		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
+			return fail(err)
+		}
+	}
+	w.SetDicts(pb.meta.Sets, pb.meta.Names, opsList(pb.ops), keyList(pb.keys))
+	return finishPart(w, path)
+}
+
+// appendSpanWire reads a Span message in one pass: its column fields into sp, its string and int attributes
+// into ac, and the rest (what appendSpanRow writes from pdata: attributes left in the blob and every field
+// the columns do not hold, copied as they are) to the blob as a row.
+func appendSpanWire(dst, msg []byte, ac *attrCols, sp *wireSpan) ([]byte, error) {
+	*sp = wireSpan{}
+	dst, s := beginMsg(dst, fScopeItems)
+	ac.beginRow()
+	r := otlpwire.NewReader(msg)
+	var f otlpwire.Field
+	for off := 0; r.Next(&f); off = r.Offset() {
+		switch f.Num {
+		case otlpwire.SpanTraceID:
+			if len(f.Bytes) == 16 {
+				sp.traceID = storage.TraceID(f.Bytes)
+			} else {
+				sp.traceID = storage.TraceID{}
+			}
+		case otlpwire.SpanSpanID:
+			if len(f.Bytes) == 8 {
+				sp.spanID = [8]byte(f.Bytes)
+			} else {
+				sp.spanID = [8]byte{}
+			}
+		case otlpwire.SpanParentSpanID:
+			if len(f.Bytes) == 8 {
+				sp.parentID = [8]byte(f.Bytes)
+			} else {
+				sp.parentID = [8]byte{}
+			}
+		case otlpwire.SpanName:
+			sp.name = f.Bytes
+		case otlpwire.SpanKind:
+			sp.kind = uint32(int32(f.Value))
+		case otlpwire.SpanStart:
+			sp.start = int64(f.Value)
+		case otlpwire.SpanEnd:
+			sp.end = int64(f.Value)
+		case otlpwire.SpanStatus:
+			sr := otlpwire.NewReader(f.Bytes)
+			var st otlpwire.Field
+			for sr.Next(&st) {
+				switch {
+				case st.Num == otlpwire.StatusCode && st.Type == otlpwire.Varint:
+					sp.statusCode = uint32(int32(st.Value))
+				case st.Num == otlpwire.StatusMessage && st.Type == otlpwire.Bytes:
+					sp.statusMsg = st.Bytes
+				}
+			}
+		case otlpwire.SpanAttributes:
+			kb, vb, err := otlpwire.ReadKeyValue(f.Bytes)
+			if err != nil {
+				ac.endRow()
+				return dst, err
+			}
+			v, err := otlpwire.ReadValue(vb)
+			if err != nil {
+				ac.endRow()
+				return dst, err
+			}
+			k := wireStr(kb)
+			if (v.Kind == otlpwire.KindString && ac.attr(k, attrStr, v.Str(), 0)) ||
+				(v.Kind == otlpwire.KindInt && ac.attr(k, attrInt, "", v.Int())) {
+				continue
+			}
+			ac.blobAttr(k, valueString(v))
+			dst = append(dst, msg[off:r.Offset()]...)
+		case otlpwire.SpanTraceState, otlpwire.SpanFlags, otlpwire.SpanDroppedAttrs, otlpwire.SpanDroppedEvents,
+			otlpwire.SpanDroppedLinks, otlpwire.SpanEvents, otlpwire.SpanLinks:
+			dst = append(dst, msg[off:r.Offset()]...)
+		}
+	}
+	ac.endRow()
+	if err := r.Err(); err != nil {
+		return dst, err
+	}
+	if len(sp.statusMsg) > 0 {
+		var e int
+		dst, e = beginMsg(dst, fSpanStatus)
+		dst = appendStrField(dst, fStatusMessage, wireStr(sp.statusMsg))
+		dst = endMsg(dst, e)
+	}
+	return endMsg(dst, s), nil
+}
+
+// writeLogPartWire writes log records (sorted by time by next) as one part.
+func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup, next func() (wireItem, bool), keys map[string]struct{}) (*partHandle, error) {
+	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindLogs, WALSeq: walSeq}, keys)
+	w, path, err := e.createPart(day, pb.meta)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*partHandle, error) {
+		w.Abort()
+		return nil, err
+	}
+	blockRows := e.opts.BlockRows
+	rows := make([]part.Row, 0, blockRows)
+	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
+	var attrBuf, blobBuf []byte
+	var start int
+	var l wireLog
+	wordTok := func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} }
+	for done := false; !done; {
+		ac.reset()
+		blobBuf, start = beginBlob(blobBuf[:0])
+		rows = rows[:0]
+		for len(rows) < blockRows {
+			it, ok := next()
+			if !ok {
+				done = true
+				break
+			}
+			var body otlpwire.Value
+			var err error
+			if blobBuf, body, err = appendLogWire(blobBuf, it.msg, &ac, &l); err != nil {
+				return fail(err)
+			}
+			code := l.severity & 0xff
+			if l.time == 0 {
+				code |= 1 << 8
+			}
+			set, err := pb.setWire(it.grp, groups)
+			if err != nil {
+				return fail(err)
+			}
+			r := part.Row{TS: it.ts, Aux: l.observed - it.ts, TraceID: l.traceID, Set: set, Code: code, SpanID: l.spanID}
+			switch body.Kind {
+			case otlpwire.KindString:
+				r.Body = body.Bytes
+				if r.Body == nil {
+					r.Body = []byte{} // an empty string body is still a string body
+				}
+				part.Tokens(body.Str(), wordTok)
+			case otlpwire.KindEmpty:
+			default:
+				part.Tokens(valueString(body), wordTok)
+			}
+			rows = append(rows, r)
+			if l.traceID != (storage.TraceID{}) {
+				pb.traceID[l.traceID] = struct{}{}
+			}
+		}
+		if len(rows) == 0 {
+			break
+		}
+		blob := endBlob(blobBuf, start)
+		tb, kb := pb.blooms()
+		attrBuf = ac.encode(attrBuf[:0])
+		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
+			return fail(err)
+		}
+	}
+	w.SetDicts(pb.meta.Sets, nil, nil, keyList(pb.keys))
+	return finishPart(w, path)
+}
+
+// appendLogWire is appendSpanWire for a LogRecord message; it returns the body (which a string body leaves
+// out of the blob).
+func appendLogWire(dst, msg []byte, ac *attrCols, l *wireLog) ([]byte, otlpwire.Value, error) {
+	*l = wireLog{}
+	dst, s := beginMsg(dst, fScopeItems)
+	ac.beginRow()
+	r := otlpwire.NewReader(msg)
+	var f otlpwire.Field
+	var bodyField []byte // the last body field (protobuf: the last wins)
+	for off := 0; r.Next(&f); off = r.Offset() {
+		switch f.Num {
+		case otlpwire.LogTime:
+			l.time = int64(f.Value)
+		case otlpwire.LogObservedTime:
+			l.observed = int64(f.Value)
+		case otlpwire.LogSeverityNumber:
+			l.severity = uint32(int32(f.Value))
+		case otlpwire.LogTraceID:
+			if len(f.Bytes) == 16 {
+				l.traceID = storage.TraceID(f.Bytes)
+			} else {
+				l.traceID = storage.TraceID{}
+			}
+		case otlpwire.LogSpanID:
+			if len(f.Bytes) == 8 {
+				l.spanID = [8]byte(f.Bytes)
+			} else {
+				l.spanID = [8]byte{}
+			}
+		case otlpwire.LogBody:
+			l.body, bodyField = f.Bytes, msg[off:r.Offset()]
+		case otlpwire.LogAttributes:
+			kb, vb, err := otlpwire.ReadKeyValue(f.Bytes)
+			if err != nil {
+				ac.endRow()
+				return dst, otlpwire.Value{}, err
+			}
+			v, err := otlpwire.ReadValue(vb)
+			if err != nil {
+				ac.endRow()
+				return dst, otlpwire.Value{}, err
+			}
+			k := wireStr(kb)
+			if (v.Kind == otlpwire.KindString && ac.attr(k, attrStr, v.Str(), 0)) ||
+				(v.Kind == otlpwire.KindInt && ac.attr(k, attrInt, "", v.Int())) {
+				continue
+			}
+			ac.blobAttr(k, valueString(v))
+			dst = append(dst, msg[off:r.Offset()]...)
+		case otlpwire.LogSeverityText, otlpwire.LogEventName, otlpwire.LogDroppedAttrs, otlpwire.LogFlags:
+			dst = append(dst, msg[off:r.Offset()]...)
+		}
+	}
+	ac.endRow()
+	if err := r.Err(); err != nil {
+		return dst, otlpwire.Value{}, err
+	}
+	var body otlpwire.Value
+	if l.body != nil {
+		var err error
+		if body, err = otlpwire.ReadValue(l.body); err != nil {
+			return dst, otlpwire.Value{}, err
+		}
+		if body.Kind != otlpwire.KindString && body.Kind != otlpwire.KindEmpty {
+			dst = append(dst, bodyField...)
+		}
+	}
+	return endMsg(dst, s), body, nil
+}
+
+// writeWire writes the span and log batches of a frozen head as parts (one per day and kind).
+func (e *Engine) writeWire(h *head, spans []*spanBatch, logs []*logBatch, keys map[string]struct{}) ([]*partHandle, error) {
+	var written []*partHandle
+	fail := func(err error) ([]*partHandle, error) {
+		for _, p := range written {
+			p.release()
+			os.Remove(p.path)
+		}
+		return nil, err
+	}
+	var scans []*batchScan
+	for _, b := range spans {
+		scans = append(scans, &b.scan)
+	}
+	byDay, groups := itemsByDay(scans)
+	for _, day := range sortedKeys(byDay) {
+		p, err := e.writeSpanPartWire(day, h.walSeq, groups, byTime(byDay[day], func(it *wireItem) int64 { return it.ts }), keys)
+		if err != nil {
+			return fail(err)
+		}
+		written = append(written, p)
+	}
+	scans = scans[:0]
+	for _, b := range logs {
+		scans = append(scans, &b.scan)
+	}
+	byDay, groups = itemsByDay(scans)
+	for _, day := range sortedKeys(byDay) {
+		p, err := e.writeLogPartWire(day, h.walSeq, groups, byTime(byDay[day], func(it *wireItem) int64 { return it.ts }), keys)
+		if err != nil {
+			return fail(err)
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}
+
+// itemsByDay lists the items of batches by UTC day, their groups numbered across the batches.
+func itemsByDay(scans []*batchScan) (map[string][]wireItem, []wireGroup) {
+	n := 0
+	for _, sc := range scans {
+		n += len(sc.items)
+	}
+	days := dayNames{}
+	byDay := map[string][]wireItem{}
+	var groups []wireGroup
+	for _, sc := range scans {
+		off := int32(len(groups))
+		groups = append(groups, sc.groups...)
+		for _, it := range sc.items {
+			d := days.of(it.ts)
+			items, ok := byDay[d]
+			if !ok && len(byDay) == 0 { // most heads hold one day: size the first for all
+				items = make([]wireItem, 0, n)
+			}
+			it.grp += off
+			byDay[d] = append(items, it)
+		}
+	}
+	return byDay, groups
+}

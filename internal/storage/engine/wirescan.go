@@ -1,0 +1,399 @@
+package engine
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/otlpd/otlpd/internal/otlpwire"
+	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
+)
+
+// A write reads its batch once, in place (package otlpwire), for what the head needs: the number of items,
+// their time bounds and, for spans, their trace IDs and operations. The same pass checks the structure the
+// flush relies on (message framing down to each item's fields, ID lengths), so that a batch the head holds
+// can always be written as parts.
+
+// batchScan is what one pass over a batch learns.
+type batchScan struct {
+	n            int
+	minTS, maxTS int64
+	ids          []storage.TraceID // spans: every span's trace ID, in order
+	items        []wireItem        // the items, in order (groups index groups)
+	groups       []wireGroup
+}
+
+// wireGroup is the context of items: a resource and a scope, as messages of a batch.
+type wireGroup struct {
+	res, resSchema, scope, scopeSchema []byte
+}
+
+// wireItem is a span or log record of a batch: its time, its group and the message.
+type wireItem struct {
+	ts  int64
+	grp int32
+	msg []byte
+}
+
+func newBatchScan() batchScan { return batchScan{minTS: 1<<63 - 1, maxTS: -1 << 63} }
+
+func (s *batchScan) add(ts int64) {
+	s.minTS, s.maxTS = min(s.minTS, ts), max(s.maxTS, ts)
+	s.n++
+}
+
+// wireStr views b as a string without copying: valid while b is, which must not change.
+func wireStr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// resourceService returns the service.name of a Resource message ("" when absent) as serviceOf does (the
+// first service.name attribute, in its string form), as a view of msg when it is a string.
+func resourceService(msg []byte) (string, error) {
+	r := otlpwire.NewReader(msg)
+	var f otlpwire.Field
+	found := false
+	var svc string
+	for r.Next(&f) {
+		if f.Num != otlpwire.ResAttributes || f.Type != otlpwire.Bytes {
+			continue
+		}
+		k, v, err := otlpwire.ReadKeyValue(f.Bytes)
+		if err != nil {
+			return "", err
+		}
+		if found || wireStr(k) != "service.name" {
+			continue
+		}
+		val, err := otlpwire.ReadValue(v)
+		if err != nil {
+			return "", err
+		}
+		found = true
+		if val.Kind == otlpwire.KindString {
+			svc = val.Str()
+		} else {
+			svc = valueString(val)
+		}
+	}
+	return svc, r.Err()
+}
+
+// walkItems calls fn for every item (span or log record) of a TracesData or LogsData message with the index
+// of its group (resource and scope, counted from 0 in message order) and calls grp for each group first.
+func walkItems(raw []byte, grp func(res, resSchema, scope, scopeSchema []byte) error, fn func(g int, item []byte) error) error {
+	g := -1
+	rd := otlpwire.NewReader(raw)
+	var f otlpwire.Field
+	for rd.Next(&f) {
+		if f.Num != otlpwire.DataResources {
+			continue
+		}
+		if f.Type != otlpwire.Bytes {
+			return fmt.Errorf("%w: resource field has wire type %d", otlpwire.ErrMalformed, f.Type)
+		}
+		var res, resSchema []byte
+		var scopes [][]byte
+		rr := otlpwire.NewReader(f.Bytes)
+		var rf otlpwire.Field
+		for rr.Next(&rf) {
+			switch rf.Num {
+			case otlpwire.ResourceResource, otlpwire.ResourceScopes, otlpwire.ResourceSchemaURL:
+				if rf.Type != otlpwire.Bytes {
+					return fmt.Errorf("%w: resource field %d has wire type %d", otlpwire.ErrMalformed, rf.Num, rf.Type)
+				}
+			default:
+				continue
+			}
+			switch rf.Num {
+			case otlpwire.ResourceResource:
+				res = rf.Bytes
+			case otlpwire.ResourceScopes:
+				scopes = append(scopes, rf.Bytes)
+			case otlpwire.ResourceSchemaURL:
+				resSchema = rf.Bytes
+			}
+		}
+		if err := rr.Err(); err != nil {
+			return err
+		}
+		for _, sc := range scopes {
+			var scope, scopeSchema []byte
+			items := 0
+			sr := otlpwire.NewReader(sc)
+			var sf otlpwire.Field
+			for sr.Next(&sf) {
+				switch sf.Num {
+				case otlpwire.ScopeScope, otlpwire.ScopeItems, otlpwire.ScopeSchemaURL:
+					if sf.Type != otlpwire.Bytes {
+						return fmt.Errorf("%w: scope field %d has wire type %d", otlpwire.ErrMalformed, sf.Num, sf.Type)
+					}
+				}
+				switch sf.Num {
+				case otlpwire.ScopeScope:
+					scope = sf.Bytes
+				case otlpwire.ScopeSchemaURL:
+					scopeSchema = sf.Bytes
+				case otlpwire.ScopeItems:
+					items++
+				}
+			}
+			if err := sr.Err(); err != nil {
+				return err
+			}
+			if items == 0 {
+				continue
+			}
+			g++
+			if err := grp(res, resSchema, scope, scopeSchema); err != nil {
+				return err
+			}
+			sr = otlpwire.NewReader(sc)
+			for sr.Next(&sf) {
+				if sf.Num == otlpwire.ScopeItems {
+					if err := fn(g, sf.Bytes); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return rd.Err()
+}
+
+// wireSpan is the column fields of a Span message.
+type wireSpan struct {
+	traceID    storage.TraceID
+	spanID     [8]byte
+	parentID   [8]byte
+	name       []byte
+	kind       uint32
+	start, end int64
+	statusCode uint32
+	statusMsg  []byte
+}
+
+// readSpan reads the column fields of a Span message (the last of a repeated field wins, as in protobuf), and
+// checks its attributes as a flush reads them.
+func readSpan(msg []byte, sp *wireSpan) error {
+	*sp = wireSpan{}
+	r := otlpwire.NewReader(msg)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		want := otlpwire.Bytes
+		switch f.Num {
+		case otlpwire.SpanKind, otlpwire.SpanDroppedAttrs, otlpwire.SpanDroppedEvents, otlpwire.SpanDroppedLinks:
+			want = otlpwire.Varint
+		case otlpwire.SpanStart, otlpwire.SpanEnd:
+			want = otlpwire.Fixed64
+		case otlpwire.SpanFlags:
+			want = otlpwire.Fixed32
+		case otlpwire.SpanTraceID, otlpwire.SpanSpanID, otlpwire.SpanTraceState, otlpwire.SpanParentSpanID,
+			otlpwire.SpanName, otlpwire.SpanAttributes, otlpwire.SpanEvents, otlpwire.SpanLinks, otlpwire.SpanStatus:
+		default:
+			continue
+		}
+		if f.Type != want {
+			return fmt.Errorf("%w: span field %d has wire type %d", otlpwire.ErrMalformed, f.Num, f.Type)
+		}
+		switch f.Num {
+		case otlpwire.SpanTraceID: // empty is the zero ID, as in pdata
+			switch len(f.Bytes) {
+			case 0:
+				sp.traceID = storage.TraceID{}
+			case 16:
+				sp.traceID = storage.TraceID(f.Bytes)
+			default:
+				return fmt.Errorf("span trace_id of %d bytes", len(f.Bytes))
+			}
+		case otlpwire.SpanSpanID:
+			switch len(f.Bytes) {
+			case 0:
+				sp.spanID = [8]byte{}
+			case 8:
+				sp.spanID = [8]byte(f.Bytes)
+			default:
+				return fmt.Errorf("span span_id of %d bytes", len(f.Bytes))
+			}
+		case otlpwire.SpanParentSpanID:
+			switch len(f.Bytes) {
+			case 0:
+				sp.parentID = [8]byte{}
+			case 8:
+				sp.parentID = [8]byte(f.Bytes)
+			default:
+				return fmt.Errorf("span parent_span_id of %d bytes", len(f.Bytes))
+			}
+		case otlpwire.SpanName:
+			sp.name = f.Bytes
+		case otlpwire.SpanKind:
+			sp.kind = uint32(int32(f.Value))
+		case otlpwire.SpanStart:
+			sp.start = int64(f.Value)
+		case otlpwire.SpanEnd:
+			sp.end = int64(f.Value)
+		case otlpwire.SpanAttributes:
+			if err := checkAttr(f.Bytes); err != nil {
+				return err
+			}
+		case otlpwire.SpanStatus:
+			sr := otlpwire.NewReader(f.Bytes)
+			var st otlpwire.Field
+			for sr.Next(&st) {
+				switch {
+				case st.Num == otlpwire.StatusCode && st.Type == otlpwire.Varint:
+					sp.statusCode = uint32(int32(st.Value))
+				case st.Num == otlpwire.StatusMessage && st.Type == otlpwire.Bytes:
+					sp.statusMsg = st.Bytes
+				case st.Num == otlpwire.StatusCode || st.Num == otlpwire.StatusMessage:
+					return fmt.Errorf("%w: status field %d has wire type %d", otlpwire.ErrMalformed, st.Num, st.Type)
+				}
+			}
+			if err := sr.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return r.Err()
+}
+
+// wireLog is the column fields of a LogRecord message.
+type wireLog struct {
+	time, observed int64
+	severity       uint32
+	traceID        storage.TraceID
+	spanID         [8]byte
+	body           []byte // the AnyValue message, nil when absent
+}
+
+func (l *wireLog) ts() int64 {
+	if l.time != 0 {
+		return l.time
+	}
+	return l.observed
+}
+
+// readLog reads the column fields of a LogRecord message, and checks its body and attributes as a flush
+// reads them.
+func readLog(msg []byte, l *wireLog) error {
+	*l = wireLog{}
+	r := otlpwire.NewReader(msg)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		want := otlpwire.Bytes
+		switch f.Num {
+		case otlpwire.LogSeverityNumber, otlpwire.LogDroppedAttrs:
+			want = otlpwire.Varint
+		case otlpwire.LogTime, otlpwire.LogObservedTime:
+			want = otlpwire.Fixed64
+		case otlpwire.LogFlags:
+			want = otlpwire.Fixed32
+		case otlpwire.LogSeverityText, otlpwire.LogBody, otlpwire.LogAttributes, otlpwire.LogTraceID,
+			otlpwire.LogSpanID, otlpwire.LogEventName:
+		default:
+			continue
+		}
+		if f.Type != want {
+			return fmt.Errorf("%w: log record field %d has wire type %d", otlpwire.ErrMalformed, f.Num, f.Type)
+		}
+		switch f.Num {
+		case otlpwire.LogTime:
+			l.time = int64(f.Value)
+		case otlpwire.LogObservedTime:
+			l.observed = int64(f.Value)
+		case otlpwire.LogSeverityNumber:
+			l.severity = uint32(int32(f.Value))
+		case otlpwire.LogTraceID:
+			switch len(f.Bytes) {
+			case 0:
+				l.traceID = storage.TraceID{}
+			case 16:
+				l.traceID = storage.TraceID(f.Bytes)
+			default:
+				return fmt.Errorf("log record trace_id of %d bytes", len(f.Bytes))
+			}
+		case otlpwire.LogSpanID:
+			switch len(f.Bytes) {
+			case 0:
+				l.spanID = [8]byte{}
+			case 8:
+				l.spanID = [8]byte(f.Bytes)
+			default:
+				return fmt.Errorf("log record span_id of %d bytes", len(f.Bytes))
+			}
+		case otlpwire.LogBody:
+			l.body = f.Bytes
+			if _, err := otlpwire.ReadValue(f.Bytes); err != nil {
+				return err
+			}
+		case otlpwire.LogAttributes:
+			if err := checkAttr(f.Bytes); err != nil {
+				return err
+			}
+		}
+	}
+	return r.Err()
+}
+
+// checkAttr reads a KeyValue message as a flush does (key, value and its type).
+func checkAttr(kv []byte) error {
+	_, v, err := otlpwire.ReadKeyValue(kv)
+	if err == nil {
+		_, err = otlpwire.ReadValue(v)
+	}
+	return err
+}
+
+// scanSpans reads a TracesData message for the head, and checks that a flush can read every span. ops, when
+// not nil, receives the distinct operations of the batch (their strings are views of raw). The scan's groups
+// and items are views of raw.
+func scanSpans(raw []byte, ops map[part.Op]struct{}) (batchScan, error) {
+	s := newBatchScan()
+	var svc string
+	var sp wireSpan
+	err := walkItems(raw, func(res, resSchema, scope, scopeSchema []byte) error {
+		s.groups = append(s.groups, wireGroup{res, resSchema, scope, scopeSchema})
+		var err error
+		svc, err = resourceService(res)
+		return err
+	}, func(g int, item []byte) error {
+		if err := readSpan(item, &sp); err != nil {
+			return err
+		}
+		s.add(sp.start)
+		s.ids = append(s.ids, sp.traceID)
+		s.items = append(s.items, wireItem{ts: sp.start, grp: int32(g), msg: item})
+		if ops != nil {
+			ops[opOf(svc, sp.name, sp.kind)] = struct{}{}
+		}
+		return nil
+	})
+	if err != nil {
+		return batchScan{}, fmt.Errorf("read spans: %w", err)
+	}
+	return s, nil
+}
+
+// scanLogs reads a LogsData message for the head, and checks that a flush can read every record.
+func scanLogs(raw []byte) (batchScan, error) {
+	s := newBatchScan()
+	var l wireLog
+	err := walkItems(raw, func(res, resSchema, scope, scopeSchema []byte) error {
+		s.groups = append(s.groups, wireGroup{res, resSchema, scope, scopeSchema})
+		return nil
+	}, func(g int, item []byte) error {
+		if err := readLog(item, &l); err != nil {
+			return err
+		}
+		s.add(l.ts())
+		s.items = append(s.items, wireItem{ts: l.ts(), grp: int32(g), msg: item})
+		return nil
+	})
+	if err != nil {
+		return batchScan{}, fmt.Errorf("read log records: %w", err)
+	}
+	return s, nil
+}
+
+// opOf is the operation of a span, its strings views of the batch.
+func opOf(svc string, name []byte, kind uint32) part.Op {
+	return part.Op{Service: svc, Name: wireStr(name), Kind: uint8(kind)}
+}
