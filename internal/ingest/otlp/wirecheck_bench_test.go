@@ -1,9 +1,13 @@
 package otlp
 
 import (
+	"context"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
@@ -68,4 +72,37 @@ func BenchmarkWireCheckLogs(b *testing.B) {
 			validateLogs(ld, 64<<10)
 			return ld.LogRecordCount()
 		})
+}
+
+// nopConsumer takes batches and drops them; nopRawConsumer also takes raw ones.
+type nopConsumer struct{}
+
+func (nopConsumer) Traces(context.Context, ptrace.Traces, int64) error    { return nil }
+func (nopConsumer) Logs(context.Context, plog.Logs, int64) error          { return nil }
+func (nopConsumer) Metrics(context.Context, pmetric.Metrics, int64) error { return nil }
+
+type nopRawConsumer struct{ nopConsumer }
+
+func (nopRawConsumer) TracesRaw(context.Context, []byte, int, int64) error { return nil }
+func (nopRawConsumer) LogsRaw(context.Context, []byte, int, int64) error   { return nil }
+
+// BenchmarkExportTraces is the receiver's whole handling of a protobuf request (not the transport) for a
+// consumer that takes raw batches and for one that does not.
+func BenchmarkExportTraces(b *testing.B) {
+	body := must(ptraceotlp.NewExportRequestFromTraces(genTraces(1, benchSpans)).MarshalProto())
+	for _, c := range []struct {
+		name string
+		next Consumer
+	}{{"raw", nopRawConsumer{}}, {"decoded", nopConsumer{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			r := New(c.next, Options{}, nil)
+			b.SetBytes(int64(len(body)))
+			measure(b, benchSpans, func() {
+				if _, n, err := r.exportTraces(context.Background(), body, formatProto); err != nil || n.accepted != benchSpans {
+					b.Fatal(n, err)
+				}
+			})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchSpans), "ns/item")
+		})
+	}
 }
