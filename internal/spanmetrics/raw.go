@@ -108,24 +108,60 @@ func serviceName(res []byte) (string, bool, error) {
 		if f.Num != otlpwire.ResAttributes || f.Type != otlpwire.Bytes {
 			continue
 		}
-		k, v, err := otlpwire.ReadKeyValue(f.Bytes)
+		isSvc, svc, err := serviceAttr(f.Bytes)
 		if err != nil {
 			return "", false, err
 		}
-		if view(k) != attrService {
-			continue
+		if isSvc {
+			return svc, true, nil
 		}
-		val, err := otlpwire.ReadValue(v)
-		if err != nil {
-			return "", false, err
-		}
-		if val.Kind != otlpwire.KindString {
-			return "", true, nil
-		}
-		return val.Str(), true, nil
 	}
 	return "", false, r.Err()
 }
+
+// serviceAttr reads a KeyValue: whether its key is service.name, and its value when a string ("" if not). A
+// repeated key keeps its last occurrence, and repeated values merge as protobuf decoding merges them: an
+// occurrence that sets a member of the oneof replaces the value, one that sets none leaves it.
+func serviceAttr(kv []byte) (bool, string, error) {
+	var key []byte
+	var str []byte
+	isStr := false
+	r := otlpwire.NewReader(kv)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		switch {
+		case f.Num == otlpwire.KVKey && f.Type == otlpwire.Bytes:
+			key = f.Bytes
+		case f.Num == otlpwire.KVValue && f.Type == otlpwire.Bytes:
+			vr := otlpwire.NewReader(f.Bytes)
+			var vf otlpwire.Field
+			for vr.Next(&vf) {
+				switch {
+				case vf.Num == otlpwire.AnyString && vf.Type == otlpwire.Bytes:
+					str, isStr = vf.Bytes, true
+				case vf.Num >= otlpwire.AnyBool && vf.Num <= anyStrindex:
+					isStr = false // another member: not a string
+				}
+			}
+			if err := vr.Err(); err != nil {
+				return false, "", err
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return false, "", err
+	}
+	if view(key) != attrService {
+		return false, "", nil
+	}
+	if !isStr {
+		return true, "", nil
+	}
+	return true, view(str), nil
+}
+
+// anyStrindex is AnyValue.string_value_strindex (profiles), which pdata decodes as a member of the oneof.
+const anyStrindex = 8
 
 func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 	k := key{service: svc}

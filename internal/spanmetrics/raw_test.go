@@ -108,8 +108,10 @@ func TestRawMatchesPdataCases(t *testing.T) {
 	sameSeries(t, Options{Classic: true}, td, td)
 }
 
-// TestRawUnusualEncodings checks pdata's rules for fields out of order or repeated.
-func TestRawUnusualEncodings(t *testing.T) {
+// unusualBatch is a TracesData with fields out of order or repeated: the scopes before the resource, the
+// service in the second resource message, the span's name, kind and status repeated, and a service.name
+// value given twice (the second occurrence setting no member, which keeps the first).
+func unusualBatch() []byte {
 	bf := func(num protowire.Number, v []byte) []byte {
 		return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), v)
 	}
@@ -120,9 +122,14 @@ func TestRawUnusualEncodings(t *testing.T) {
 	cat := func(b ...[]byte) []byte { return bytes.Join(b, nil) }
 	span := cat(bf(1, bytes.Repeat([]byte{1}, 16)), bf(2, bytes.Repeat([]byte{2}, 8)), bf(5, []byte("first")), bf(5, []byte("last")),
 		vf(6, 1), vf(6, 3), bf(15, vf(3, 1)), bf(15, vf(3, 2)))
-	// Scopes before the resource; the service in the second resource message; kind and status repeated.
-	rs := cat(bf(2, bf(2, span)), bf(1, bf(1, kv("host", "h"))), bf(1, bf(1, kv("service.name", "late"))))
-	raw := bf(1, rs)
+	svc := append(kv("service.name", "late"), bf(2, vf(99, 1))...)
+	rs := cat(bf(2, bf(2, span)), bf(1, bf(1, kv("host", "h"))), bf(1, bf(1, svc)))
+	return bf(1, rs)
+}
+
+// TestRawUnusualEncodings checks pdata's rules for fields out of order or repeated.
+func TestRawUnusualEncodings(t *testing.T) {
+	raw := unusualBatch()
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw)
 	if err != nil {
 		t.Fatal(err)
