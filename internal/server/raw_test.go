@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,5 +121,37 @@ func TestRawIngest(t *testing.T) {
 			t.Fatal("span metrics did not count the raw spans")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// countingObserver counts observations.
+type countingObserver struct{ n int }
+
+func (c *countingObserver) Observe(float64) { c.n++ }
+
+// TestTimedRaw checks that a raw write is timed once, and that a consumer that cannot take raw batches is
+// asked for pdata without a timing (the decoded write is timed instead).
+func TestTimedRaw(t *testing.T) {
+	ctx := context.Background()
+	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(spans(1, 3, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := &countingObserver{}
+	rawBackend := timedTraces{backendWriter{&rawMemory{Store: memory.New(memory.Options{})}}, obs}
+	if err := rawBackend.ConsumeTracesRaw(ctx, raw, 3); err != nil || obs.n != 1 {
+		t.Fatalf("raw backend: err %v, %d timings; want nil and 1", err, obs.n)
+	}
+	obs.n = 0
+	plain := timedTraces{backendWriter{memory.New(memory.Options{})}, obs}
+	if err := plain.ConsumeTracesRaw(ctx, raw, 3); !errors.Is(err, errors.ErrUnsupported) || obs.n != 0 {
+		t.Fatalf("memory backend: err %v, %d timings; want ErrUnsupported and none", err, obs.n)
+	}
+	lraw, err := (&plog.ProtoMarshaler{}).MarshalLogs(plog.NewLogs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (timedLogs{backendWriter{memory.New(memory.Options{})}, obs}).ConsumeLogsRaw(ctx, lraw, 0); !errors.Is(err, errors.ErrUnsupported) || obs.n != 0 {
+		t.Fatalf("memory backend logs: err %v, %d timings", err, obs.n)
 	}
 }
