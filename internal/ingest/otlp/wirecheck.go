@@ -502,15 +502,21 @@ func (c *wireCheck) logRecord(msg []byte) bool {
 
 // keyValue checks a KeyValue whose value sits depth arrays or maps deep.
 func (c *wireCheck) keyValue(msg []byte, depth int) bool {
-	// Fast path for the usual encoding: a key, then a value, each shorter than 128 bytes, nothing else.
-	if len(msg) >= 2 && msg[0] == 1<<3|byte(otlpwire.Bytes) && msg[1] < 0x80 {
-		if rest := msg[2:]; int(msg[1]) <= len(rest) {
-			rest = rest[msg[1]:]
+	// Fast paths for the usual encodings: a key and a value, each shorter than 128 bytes, nothing else; the
+	// key first (protobuf-go, the SDKs) or the value first (pdata writes fields in reverse).
+	if len(msg) >= 2 && msg[1] < 0x80 && int(msg[1]) <= len(msg)-2 {
+		first, rest := msg[2:2+int(msg[1])], msg[2+int(msg[1]):]
+		switch msg[0] {
+		case 1<<3 | byte(otlpwire.Bytes): // key
 			if len(rest) == 0 {
 				return true
 			}
-			if len(rest) >= 2 && rest[0] == 2<<3|byte(otlpwire.Bytes) && int(rest[1]) == len(rest)-2 {
+			if len(rest) >= 2 && rest[0] == 2<<3|byte(otlpwire.Bytes) && rest[1] < 0x80 && int(rest[1]) == len(rest)-2 {
 				return c.anyValue(rest[2:], depth)
+			}
+		case 2<<3 | byte(otlpwire.Bytes): // value
+			if len(rest) >= 2 && rest[0] == 1<<3|byte(otlpwire.Bytes) && rest[1] < 0x80 && int(rest[1]) == len(rest)-2 {
+				return c.anyValue(first, depth)
 			}
 		}
 	}

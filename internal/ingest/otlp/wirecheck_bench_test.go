@@ -9,6 +9,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	collogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // The wire check against what it saves: a bare pdata unmarshal of the same request (512 workload spans or
@@ -16,16 +19,23 @@ import (
 //
 //	go test ./internal/ingest/otlp -run NONE -bench WireCheck -benchtime 1s -count 3
 
-func benchWire(b *testing.B, body []byte, items int, check func([]byte, int) (int, bool), unmarshal func([]byte) error, slow func([]byte) int) {
-	b.Run("check", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		measure(b, items, func() {
-			if n, ok := check(body, 64<<10); !ok || n != items {
-				b.Fatalf("check: %d, %v", n, ok)
-			}
+// benchWire runs the check on body as pdata encodes it (fields in reverse order) and as protobuf-go (the
+// SDKs) encodes it (sdkOrder: fields in order), and the slow path on body.
+func benchWire(b *testing.B, body, sdkOrder []byte, items int, check func([]byte, int) (int, bool), unmarshal func([]byte) error, slow func([]byte) int) {
+	for _, in := range []struct {
+		name string
+		body []byte
+	}{{"check", body}, {"check-sdk-order", sdkOrder}} {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.body)))
+			measure(b, items, func() {
+				if n, ok := check(in.body, 64<<10); !ok || n != items {
+					b.Fatalf("check: %d, %v", n, ok)
+				}
+			})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
 		})
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
-	})
+	}
 	b.Run("pdata", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		measure(b, items, func() {
@@ -48,7 +58,11 @@ func benchWire(b *testing.B, body []byte, items int, check func([]byte, int) (in
 
 func BenchmarkWireCheckTraces(b *testing.B) {
 	body := must(ptraceotlp.NewExportRequestFromTraces(genTraces(1, benchSpans)).MarshalProto())
-	benchWire(b, body, benchSpans, checkTracesWire,
+	var req coltrace.ExportTraceServiceRequest
+	if err := proto.Unmarshal(body, &req); err != nil {
+		b.Fatal(err)
+	}
+	benchWire(b, body, must(proto.MarshalOptions{Deterministic: true}.Marshal(&req)), benchSpans, checkTracesWire,
 		func(body []byte) error { return ptraceotlp.NewExportRequest().UnmarshalProto(body) },
 		func(body []byte) int {
 			td, _, err := decodeTraces(body, formatProto)
@@ -62,7 +76,11 @@ func BenchmarkWireCheckTraces(b *testing.B) {
 
 func BenchmarkWireCheckLogs(b *testing.B) {
 	body := must(plogotlp.NewExportRequestFromLogs(genLogs(1, benchLogs)).MarshalProto())
-	benchWire(b, body, benchLogs, checkLogsWire,
+	var req collogs.ExportLogsServiceRequest
+	if err := proto.Unmarshal(body, &req); err != nil {
+		b.Fatal(err)
+	}
+	benchWire(b, body, must(proto.MarshalOptions{Deterministic: true}.Marshal(&req)), benchLogs, checkLogsWire,
 		func(body []byte) error { return plogotlp.NewExportRequest().UnmarshalProto(body) },
 		func(body []byte) int {
 			ld, _, err := decodeLogs(body, formatProto)

@@ -10,7 +10,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	collogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // The wire check is tested against the slow path it stands in for: decode (with salvage) and validate. What
@@ -102,6 +105,22 @@ func TestCheckWireWorkload(t *testing.T) {
 			lb := must(plogotlp.NewExportRequestFromLogs(genLogs(seed, n)).MarshalProto())
 			if !agree(t, "logs", lb, 64<<10) {
 				t.Fatalf("seed %d: check refused %d workload log records", seed, n)
+			}
+			if seed == 3 {
+				// The same requests as protobuf-go (the SDKs) encodes them: fields in order, where pdata
+				// writes them in reverse.
+				var tr coltrace.ExportTraceServiceRequest
+				var lr collogs.ExportLogsServiceRequest
+				if err := proto.Unmarshal(tb, &tr); err != nil {
+					t.Fatal(err)
+				}
+				if err := proto.Unmarshal(lb, &lr); err != nil {
+					t.Fatal(err)
+				}
+				tb, lb = must(proto.Marshal(&tr)), must(proto.Marshal(&lr))
+				if !agree(t, "traces", tb, 64<<10) || !agree(t, "logs", lb, 64<<10) {
+					t.Fatalf("check refused %d workload items in protobuf-go's encoding", n)
+				}
 			}
 			// A limit below some values: the check must refuse exactly when validation would reject.
 			for _, max := range []int{8, 40} {
@@ -230,6 +249,10 @@ func TestCheckWireCases(t *testing.T) {
 			bf(9, kv("y", bf(7, []byte{1, 2}))), bf(9, kv("e", nil)), bf(9, sf(1, "novalue")),
 			bf(9, kv("m", mapVal(kv("k", nested(3, "v"))))))), true, "accept"},
 		{"nested at the limit", "traces", good(wSpanMsg(bf(9, kv("n", nested(maxWireDepth, "v"))))), true, "accept"},
+		{"value before key", "traces", good(wSpanMsg(bf(9, cat(bf(2, strVal("v")), sf(1, "k"))), bf(9, cat(bf(2, vf(3, 300)), sf(1, "i"))))), true, "accept"},
+		{"value only", "traces", good(wSpanMsg(bf(9, bf(2, strVal("v"))))), true, "accept"},
+		{"value before key long", "traces", good(wSpanMsg(bf(9, cat(bf(2, strVal(long)), sf(1, "k"))))), false, "reject"},
+		{"value before key twice", "traces", good(wSpanMsg(bf(9, cat(bf(2, strVal("v")), sf(1, "k"), sf(1, "k"))))), false, ""},
 		{"duplicate keys", "traces", good(wSpanMsg(bf(9, kv("a", strVal("1"))), bf(9, kv("a", strVal("2"))))), true, "accept"},
 		{"entity refs", "traces", tracesBody(cat(resAttrs(okRes), bf(3, cat(sf(1, "u"), sf(2, "t"), sf(3, "k1"), sf(3, "k2"), sf(4, "d")))), spansScope(wSpanMsg())), true, "accept"},
 		{"scope and schema", "traces", bf(1, cat(bf(1, resAttrs(okRes)), sf(3, "url"), bf(2, cat(bf(1, cat(sf(1, "lib"), sf(2, "1.0"), bf(3, kv("a", strVal("b"))), vf(4, 0))), sf(3, "url"), bf(2, wSpanMsg()))))), true, "accept"},
