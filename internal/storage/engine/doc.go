@@ -32,13 +32,21 @@
 // recording a newer segment than "flushed" are the remains of an unfinished flush and are deleted, and the
 // segments after "flushed" are replayed: no acknowledged item is lost and none is stored twice.
 //
-// Merges rewrite up to 16 parts of one day and kind as one, by a streaming k-way merge on time (one decoded
-// block per input in memory). A day is merged once it has Options.MergeMinParts parts, and then only parts of
+// Merges combine up to 16 parts of one day and kind into one without decoding a row: the blocks of the
+// inputs are copied one after the other, in the order of the inputs' IDs, each column's zstd frame as stored,
+// with the block's time range and bloom filters. Only the set and name columns, indexes into the footer's
+// dictionaries, are decompressed and rewritten for the merged part's dictionaries (the union of the inputs':
+// attribute sets deduplicated by their encoded bytes, names by value), whose footer also gets the union of
+// their operations and attribute keys. The blocks of a merged part are thus not in time order and overlap in
+// time: readers bound each block by its own time range, never by its neighbours'. Blocks are not re-cut:
+// the small blocks of flushes of few rows stay small (and compress less) in merged parts. A merge yields to a
+// waiting flush between blocks. A day is merged once it has Options.MergeMinParts parts, and then only parts of
 // comparable size: the smallest ones, as many as keep the largest no bigger than the others together, so an
-// item is rewritten about log8(parts of its day) times (size-tiered), never once per merge. A merged part lists the IDs of the parts it replaces ("sources"); at start-up a
-// part named as a source by another is deleted, so a crash between writing a merge and removing its inputs
-// cannot duplicate rows. Retention drops the parts whose newest item is older than Options.MaxAge, then the
-// parts of the oldest days first while the parts take more than Options.MaxBytes.
+// item is copied about log8(parts of its day) times (size-tiered), never once per merge. A merged part lists
+// the IDs of the parts it replaces ("sources"); at start-up a part named as a source by another is deleted,
+// so a crash between writing a merge and removing its inputs cannot duplicate rows. Retention drops the parts
+// whose newest item is older than Options.MaxAge, then the parts of the oldest days first while the parts
+// take more than Options.MaxBytes.
 //
 // # Reads
 //
@@ -79,11 +87,14 @@
 //	| footer length u32 | footer CRC-32C u32 | "OTLPDEND"            |  tail, 16 bytes
 //	+---------------------------------------------------------------+
 //
-// Blocks hold Options.BlockRows rows. A flush compresses at zstd's fastest level, a merge at its best.
-// Columns of a block of n rows, rows sorted by time (integer columns start with a mode byte: 0, then a
-// uvarint per row, or w in 1..8, then w bytes little-endian per row, whichever compresses smaller; ID
-// columns start with a mode byte: 0, then every row's ID, or 1, then a bitmap of the rows whose ID is not
-// zero, bit i%8 of byte i/8, then those IDs):
+// Blocks hold at most Options.BlockRows rows. A flush compresses at zstd's fastest level. A part's first
+// merge compresses the columns of its blocks again, all but the trace and span IDs (random bytes, copied), at
+// zstd's "better" level, and the attribute and blob columns of log parts at its best; later merges copy the
+// frames as stored (recompressLevel in merge.go gives the measurements behind this). Footers of merged parts
+// are at the "better" level. Columns of a block of n rows, rows sorted by time within the block (integer
+// columns start with a mode byte: 0, then a uvarint per row, or w in 1..8, then w bytes little-endian per
+// row, whichever compresses smaller; ID columns start with a mode byte: 0, then every row's ID, or 1, then a
+// bitmap of the rows whose ID is not zero, bit i%8 of byte i/8, then those IDs):
 //
 //	0  ts     integers: delta from the previous row (the first from the block's MinTS)
 //	1  aux    integers, zigzag: span end - start; log observed time - ts; metric batch newest - oldest

@@ -12,7 +12,7 @@ import (
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
 )
 
-// maxMergeInputs bounds the parts one merge reads (each holds one decoded block in memory while merging).
+// maxMergeInputs bounds the parts one merge reads.
 const maxMergeInputs = 16
 
 // DiskBytes returns the bytes of the parts on disk (the WAL not included).
@@ -123,7 +123,7 @@ func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) error {
 	for _, k := range sortedKeys(byKey) {
 		ps := byKey[k]
 		if len(ps) < minParts || (len(ps) == 1 && len(ps[0].meta.Sources) > 0) {
-			continue // a lone part is rewritten only when a flush wrote it (at the fast level)
+			continue // a lone part is merged (recompressed) only when a flush wrote it (at the fast level)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -167,62 +167,10 @@ func balancedPrefix(sizes []int64, minParts int) int {
 	return 0
 }
 
-// cursor walks the rows of one input part in order, one decoded block at a time.
-type cursor struct {
-	p      *partHandle
-	blk    int
-	row    int
-	spans  *spanView
-	logs   *logView
-	offset int32 // of this part's groups in the merge's group list
-}
-
-func (c *cursor) load() error {
-	for c.blk < len(c.p.meta.Blocks) {
-		var err error
-		if c.p.meta.Kind == part.KindSpans {
-			c.spans, err = partSpanView(c.p, c.blk, nil, nil)
-		} else {
-			c.logs, err = partLogView(c.p, c.blk, nil, nil)
-		}
-		if err != nil {
-			return err
-		}
-		c.row = 0
-		return nil
-	}
-	c.spans, c.logs = nil, nil
-	return nil
-}
-
-func (c *cursor) ts() int64 {
-	if c.spans != nil {
-		return c.spans.ts[c.row]
-	}
-	return c.logs.ts[c.row]
-}
-
-func (c *cursor) valid() bool { return c.spans != nil || c.logs != nil }
-
-func (c *cursor) advance() error {
-	c.row++
-	n := 0
-	if c.spans != nil {
-		n = len(c.spans.spans)
-	} else {
-		n = len(c.logs.recs)
-	}
-	if c.row < n {
-		return nil
-	}
-	c.blk++
-	return c.load()
-}
-
-// yieldToFlush, called by a merge holding flushMu, lets a waiting flush run first: writers wait for flushes
-// (waitRoom), and a merge takes seconds. The merge's part has its ID already (writeSpanPart and writeLogPart
-// take it before they first call next, and must keep doing so), so a part flushed meanwhile still gets a
-// higher one, as its rows are newer.
+// yieldToFlush, called by a merge holding flushMu between blocks, lets a waiting flush run first: writers
+// wait for flushes (waitRoom), and a merge takes seconds. The merge's part has its ID already (copyParts
+// takes it before it first yields), so a part flushed meanwhile still gets a higher one, as its rows are
+// newer.
 func (e *Engine) yieldToFlush() {
 	if e.flushWaiting.Load() == 0 {
 		return
@@ -232,98 +180,4 @@ func (e *Engine) yieldToFlush() {
 		time.Sleep(time.Millisecond)
 	}
 	e.flushMu.Lock()
-}
-
-// mergeParts rewrites parts (of one day and kind, sorted by ID) as one, by a k-way merge on time (ties: the
-// older part first, so arrival order holds). The new part names the parts it replaces, so that a crash
-// between writing it and removing them cannot duplicate rows.
-func (e *Engine) mergeParts(ps []*partHandle) error {
-	e.flushMu.Lock()
-	defer e.flushMu.Unlock()
-	e.mu.RLock()
-	for _, p := range ps {
-		if !slices.Contains(e.parts, p) {
-			e.mu.RUnlock()
-			return nil // dropped by retention meanwhile
-		}
-		p.acquire()
-	}
-	e.mu.RUnlock()
-	defer func() {
-		for _, p := range ps {
-			p.release()
-		}
-	}()
-	var groups []flushGroup
-	cursors := make([]*cursor, len(ps))
-	var sources []uint64
-	walSeq := uint64(0)
-	for i, p := range ps {
-		c := &cursor{p: p, offset: int32(len(groups))}
-		for _, g := range p.groups {
-			groups = append(groups, flushGroup{g.res, g.resSchema, g.scope, g.scopeSchema})
-		}
-		if err := c.load(); err != nil {
-			return fmt.Errorf("merge: %w", err)
-		}
-		cursors[i] = c
-		sources = append(sources, p.meta.ID)
-		walSeq = max(walSeq, p.meta.WALSeq)
-	}
-	var mergeErr error
-	pick := func() *cursor {
-		var best *cursor
-		for _, c := range cursors {
-			if c.valid() && (best == nil || c.ts() < best.ts()) {
-				best = c
-			}
-		}
-		return best
-	}
-	keys := map[string]struct{}{}
-	var np *partHandle
-	var err error
-	if ps[0].meta.Kind == part.KindSpans {
-		np, err = e.writeSpanPart(ps[0].day, walSeq, sources, groups, func() (spanItem, bool) {
-			e.yieldToFlush()
-			c := pick()
-			if c == nil || mergeErr != nil {
-				return spanItem{}, false
-			}
-			it := spanItem{ts: c.ts(), grp: c.offset + c.spans.rowGroup[c.row], span: c.spans.spans[c.row]}
-			mergeErr = c.advance()
-			return it, true
-		}, keys)
-	} else {
-		np, err = e.writeLogPart(ps[0].day, walSeq, sources, groups, func() (logItem, bool) {
-			e.yieldToFlush()
-			c := pick()
-			if c == nil || mergeErr != nil {
-				return logItem{}, false
-			}
-			it := logItem{ts: c.ts(), grp: c.offset + c.logs.rowGroup[c.row], rec: c.logs.recs[c.row]}
-			mergeErr = c.advance()
-			return it, true
-		}, keys)
-	}
-	if err == nil && mergeErr != nil {
-		np.release()
-		os.Remove(np.path)
-		err = mergeErr
-	}
-	if err != nil {
-		return fmt.Errorf("merge %d parts of %s: %w", len(ps), ps[0].day, err)
-	}
-	e.mu.Lock()
-	e.parts = slices.DeleteFunc(e.parts, func(p *partHandle) bool { return slices.Contains(ps, p) })
-	e.parts = append(e.parts, np)
-	sortParts(e.parts)
-	e.mu.Unlock()
-	for _, p := range ps {
-		if err := os.Remove(p.path); err != nil {
-			e.log.Error("engine: cannot remove merged part", "part", p.path, "err", err)
-		}
-		p.release() // the engine list's reference
-	}
-	return nil
 }

@@ -110,8 +110,9 @@ type Row struct {
 type Level uint8
 
 const (
-	LevelFast Level = iota // for flushes: ingest must not wait on compression
-	LevelBest              // for merges, in the background
+	LevelFast   Level = iota // for flushes: ingest must not wait on compression
+	LevelBetter              // for merges, in the background
+	LevelBest                // for merges, in the background, where it pays
 )
 
 func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
@@ -124,7 +125,8 @@ func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
 	}}
 }
 
-var encoders = [...]*sync.Pool{LevelFast: newEncoderPool(zstd.SpeedFastest), LevelBest: newEncoderPool(zstd.SpeedBestCompression)}
+var encoders = [...]*sync.Pool{LevelFast: newEncoderPool(zstd.SpeedFastest), LevelBetter: newEncoderPool(zstd.SpeedBetterCompression),
+	LevelBest: newEncoderPool(zstd.SpeedBestCompression)}
 
 var decoders = sync.Pool{New: func() any {
 	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxColumnBytes))
