@@ -1,9 +1,10 @@
 // Package pipeline fans each accepted batch out to its consumers (storage, live tail, ...) with bounded memory.
 //
 // A receiver hands a decoded, validated batch to Pipeline.Traces, Logs or Metrics together with its size in
-// bytes. The pipeline admits the batch only if the bytes of all batches in flight stay under a budget;
-// otherwise it returns ErrOverloaded at once and the receiver answers with a retryable code (gRPC UNAVAILABLE
-// with RetryInfo, HTTP 503 with Retry-After). Admitted batches go to every consumer synchronously, so a nil
+// bytes, or a protobuf batch it checked without decoding to TracesRaw or LogsRaw, which decode it only for
+// the consumers that cannot read it as it is. The pipeline admits the batch only if the bytes of all batches
+// in flight stay under a budget; otherwise it returns ErrOverloaded at once and the receiver answers with a
+// retryable code (gRPC UNAVAILABLE with RetryInfo, HTTP 503 with Retry-After). Admitted batches go to every consumer synchronously, so a nil
 // return means every durable consumer (storage) has stored the batch and the export may be acknowledged.
 package pipeline
 
@@ -55,6 +56,24 @@ type EncodedLogsConsumer interface {
 // EncodedMetricsConsumer is EncodedTracesConsumer for metrics (raw is an OTLP MetricsData message).
 type EncodedMetricsConsumer interface {
 	ConsumeMetricsEncoded(ctx context.Context, md pmetric.Metrics, raw []byte) error
+}
+
+// RawTracesConsumer is an optional interface of a TracesConsumer that takes a batch as its protobuf encoding
+// alone, so that the batch need not be decoded for it (Pipeline.TracesRaw).
+type RawTracesConsumer interface {
+	// ConsumeTracesRaw consumes the spans of raw, an OTLP TracesData message that pdata decodes and every span
+	// of which passed the receiver's validation (the rules of storage.RawSpanWriter); spans is how many it
+	// holds. The consumer must not keep raw, or anything that refers to its memory, after the call returns.
+	//
+	// It returns errors.ErrUnsupported, having done nothing, to be given the batch decoded instead
+	// (ConsumeTracesEncoded or ConsumeTraces), for instance when it cannot use raw for this batch.
+	ConsumeTracesRaw(ctx context.Context, raw []byte, spans int) error
+}
+
+// RawLogsConsumer is RawTracesConsumer for logs (raw is an OTLP LogsData message; records is how many log
+// records it holds).
+type RawLogsConsumer interface {
+	ConsumeLogsRaw(ctx context.Context, raw []byte, records int) error
 }
 
 // Options configures a Pipeline.
@@ -151,6 +170,46 @@ func (p *Pipeline) TracesEncoded(ctx context.Context, td ptrace.Traces, size int
 	})
 }
 
+// TracesRaw consumes the spans of raw, an OTLP TracesData message (an ExportTraceServiceRequest has the same
+// encoding) that pdata decodes and every span of which passed the receiver's validation; spans is how many
+// it holds and size its encoded size (len(raw) normally). Consumers that take raw (RawTracesConsumer) get it;
+// the others get the batch decoded, once for all of them and only if one needs it. The pipeline does not keep
+// raw after the call returns. A batch that does not decode fails the durable consumers that need it decoded.
+func (p *Pipeline) TracesRaw(ctx context.Context, raw []byte, spans int, size int64) error {
+	var (
+		td      ptrace.Traces
+		decoded bool
+		derr    error
+	)
+	decode := func() (ptrace.Traces, error) {
+		if !decoded {
+			decoded = true
+			if td, derr = (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw); derr != nil {
+				derr = fmt.Errorf("decode traces batch: %w", derr)
+			}
+		}
+		return td, derr
+	}
+	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
+		if c.Traces == nil {
+			return false, nil
+		}
+		if rc, ok := c.Traces.(RawTracesConsumer); ok {
+			if err := rc.ConsumeTracesRaw(ctx, raw, spans); !errors.Is(err, errors.ErrUnsupported) {
+				return true, err
+			}
+		}
+		td, err := decode()
+		if err != nil {
+			return true, err
+		}
+		if ec, ok := c.Traces.(EncodedTracesConsumer); ok {
+			return true, ec.ConsumeTracesEncoded(ctx, td, raw)
+		}
+		return true, c.Traces.ConsumeTraces(ctx, td)
+	})
+}
+
 // Logs consumes ld, whose encoded size is size bytes.
 func (p *Pipeline) Logs(ctx context.Context, ld plog.Logs, size int64) error {
 	return p.LogsEncoded(ctx, ld, size, nil)
@@ -163,6 +222,42 @@ func (p *Pipeline) LogsEncoded(ctx context.Context, ld plog.Logs, size int64, ra
 			return false, nil
 		}
 		if ec, ok := c.Logs.(EncodedLogsConsumer); ok && raw != nil {
+			return true, ec.ConsumeLogsEncoded(ctx, ld, raw)
+		}
+		return true, c.Logs.ConsumeLogs(ctx, ld)
+	})
+}
+
+// LogsRaw is TracesRaw for logs (raw is an OTLP LogsData message; records is how many log records it holds).
+func (p *Pipeline) LogsRaw(ctx context.Context, raw []byte, records int, size int64) error {
+	var (
+		ld      plog.Logs
+		decoded bool
+		derr    error
+	)
+	decode := func() (plog.Logs, error) {
+		if !decoded {
+			decoded = true
+			if ld, derr = (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw); derr != nil {
+				derr = fmt.Errorf("decode logs batch: %w", derr)
+			}
+		}
+		return ld, derr
+	}
+	return fanOut(p, ctx, size, func(c Consumer) (bool, error) {
+		if c.Logs == nil {
+			return false, nil
+		}
+		if rc, ok := c.Logs.(RawLogsConsumer); ok {
+			if err := rc.ConsumeLogsRaw(ctx, raw, records); !errors.Is(err, errors.ErrUnsupported) {
+				return true, err
+			}
+		}
+		ld, err := decode()
+		if err != nil {
+			return true, err
+		}
+		if ec, ok := c.Logs.(EncodedLogsConsumer); ok {
 			return true, ec.ConsumeLogsEncoded(ctx, ld, raw)
 		}
 		return true, c.Logs.ConsumeLogs(ctx, ld)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -98,4 +99,26 @@ func (w backendWriter) ConsumeMetricsEncoded(ctx context.Context, md pmetric.Met
 		return ew.WriteMetricsEncoded(ctx, md, raw)
 	}
 	return w.b.WriteMetrics(ctx, md)
+}
+
+var (
+	_ pipeline.RawTracesConsumer = backendWriter{}
+	_ pipeline.RawLogsConsumer   = backendWriter{}
+)
+
+// ConsumeTracesRaw hands raw to a backend that takes it (storage.RawSpanWriter); for another backend it asks
+// for the batch decoded (errors.ErrUnsupported), which then goes through ConsumeTracesEncoded.
+func (w backendWriter) ConsumeTracesRaw(ctx context.Context, raw []byte, spans int) error {
+	if rw, ok := w.b.(storage.RawSpanWriter); ok {
+		return rw.WriteSpansRaw(ctx, raw, spans)
+	}
+	return errors.ErrUnsupported
+}
+
+// ConsumeLogsRaw hands raw to a backend that takes it (storage.RawLogWriter), as ConsumeTracesRaw does.
+func (w backendWriter) ConsumeLogsRaw(ctx context.Context, raw []byte, records int) error {
+	if rw, ok := w.b.(storage.RawLogWriter); ok {
+		return rw.WriteLogsRaw(ctx, raw, records)
+	}
+	return errors.ErrUnsupported
 }

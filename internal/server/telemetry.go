@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -150,6 +151,21 @@ func (t timedTraces) ConsumeTracesEncoded(ctx context.Context, td ptrace.Traces,
 	return t.next.ConsumeTraces(ctx, td)
 }
 
+// ConsumeTracesRaw passes raw on when the next consumer takes it, timed; otherwise it asks for the batch
+// decoded (errors.ErrUnsupported), and the decoded write is timed instead.
+func (t timedTraces) ConsumeTracesRaw(ctx context.Context, raw []byte, spans int) error {
+	rc, ok := t.next.(pipeline.RawTracesConsumer)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	start := time.Now()
+	err := rc.ConsumeTracesRaw(ctx, raw, spans)
+	if !errors.Is(err, errors.ErrUnsupported) {
+		observeSince(t.obs, start)
+	}
+	return err
+}
+
 type timedLogs struct {
 	next pipeline.LogsConsumer
 	obs  prometheus.Observer
@@ -167,6 +183,20 @@ func (t timedLogs) ConsumeLogsEncoded(ctx context.Context, ld plog.Logs, raw []b
 		return ec.ConsumeLogsEncoded(ctx, ld, raw)
 	}
 	return t.next.ConsumeLogs(ctx, ld)
+}
+
+// ConsumeLogsRaw is timedTraces.ConsumeTracesRaw for logs.
+func (t timedLogs) ConsumeLogsRaw(ctx context.Context, raw []byte, records int) error {
+	rc, ok := t.next.(pipeline.RawLogsConsumer)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	start := time.Now()
+	err := rc.ConsumeLogsRaw(ctx, raw, records)
+	if !errors.Is(err, errors.ErrUnsupported) {
+		observeSince(t.obs, start)
+	}
+	return err
 }
 
 type timedMetrics struct {

@@ -5,7 +5,8 @@
 // A Generator is a pipeline observer: for each span it increments, under one lock, the state of its key
 // (service.name of the resource, span name, span kind, status code): a call count, a duration sum and the
 // counts of an explicit-bucket histogram in milliseconds, plus the slowest span since the last write as an
-// exemplar. Every Interval it writes the state as cumulative OTLP metrics, the way the OpenTelemetry
+// exemplar. It reads a batch decoded (ConsumeTraces) or, so that the batch need not be decoded for it, as its
+// protobuf encoding in place (ConsumeTracesRaw, raw.go); both count the same series. Every Interval it writes the state as cumulative OTLP metrics, the way the OpenTelemetry
 // Collector's span metrics connector names them:
 //
 //	traces.span.metrics.calls     monotonic sum    -> traces_span_metrics_calls_total

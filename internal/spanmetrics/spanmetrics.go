@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,14 +128,24 @@ func (g *Generator) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
 		}
 		for _, ss := range rs.ScopeSpans().All() {
 			for _, sp := range ss.Spans().All() {
-				g.add(now, key{service: svc, name: sp.Name(), kind: sp.Kind(), status: sp.Status().Code()}, sp)
+				g.add(now, key{service: svc, name: sp.Name(), kind: sp.Kind(), status: sp.Status().Code()}, spanTimes{
+					start: sp.StartTimestamp(), end: sp.EndTimestamp(), traceID: sp.TraceID(), spanID: sp.SpanID(),
+				})
 			}
 		}
 	}
 	return nil
 }
 
-func (g *Generator) add(now time.Time, k key, sp ptrace.Span) {
+// spanTimes is what a series keeps of a span besides its key.
+type spanTimes struct {
+	start, end pcommon.Timestamp
+	traceID    pcommon.TraceID
+	spanID     pcommon.SpanID
+}
+
+// add counts one span under k. The strings of k may share a batch's memory: a new series clones them.
+func (g *Generator) add(now time.Time, k key, sp spanTimes) {
 	s := g.series[k]
 	if s == nil {
 		if len(g.series) >= g.opts.MaxSeries {
@@ -144,16 +155,18 @@ func (g *Generator) add(now time.Time, k key, sp ptrace.Span) {
 				// Overflow series may go past MaxSeries by one per service: the limit bounds the keys spans
 				// choose, not the services.
 				s = g.newSeries(now)
+				k.service = strings.Clone(k.service)
 				g.series[k] = s
 			}
 		} else {
 			s = g.newSeries(now)
+			k.service, k.name = strings.Clone(k.service), strings.Clone(k.name)
 			g.series[k] = s
 		}
 	}
 	ms := 0.0
-	if end, start := sp.EndTimestamp(), sp.StartTimestamp(); end > start {
-		ms = float64(end-start) / 1e6
+	if sp.end > sp.start {
+		ms = float64(sp.end-sp.start) / 1e6
 	}
 	s.last = now
 	s.calls++
@@ -164,7 +177,7 @@ func (g *Generator) add(now time.Time, k key, sp ptrace.Span) {
 		s.exp.add(ms)
 	}
 	if !s.exSet || ms > s.exMs {
-		s.exTrace, s.exSpan, s.exMs, s.exTime, s.exSet = sp.TraceID(), sp.SpanID(), ms, sp.EndTimestamp(), true
+		s.exTrace, s.exSpan, s.exMs, s.exTime, s.exSet = sp.traceID, sp.spanID, ms, sp.end, true
 	}
 }
 

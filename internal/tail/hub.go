@@ -258,3 +258,25 @@ func (h *Hub) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error {
 	}
 	return nil
 }
+
+var (
+	_ pipeline.RawTracesConsumer = (*Hub)(nil)
+	_ pipeline.RawLogsConsumer   = (*Hub)(nil)
+)
+
+// ConsumeTracesRaw returns at once when no one is subscribed, so that a raw batch is not decoded for the
+// hub; otherwise it asks for the batch decoded (errors.ErrUnsupported), which ConsumeTraces then offers.
+func (h *Hub) ConsumeTracesRaw(context.Context, []byte, int) error {
+	if h.n.Load() == 0 {
+		return nil
+	}
+	return errors.ErrUnsupported
+}
+
+// ConsumeLogsRaw is ConsumeTracesRaw for log records.
+func (h *Hub) ConsumeLogsRaw(context.Context, []byte, int) error {
+	if h.n.Load() == 0 {
+		return nil
+	}
+	return errors.ErrUnsupported
+}

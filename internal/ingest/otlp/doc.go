@@ -6,6 +6,11 @@
 // application/x-protobuf (pdata's ExportRequest.UnmarshalProto). That path is what the fuzz targets and the
 // decode benchmarks exercise.
 //
+// A protobuf traces or logs request may skip decoding: when the consumer takes raw batches (RawConsumer, as
+// the pipeline does) and the request passes the wire check (wirecheck.go: pdata would decode it, validation
+// would keep all of it, and its encoding is plain), its bytes go on as they are, and only consumers that need
+// pdata pay for a decode. Any other request takes the decoding path.
+//
 // Limits (config.Ingest):
 //   - an HTTP body is limited after decompression to MaxRequestBytes (413 above it); decompression stops as
 //     soon as the limit is passed, so a small compressed body cannot inflate without bound;

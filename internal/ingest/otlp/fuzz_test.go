@@ -120,10 +120,12 @@ func seeds() map[string][][]byte {
 		"FuzzTracesJSON": {
 			trJSON, trJSON[:len(trJSON)/2], []byte("{}"), []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01","spanId":"0102030405060708","kind":2,"startTimeUnixNano":"1"}]}]}]}`),
 		},
-		"FuzzLogsProto":    {lrProto, lrProto[:len(lrProto)/3], {0x0a, 0x02, 0x12, 0x00}},
-		"FuzzLogsJSON":     {lrJSON, []byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"},"spanId":"01"}]}]}]}`), []byte(`{"resourceLogs":[`)},
-		"FuzzMetricsProto": {mrProto, mrProto[:len(mrProto)-1]},
-		"FuzzMetricsJSON":  {mrJSON, []byte(`{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{}]}},{"name":"h","histogram":{"dataPoints":[{"bucketCounts":["1"],"explicitBounds":[1,0]}]}}]}]}]}`)},
+		"FuzzLogsProto":       {lrProto, lrProto[:len(lrProto)/3], {0x0a, 0x02, 0x12, 0x00}},
+		"FuzzLogsJSON":        {lrJSON, []byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"},"spanId":"01"}]}]}]}`), []byte(`{"resourceLogs":[`)},
+		"FuzzMetricsProto":    {mrProto, mrProto[:len(mrProto)-1]},
+		"FuzzCheckTracesWire": append([][]byte{trProto, trProto[:len(trProto)/2]}, wireSeeds("traces")...),
+		"FuzzCheckLogsWire":   append([][]byte{lrProto, lrProto[:len(lrProto)/3]}, wireSeeds("logs")...),
+		"FuzzMetricsJSON":     {mrJSON, []byte(`{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{}]}},{"name":"h","histogram":{"dataPoints":[{"bucketCounts":["1"],"explicitBounds":[1,0]}]}}]}]}]}`)},
 	}
 }
 

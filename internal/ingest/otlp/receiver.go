@@ -36,9 +36,21 @@ type EncodedConsumer interface {
 	MetricsEncoded(ctx context.Context, md pmetric.Metrics, size int64, raw []byte) error
 }
 
+// RawConsumer is an optional interface of a Consumer that takes a protobuf traces or logs request as it is,
+// without decoding. The receiver uses it for a protobuf request that the wire check passes (wirecheck.go):
+// pdata decodes it, validation would reject and remove nothing, and its encoding is plain. raw is an
+// Export*ServiceRequest, which has the encoding of TracesData or LogsData; items is how many spans or log
+// records it holds. raw is valid only during the call (it may be a pooled buffer): the consumer must not keep
+// it, or anything that refers to its memory. The errors are those of Consumer.
+type RawConsumer interface {
+	TracesRaw(ctx context.Context, raw []byte, spans int, size int64) error
+	LogsRaw(ctx context.Context, raw []byte, records int, size int64) error
+}
+
 var (
 	_ Consumer        = (*pipeline.Pipeline)(nil)
 	_ EncodedConsumer = (*pipeline.Pipeline)(nil)
+	_ RawConsumer     = (*pipeline.Pipeline)(nil)
 )
 
 // Options configures a Receiver. Zero fields take the defaults of config.Default.
@@ -82,6 +94,7 @@ func (r *Receiver) observe(signal, transport string, n itemCounts, status string
 type Receiver struct {
 	next Consumer
 	enc  EncodedConsumer // next, when it takes encoded batches; else nil
+	raw  RawConsumer     // next, when it takes raw batches; else nil
 	opts Options
 	log  *slog.Logger
 }
@@ -104,7 +117,8 @@ func New(next Consumer, opts Options, log *slog.Logger) *Receiver {
 		log = slog.New(slog.DiscardHandler)
 	}
 	enc, _ := next.(EncodedConsumer)
-	return &Receiver{next: next, enc: enc, opts: opts, log: log}
+	raw, _ := next.(RawConsumer)
+	return &Receiver{next: next, enc: enc, raw: raw, opts: opts, log: log}
 }
 
 // errInternal is what a client is told when the consumer failed for a reason of its own; the cause is logged.
@@ -140,10 +154,25 @@ func (r *Receiver) wholeProto(body []byte, f format, rej rejections) []byte {
 	return body
 }
 
-// exportTraces decodes, validates and consumes one traces request. The error is a *decodeError, an error of
+// exportTraces decodes, validates and consumes one traces request; a protobuf request that passes the wire
+// check goes to a RawConsumer undecoded. The error is a *decodeError, an error of
 // consumeResult, or nil with the partial success (if any) in the response.
 func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, itemCounts, error) {
 	resp := ptraceotlp.NewExportResponse()
+	if r.raw != nil && f == formatProto {
+		if n, ok := checkTracesWire(body, r.opts.MaxAttributeValueBytes); ok {
+			var rej rejections
+			err := r.raw.TracesRaw(ctx, body, n, int64(len(body)))
+			if err := r.consumeResult(ctx, "traces", err, &rej); err != nil {
+				return resp, itemCounts{}, err
+			}
+			if msg := rej.message(int64(n), "spans"); msg != "" {
+				resp.PartialSuccess().SetRejectedSpans(rej.count)
+				resp.PartialSuccess().SetErrorMessage(msg)
+			}
+			return resp, itemCounts{accepted: int64(n) - rej.count, rejected: rej.count}, nil
+		}
+	}
 	td, rej, err := decodeTraces(body, f)
 	if err != nil {
 		return resp, itemCounts{}, err
@@ -171,6 +200,20 @@ func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptr
 // exportLogs is exportTraces for logs.
 func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogotlp.ExportResponse, itemCounts, error) {
 	resp := plogotlp.NewExportResponse()
+	if r.raw != nil && f == formatProto {
+		if n, ok := checkLogsWire(body, r.opts.MaxAttributeValueBytes); ok {
+			var rej rejections
+			err := r.raw.LogsRaw(ctx, body, n, int64(len(body)))
+			if err := r.consumeResult(ctx, "logs", err, &rej); err != nil {
+				return resp, itemCounts{}, err
+			}
+			if msg := rej.message(int64(n), "log records"); msg != "" {
+				resp.PartialSuccess().SetRejectedLogRecords(rej.count)
+				resp.PartialSuccess().SetErrorMessage(msg)
+			}
+			return resp, itemCounts{accepted: int64(n) - rej.count, rejected: rej.count}, nil
+		}
+	}
 	ld, rej, err := decodeLogs(body, f)
 	if err != nil {
 		return resp, itemCounts{}, err

@@ -1,0 +1,220 @@
+package spanmetrics
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/otlpwire"
+	"github.com/otlpd/otlpd/internal/pipeline"
+)
+
+var _ pipeline.RawTracesConsumer = (*Generator)(nil)
+
+// ConsumeTracesRaw is ConsumeTraces for raw, an OTLP TracesData message (pipeline.RawTracesConsumer), read in
+// place: it counts the same series ConsumeTraces would count for raw decoded. It keeps nothing of raw (a new
+// series copies its strings). raw is expected to decode (the pipeline's contract); a malformed one ends the
+// count at the fault with an error, the spans before it counted.
+//
+// The fields read, and pdata's rules for them:
+//
+//	ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
+//	Resource      { repeated KeyValue attributes = 1; }   the first service.name, if a non-empty string
+//	ScopeSpans    { repeated Span spans = 2; }
+//	Span { bytes trace_id = 1; bytes span_id = 2; string name = 5; SpanKind kind = 6;
+//	       fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8; Status status = 15; }
+//	Status { StatusCode code = 3; }
+//
+// A scalar field present more than once counts by its last value, and a repeated resource or status message
+// is merged, as protobuf decoding does.
+func (g *Generator) ConsumeTracesRaw(_ context.Context, raw []byte, _ int) error {
+	now := g.opts.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := otlpwire.NewReader(raw)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		if f.Num != otlpwire.DataResources {
+			continue
+		}
+		if f.Type != otlpwire.Bytes {
+			return fmt.Errorf("span metrics: %w: resource_spans has wire type %d", otlpwire.ErrMalformed, f.Type)
+		}
+		if err := g.resourceSpans(now, f.Bytes); err != nil {
+			return fmt.Errorf("span metrics: %w", err)
+		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("span metrics: %w", err)
+	}
+	return nil
+}
+
+// view returns b as a string sharing its memory; it must not outlive the batch (add clones what it keeps).
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func (g *Generator) resourceSpans(now time.Time, msg []byte) error {
+	// The resource may come after the scopes: find the service first.
+	svc, found := "", false
+	r := otlpwire.NewReader(msg)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		if f.Num != otlpwire.ResourceResource || f.Type != otlpwire.Bytes || found {
+			continue
+		}
+		var err error
+		if svc, found, err = serviceName(f.Bytes); err != nil {
+			return err
+		}
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if svc == "" {
+		svc = "unknown_service"
+	}
+	r = otlpwire.NewReader(msg)
+	for r.Next(&f) {
+		if f.Num != otlpwire.ResourceScopes || f.Type != otlpwire.Bytes {
+			continue
+		}
+		sr := otlpwire.NewReader(f.Bytes)
+		var sf otlpwire.Field
+		for sr.Next(&sf) {
+			if sf.Num != otlpwire.ScopeItems || sf.Type != otlpwire.Bytes {
+				continue
+			}
+			if err := g.span(now, svc, sf.Bytes); err != nil {
+				return err
+			}
+		}
+		if err := sr.Err(); err != nil {
+			return err
+		}
+	}
+	return r.Err()
+}
+
+// serviceName returns the value of the first service.name attribute of a Resource when it is a string ("" if
+// not), and whether there was one.
+func serviceName(res []byte) (string, bool, error) {
+	r := otlpwire.NewReader(res)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		if f.Num != otlpwire.ResAttributes || f.Type != otlpwire.Bytes {
+			continue
+		}
+		isSvc, svc, err := serviceAttr(f.Bytes)
+		if err != nil {
+			return "", false, err
+		}
+		if isSvc {
+			return svc, true, nil
+		}
+	}
+	return "", false, r.Err()
+}
+
+// serviceAttr reads a KeyValue: whether its key is service.name, and its value when a string ("" if not). A
+// repeated key keeps its last occurrence, and repeated values merge as protobuf decoding merges them: an
+// occurrence that sets a member of the oneof replaces the value, one that sets none leaves it.
+func serviceAttr(kv []byte) (bool, string, error) {
+	var key []byte
+	var str []byte
+	isStr := false
+	r := otlpwire.NewReader(kv)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		switch {
+		case f.Num == otlpwire.KVKey && f.Type == otlpwire.Bytes:
+			key = f.Bytes
+		case f.Num == otlpwire.KVValue && f.Type == otlpwire.Bytes:
+			vr := otlpwire.NewReader(f.Bytes)
+			var vf otlpwire.Field
+			for vr.Next(&vf) {
+				switch {
+				case vf.Num == otlpwire.AnyString && vf.Type == otlpwire.Bytes:
+					str, isStr = vf.Bytes, true
+				case vf.Num >= otlpwire.AnyBool && vf.Num <= anyStrindex:
+					isStr = false // another member: not a string
+				}
+			}
+			if err := vr.Err(); err != nil {
+				return false, "", err
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return false, "", err
+	}
+	if view(key) != attrService {
+		return false, "", nil
+	}
+	if !isStr {
+		return true, "", nil
+	}
+	return true, view(str), nil
+}
+
+// anyStrindex is AnyValue.string_value_strindex (profiles), which pdata decodes as a member of the oneof.
+const anyStrindex = 8
+
+func (g *Generator) span(now time.Time, svc string, msg []byte) error {
+	k := key{service: svc}
+	var sp spanTimes
+	r := otlpwire.NewReader(msg)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		switch f.Num {
+		case otlpwire.SpanTraceID:
+			if f.Type == otlpwire.Bytes && (len(f.Bytes) == 16 || len(f.Bytes) == 0) {
+				sp.traceID = pcommon.TraceID{}
+				copy(sp.traceID[:], f.Bytes)
+			}
+		case otlpwire.SpanSpanID:
+			if f.Type == otlpwire.Bytes && (len(f.Bytes) == 8 || len(f.Bytes) == 0) {
+				sp.spanID = pcommon.SpanID{}
+				copy(sp.spanID[:], f.Bytes)
+			}
+		case otlpwire.SpanName:
+			if f.Type == otlpwire.Bytes {
+				k.name = view(f.Bytes)
+			}
+		case otlpwire.SpanKind:
+			if f.Type == otlpwire.Varint {
+				k.kind = ptrace.SpanKind(int32(f.Value))
+			}
+		case otlpwire.SpanStart:
+			if f.Type == otlpwire.Fixed64 {
+				sp.start = pcommon.Timestamp(f.Value)
+			}
+		case otlpwire.SpanEnd:
+			if f.Type == otlpwire.Fixed64 {
+				sp.end = pcommon.Timestamp(f.Value)
+			}
+		case otlpwire.SpanStatus:
+			if f.Type != otlpwire.Bytes {
+				continue
+			}
+			sr := otlpwire.NewReader(f.Bytes)
+			var sf otlpwire.Field
+			for sr.Next(&sf) {
+				if sf.Num == otlpwire.StatusCode && sf.Type == otlpwire.Varint {
+					k.status = ptrace.StatusCode(int32(sf.Value))
+				}
+			}
+			if err := sr.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	g.add(now, k, sp)
+	return nil
+}
