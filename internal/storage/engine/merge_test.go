@@ -444,7 +444,7 @@ func TestSmallFlushesRewritten(t *testing.T) {
 		wantBlocks    int
 		wantRewritten bool
 	}{
-		{"small", 5, 1, true},    // 10 flushes x 5 spans into one block of 64 rows
+		{"small", 5, 1, true},   // 10 flushes x 5 spans into one block of 64 rows
 		{"full", 64, 10, false}, // 10 flushes x 64 spans: 10 full blocks copied
 	} {
 		t.Run(tc.name, func(t *testing.T) {
