@@ -100,11 +100,17 @@ func readValue(msg []byte) (Value, error) {
 
 // ReadKeyValue reads a KeyValue message: its key and its value (an empty value when absent).
 func ReadKeyValue(msg []byte) (key []byte, val []byte, err error) {
-	// The common encoding: the key (tag 0x0a), then the value (tag 0x12), each with a one-byte length.
-	if len(msg) >= 4 && msg[0] == 0x0a && msg[1] < 0x80 {
+	// The common encodings: the key (tag 0x0a) and the value (tag 0x12), in either order (protobuf-go writes
+	// fields in order, pdata in reverse), each with a one-byte length.
+	if len(msg) >= 4 && msg[1] < 0x80 {
 		k := 2 + int(msg[1])
-		if k+2 <= len(msg) && msg[k] == 0x12 && msg[k+1] < 0x80 && k+2+int(msg[k+1]) == len(msg) {
-			return msg[2:k:k], msg[k+2:], nil
+		if k+2 <= len(msg) && msg[k+1] < 0x80 && k+2+int(msg[k+1]) == len(msg) {
+			switch {
+			case msg[0] == 0x0a && msg[k] == 0x12:
+				return msg[2:k:k], msg[k+2:], nil
+			case msg[0] == 0x12 && msg[k] == 0x0a:
+				return msg[k+2:], msg[2:k:k], nil
+			}
 		}
 	}
 	return readKeyValue(msg)

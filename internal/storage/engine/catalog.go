@@ -20,6 +20,7 @@ type catalog struct {
 	mu       sync.RWMutex
 	services map[string]struct{}
 	ops      map[part.Op]struct{}
+	opHashes map[uint64]struct{} // of the operations added by writes (opSet)
 	attrKeys map[string]struct{}
 	metrics  map[string]struct{}
 }
@@ -27,6 +28,7 @@ type catalog struct {
 func (c *catalog) init() {
 	c.services = map[string]struct{}{}
 	c.ops = map[part.Op]struct{}{}
+	c.opHashes = map[uint64]struct{}{}
 	c.attrKeys = map[string]struct{}{}
 	c.metrics = map[string]struct{}{}
 }
@@ -48,14 +50,14 @@ func (c *catalog) addPart(p *partHandle) {
 	}
 }
 
-// addOps records operations and their services; ops's strings may be views of a batch (they are copied when
-// kept). It takes the write lock only for operations not seen yet.
-func (c *catalog) addOps(ops map[part.Op]struct{}) {
-	var missing []part.Op
+// addOps records the operations of a write and their services; their strings may be views of a batch (they
+// are copied when kept). It takes the write lock only for operations not seen yet.
+func (c *catalog) addOps(ops opSet) {
+	var missing []uint64
 	c.mu.RLock()
-	for op := range ops {
-		if _, ok := c.ops[op]; !ok {
-			missing = append(missing, op)
+	for h := range ops {
+		if _, ok := c.opHashes[h]; !ok {
+			missing = append(missing, h)
 		}
 	}
 	c.mu.RUnlock()
@@ -64,10 +66,14 @@ func (c *catalog) addOps(ops map[part.Op]struct{}) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, op := range missing {
-		op.Service, op.Name = strings.Clone(op.Service), strings.Clone(op.Name)
-		c.ops[op] = struct{}{}
-		c.services[op.Service] = struct{}{}
+	for _, h := range missing {
+		op := ops[h]
+		if _, ok := c.ops[op]; !ok {
+			op.Service, op.Name = strings.Clone(op.Service), strings.Clone(op.Name)
+			c.ops[op] = struct{}{}
+			c.services[op.Service] = struct{}{}
+		}
+		c.opHashes[h] = struct{}{}
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"hash/maphash"
 	"unsafe"
 
 	"github.com/otlpd/otlpd/internal/otlpwire"
@@ -345,14 +346,16 @@ func checkAttr(kv []byte) error {
 // scanSpans reads a TracesData message for the head, and checks that a flush can read every span. ops, when
 // not nil, receives the distinct operations of the batch (their strings are views of raw). The scan's groups
 // and items are views of raw.
-func scanSpans(raw []byte, ops map[part.Op]struct{}) (batchScan, error) {
+func scanSpans(raw []byte, ops opSet) (batchScan, error) {
 	s := newBatchScan()
 	var svc string
+	var svcHash uint64
 	var sp wireSpan
 	err := walkItems(raw, func(res, resSchema, scope, scopeSchema []byte) error {
 		s.groups = append(s.groups, wireGroup{res, resSchema, scope, scopeSchema})
 		var err error
 		svc, err = resourceService(res)
+		svcHash = maphash.String(opSeed, svc)
 		return err
 	}, func(g int, item []byte) error {
 		if err := readSpan(item, &sp); err != nil {
@@ -362,7 +365,10 @@ func scanSpans(raw []byte, ops map[part.Op]struct{}) (batchScan, error) {
 		s.ids = append(s.ids, sp.traceID)
 		s.items = append(s.items, wireItem{ts: sp.start, grp: int32(g), msg: item})
 		if ops != nil {
-			ops[opOf(svc, sp.name, sp.kind)] = struct{}{}
+			h := (maphash.Bytes(opSeed, sp.name) ^ svcHash*0x9e3779b97f4a7c15) + uint64(sp.kind)
+			if _, ok := ops[h]; !ok {
+				ops[h] = opOf(svc, sp.name, sp.kind)
+			}
 		}
 		return nil
 	})
@@ -392,6 +398,14 @@ func scanLogs(raw []byte) (batchScan, error) {
 	}
 	return s, nil
 }
+
+// opSeed seeds the hashes that identify operations (opSet).
+var opSeed = maphash.MakeSeed()
+
+// opSet holds distinct operations by a 64-bit hash of their service, name and kind: a write looks up a hash
+// per span rather than hash and compare two strings (a collision, about 2^-64 per pair, would leave one
+// operation out of the catalog).
+type opSet map[uint64]part.Op
 
 // opOf is the operation of a span, its strings views of the batch.
 func opOf(svc string, name []byte, kind uint32) part.Op {

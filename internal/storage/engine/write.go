@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/storage"
-	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"github.com/otlpd/otlpd/internal/storage/engine/wal"
 )
 
@@ -58,7 +57,7 @@ func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []
 // anything is written.
 func (e *Engine) WriteSpansRaw(ctx context.Context, raw []byte, spans int) error {
 	own := append([]byte(nil), raw...)
-	ops := map[part.Op]struct{}{}
+	ops := opSet{}
 	sc, err := scanSpans(own, ops)
 	if err != nil {
 		return fmt.Errorf("write spans: %w", err)
@@ -212,7 +211,7 @@ func (e *Engine) applyRecord(typ byte, payload []byte) error {
 	switch typ {
 	case recSpans:
 		own := append([]byte(nil), payload...)
-		ops := map[part.Op]struct{}{}
+		ops := opSet{}
 		sc, err := scanSpans(own, ops)
 		if err != nil {
 			return err
