@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,24 +160,89 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 // pointer-free keys rather than the items: a stable sort of the items moves each many times, with a GC write
 // barrier per move.
 func byTime[T any](items []T, ts func(*T) int64) func() (T, bool) {
-	type key struct {
-		ts int64
-		i  int32
-	}
-	keys := make([]key, len(items))
-	for i := range items {
-		keys[i] = key{ts(&items[i]), int32(i)}
-	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.i, b.i)) })
+	order := timeOrder(len(items), func(i int) int64 { return ts(&items[i]) })
 	j := 0
 	return func() (T, bool) {
-		if j >= len(keys) {
+		if j >= len(order) {
 			var zero T
 			return zero, false
 		}
 		j++
-		return items[keys[j-1].i], true
+		return items[order[j-1]], true
 	}
+}
+
+// timeOrder returns 0..n-1 ordered by ts, ties by index. When the times span less than 2^(64-bits(n))
+// nanoseconds (a day and a half for a million items), each becomes one 64-bit key, its time less the oldest
+// above its index, radix-sorted; otherwise a comparison sort orders (time, index) pairs.
+func timeOrder(n int, ts func(int) int64) []int32 {
+	order := make([]int32, n)
+	if n == 0 {
+		return order
+	}
+	lo, hi := ts(0), ts(0)
+	for i := 1; i < n; i++ {
+		t := ts(i)
+		lo, hi = min(lo, t), max(hi, t)
+	}
+	idxBits := bits.Len(uint(n))
+	if span := uint64(hi) - uint64(lo); idxBits < 64 && span < 1<<(64-idxBits) {
+		keys := make([]uint64, n)
+		for i := range keys {
+			keys[i] = (uint64(ts(i))-uint64(lo))<<idxBits | uint64(i)
+		}
+		keys = radixSort(keys, make([]uint64, n))
+		mask := uint64(1)<<idxBits - 1
+		for i, k := range keys {
+			order[i] = int32(k & mask)
+		}
+		return order
+	}
+	type key struct {
+		ts int64
+		i  int32
+	}
+	keys := make([]key, n)
+	for i := range keys {
+		keys[i] = key{ts(i), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.i, b.i)) })
+	for i, k := range keys {
+		order[i] = k.i
+	}
+	return order
+}
+
+// radixSort sorts a (using buf, of the same length) by 8-bit digits from the lowest, skipping digits that
+// are equal in every key, and returns the sorted slice (a or buf).
+func radixSort(a, buf []uint64) []uint64 {
+	and, or := ^uint64(0), uint64(0)
+	for _, k := range a {
+		and &= k
+		or |= k
+	}
+	differ := and ^ or
+	for shift := 0; shift < 64; shift += 8 {
+		if (differ>>shift)&0xff == 0 {
+			continue
+		}
+		var count [256]int
+		for _, k := range a {
+			count[(k>>shift)&0xff]++
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for _, k := range a {
+			d := (k >> shift) & 0xff
+			buf[count[d]] = k
+			count[d]++
+		}
+		a, buf = buf, a
+	}
+	return a
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -124,9 +124,9 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 		w.Abort()
 		return nil, err
 	}
-	services := map[int32]string{}
+	var services []string // by set
 	type opKey struct {
-		grp  int32
+		set  uint32
 		name uint32
 		kind uint32
 	}
@@ -149,21 +149,23 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 			if blobBuf, err = appendSpanWire(blobBuf, it.msg, &ac, &sp); err != nil {
 				return fail(err)
 			}
-			svc, ok := services[it.grp]
-			if !ok {
-				if svc, err = resourceService(groups[it.grp].res); err != nil {
-					return fail(err)
-				}
-				services[it.grp] = svc
-			}
-			name := pb.name(wireStr(sp.name))
-			if ok := opSeen[opKey{it.grp, name, sp.kind}]; !ok {
-				opSeen[opKey{it.grp, name, sp.kind}] = true
-				pb.ops[opOf(svc, sp.name, sp.kind)] = struct{}{}
-			}
 			set, err := pb.setWire(it.grp, groups)
 			if err != nil {
 				return fail(err)
+			}
+			// Groups are per batch, sets per part: services and operations are looked up by set.
+			for int(set) >= len(services) {
+				g := groups[it.grp] // the group that made the set: a new set comes from the current group
+				svc, err := resourceService(g.res)
+				if err != nil {
+					return fail(err)
+				}
+				services = append(services, strings.Clone(svc))
+			}
+			name := pb.name(wireStr(sp.name))
+			if ok := opSeen[opKey{set, name, sp.kind}]; !ok {
+				opSeen[opKey{set, name, sp.kind}] = true
+				pb.ops[opOf(services[set], sp.name, sp.kind)] = struct{}{}
 			}
 			rows = append(rows, part.Row{
 				TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,

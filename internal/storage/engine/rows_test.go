@@ -2,7 +2,12 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -74,4 +79,30 @@ func FuzzRowRanges(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTimeOrder compares timeOrder with a stable sort, on times that fit the radix keys and on times that
+// do not.
+func TestTimeOrder(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for _, tc := range []struct {
+		n    int
+		span int64
+	}{{0, 1}, {1, 1}, {7, 3}, {1000, 50}, {5000, int64(time.Hour)}, {3000, math.MaxInt64 / 2}} {
+		ts := make([]int64, tc.n)
+		for i := range ts {
+			ts[i] = r.Int64N(tc.span) - tc.span/3
+		}
+		want := make([]int32, tc.n)
+		for i := range want {
+			want[i] = int32(i)
+		}
+		slices.SortStableFunc(want, func(a, b int32) int { return cmp.Compare(ts[a], ts[b]) })
+		got := timeOrder(tc.n, func(i int) int64 { return ts[i] })
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d span=%d: order differs", tc.n, tc.span)
+		}
+	}
 }
