@@ -76,7 +76,7 @@ func (o *Options) defaults() {
 		o.HeadMaxItems = 1 << 17
 	}
 	if o.HeadMaxBytes <= 0 {
-		o.HeadMaxBytes = 32 << 20
+		o.HeadMaxBytes = 64 << 20
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 30 * time.Second
