@@ -288,7 +288,17 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 	var attrBuf, blobBuf []byte
 	var start int
 	var l wireLog
-	wordTok := func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} }
+	// Log bodies repeat their words (templates): a direct-mapped cache of the last hashes skips most of the
+	// block's map inserts.
+	var recent [1024]uint64
+	wordTok := func(tok string) {
+		h := part.HashToken(part.TokenWord, tok, 0, "")
+		if recent[h&1023] == h && h != 0 {
+			return
+		}
+		recent[h&1023] = h
+		pb.tokens[h] = struct{}{}
+	}
 	for done := false; !done; {
 		ac.reset()
 		blobBuf, start = beginBlob(blobBuf[:0])
@@ -333,7 +343,8 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 			break
 		}
 		blob := endBlob(blobBuf, start)
-		tb, kb := pb.blooms()
+		tb, kb := pb.blooms() // clears pb.tokens: the cache of its hashes goes too
+		clear(recent[:])
 		attrBuf = ac.encode(attrBuf[:0])
 		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
 			return fail(err)
