@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc/codes"
@@ -80,8 +81,9 @@ func TestAcceptedEqualsReceived(t *testing.T) {
 	}
 }
 
-// TestReplaysAreNotDuplicates checks that replayed traces get new trace IDs and replayed metric points move
-// forward in time, series by series, whichever worker sends them.
+// TestReplaysAreNotDuplicates checks that replayed traces get new trace IDs, replayed metric points move
+// forward in time, series by series, and replayed log records get times after those of every record sent in
+// the round before, whichever worker sends them.
 func TestReplaysAreNotDuplicates(t *testing.T) {
 	for _, proto := range []Protocol{ProtocolGRPC, ProtocolHTTPJSON} {
 		t.Run(string(proto), func(t *testing.T) {
@@ -90,6 +92,13 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 			dups := 0
 			last := map[string]pcommon.Timestamp{}
 			outOfOrder := 0
+			type logKey struct {
+				body     string
+				t        pcommon.Timestamp
+				resource string
+			}
+			records := map[logKey]bool{}
+			logDups, logs := 0, 0
 			s := startSink(t, otlpsink.Options{
 				OnTraces: func(td ptrace.Traces) {
 					mu.Lock()
@@ -105,6 +114,23 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 									dups++
 								}
 								spans[k] = true
+							}
+						}
+					}
+				},
+				OnLogs: func(ld plog.Logs) {
+					mu.Lock()
+					defer mu.Unlock()
+					for _, rl := range ld.ResourceLogs().All() {
+						id, _ := rl.Resource().Attributes().Get("service.instance.id")
+						for _, sl := range rl.ScopeLogs().All() {
+							for _, rec := range sl.LogRecords().All() {
+								k := logKey{rec.Body().AsString(), rec.Timestamp(), id.Str()}
+								if records[k] {
+									logDups++
+								}
+								records[k] = true
+								logs++
 							}
 						}
 					}
@@ -130,7 +156,7 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 				},
 			})
 			// A tiny pool makes every worker replay its requests.
-			for _, sig := range []Signal{SignalTraces, SignalMetrics} {
+			for _, sig := range []Signal{SignalTraces, SignalMetrics, SignalLogs} {
 				batch, pool := 20, int64(6) // 6 requests in the pool
 				if sig == SignalMetrics {
 					batch, pool = 10000, 10 // one interval: 10 requests
@@ -153,6 +179,9 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 			}
 			if outOfOrder != 0 || len(last) == 0 {
 				t.Errorf("%d counter points out of order among %d series", outOfOrder, len(last))
+			}
+			if logDups != 0 || logs == 0 {
+				t.Errorf("%d duplicate log records among %d", logDups, logs)
 			}
 		})
 	}

@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
@@ -20,9 +22,9 @@ import (
 type payload struct {
 	body  []byte
 	items int
-	// patch offsets: where trace IDs (traces) or point timestamps (metrics) sit in body.
+	// patch offsets: where trace IDs (traces), point timestamps (metrics) or record times (logs) sit in body.
 	offsets []int
-	starts  []int // metrics: where the points' start timestamps sit
+	starts  []int // metrics: where the points' start timestamps sit; logs: the records' observed times
 	round   int   // the round whose values body holds
 	owner   int   // metrics: the share of the interval, so that a series always goes through one worker
 }
@@ -32,16 +34,18 @@ type pool struct {
 	payloads []*payload
 	json     bool
 	signal   Signal
-	// shift is how far metric timestamps move per round: the time span the pool covers.
+	// shift is how far metric and log timestamps move per round: the time span the pool covers.
 	shift time.Duration
-	bytes int64
-	items int64
+	// minTS and maxTS bound the log record times of the pool.
+	minTS, maxTS int64
+	bytes        int64
+	items        int64
 }
 
 // buildPool encodes batches of the workload until maxBytes is reached (at least minPayloads requests).
 func buildPool(sig Signal, jsonBody bool, seed int64, batch, minPayloads int, maxBytes int64, start time.Time) (*pool, error) {
 	g := workload.New(seed, workload.Options{Start: start})
-	p := &pool{json: jsonBody, signal: sig}
+	p := &pool{json: jsonBody, signal: sig, minTS: math.MaxInt64, maxTS: math.MinInt64}
 	perInterval := (workload.Resources*workload.SeriesPerResource + batch - 1) / batch
 	for {
 		switch sig {
@@ -59,6 +63,14 @@ func buildPool(sig Signal, jsonBody bool, seed int64, batch, minPayloads int, ma
 			}
 		default:
 			if len(p.payloads) >= minPayloads && p.bytes >= maxBytes {
+				if sig == SignalLogs {
+					// A replayed record comes one pool span later than its previous round, so records keep
+					// increasing times and no two are equal.
+					p.shift = time.Millisecond
+					if p.maxTS >= p.minTS {
+						p.shift += time.Duration(p.maxTS - p.minTS)
+					}
+				}
 				return p, nil
 			}
 		}
@@ -91,7 +103,18 @@ func (p *pool) encode(g *workload.Generator, batch int, start time.Time) (*paylo
 			pl.offsets = traceIDOffsets(body, p.json)
 		}
 	case SignalLogs:
-		body, err = marshal(plogotlp.NewExportRequestFromLogs(g.NextLogs(batch)), p.json)
+		ld := g.NextLogs(batch)
+		body, err = marshal(plogotlp.NewExportRequestFromLogs(ld), p.json)
+		if err == nil {
+			times, observed := recordTimes(ld)
+			for t := range times {
+				p.minTS, p.maxTS = min(p.minTS, int64(t)), max(p.maxTS, int64(t))
+			}
+			pl.offsets, err = fixed64Offsets(body, p.json, times, jsonTime, 0x09)
+			if err == nil {
+				pl.starts, err = fixed64Offsets(body, p.json, observed, jsonObserved, 0x59)
+			}
+		}
 	case SignalMetrics:
 		md := g.NextMetrics(batch)
 		body, err = marshal(pmetricotlp.NewExportRequestFromMetrics(md), p.json)
@@ -130,9 +153,10 @@ func marshal(m marshaler, jsonBody bool) ([]byte, error) {
 // A tag match alone could be a coincidence inside another field's bytes, so a candidate counts only when the
 // bytes after it are one of the batch's trace IDs (traces) or point timestamps (metrics).
 var (
-	jsonTraceID = []byte(`"traceId":"`)
-	jsonTime    = []byte(`"timeUnixNano":"`)
-	jsonStart   = []byte(`"startTimeUnixNano":"`)
+	jsonTraceID  = []byte(`"traceId":"`)
+	jsonTime     = []byte(`"timeUnixNano":"`)
+	jsonStart    = []byte(`"startTimeUnixNano":"`)
+	jsonObserved = []byte(`"observedTimeUnixNano":"`)
 )
 
 // traceIDOffsets returns the offsets of the trace IDs in an encoded request (the first byte of the ID, or
@@ -177,6 +201,24 @@ func traceIDOffsets(body []byte, jsonBody bool) []int {
 		}
 		i = i + j + 1
 	}
+}
+
+// recordTimes returns the times and observed times of the records of ld (zero left out).
+func recordTimes(ld plog.Logs) (times, observed map[uint64]bool) {
+	times, observed = map[uint64]bool{}, map[uint64]bool{}
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, rec := range sl.LogRecords().All() {
+				if t := uint64(rec.Timestamp()); t != 0 {
+					times[t] = true
+				}
+				if t := uint64(rec.ObservedTimestamp()); t != 0 {
+					observed[t] = true
+				}
+			}
+		}
+	}
+	return times, observed
 }
 
 func pointTimestamps(md pmetric.Metrics) map[uint64]bool {
@@ -274,6 +316,9 @@ func (p *pool) advance(pl *payload, r int) {
 		}
 	case SignalMetrics:
 		p.shiftTimestamps(pl, pl.offsets, int64(r-pl.round)*int64(p.shift))
+	case SignalLogs:
+		p.shiftTimestamps(pl, pl.offsets, int64(r-pl.round)*int64(p.shift))
+		p.shiftTimestamps(pl, pl.starts, int64(r-pl.round)*int64(p.shift))
 	}
 	pl.round = r
 }
