@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"strconv"
+	"unicode/utf8"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -31,6 +32,83 @@ func valueString(v otlpwire.Value) string {
 		return ""
 	}
 	return pv.AsString()
+}
+
+// valueTokens calls fn with the words of v's string form (valueString: JSON for maps and arrays) without
+// building it, when it can: a map or array of strings without characters JSON escapes, ints, bools and empty
+// values. Their words in the JSON text are exactly the words of each key and value, since the JSON
+// punctuation around them is not part of a word (a key repeated in a map gives its every value's words: more
+// than the text has, which a filter may hold). It returns false, having called fn for some words perhaps, when
+// v holds something else (doubles, bytes, escaped characters, deep nesting): the caller tokenizes the string
+// form then.
+func valueTokens(v otlpwire.Value, fn func(string), depth int) bool {
+	switch v.Kind {
+	case otlpwire.KindString:
+		if jsonEscapes(v.Bytes) {
+			return false
+		}
+		part.Tokens(v.Str(), fn)
+		return true
+	case otlpwire.KindInt:
+		var b [20]byte
+		part.Tokens(wireStr(strconv.AppendInt(b[:0], v.Int(), 10)), fn)
+		return true
+	case otlpwire.KindBool:
+		fn(strconv.FormatBool(v.Num != 0))
+		return true
+	case otlpwire.KindEmpty:
+		if depth > 0 {
+			fn("null")
+		}
+		return true
+	case otlpwire.KindArray, otlpwire.KindKvlist:
+		if depth >= 8 {
+			return false
+		}
+		r := otlpwire.NewReader(v.Bytes)
+		var f otlpwire.Field
+		for r.Next(&f) {
+			if f.Num != otlpwire.ListValues || f.Type != otlpwire.Bytes {
+				return false
+			}
+			ev := f.Bytes
+			if v.Kind == otlpwire.KindKvlist {
+				k, val, err := otlpwire.ReadKeyValue(f.Bytes)
+				if err != nil || jsonEscapes(k) {
+					return false
+				}
+				part.Tokens(wireStr(k), fn)
+				ev = val
+			}
+			e, err := otlpwire.ReadValue(ev)
+			if err != nil || !valueTokens(e, fn, depth+1) {
+				return false
+			}
+		}
+		return r.Err() == nil
+	}
+	return false
+}
+
+// jsonEscapes reports whether JSON (encoding/json, without HTML escaping) writes b other than as its bytes:
+// quotes, backslashes, control characters, invalid UTF-8 and U+2028, U+2029 are escaped.
+func jsonEscapes(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 || r == '\u2028' || r == '\u2029' {
+			return true
+		}
+		i += n
+	}
+	return false
 }
 
 // setWire is set for a group read in place.
@@ -332,7 +410,9 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 				part.Tokens(body.Str(), wordTok)
 			case otlpwire.KindEmpty:
 			default:
-				part.Tokens(valueString(body), wordTok)
+				if !valueTokens(body, wordTok, 0) {
+					part.Tokens(valueString(body), wordTok)
+				}
 			}
 			rows = append(rows, r)
 			if l.traceID != (storage.TraceID{}) {

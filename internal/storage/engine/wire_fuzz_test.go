@@ -8,7 +8,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage"
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"github.com/otlpd/otlpd/internal/workload"
 )
 
@@ -190,5 +192,53 @@ func FuzzWireLogs(f *testing.F) {
 				t.Fatalf("record %d differs from pdata:\n got %x\nwant %x", i, b, a)
 			}
 		}
+	})
+}
+
+// FuzzValueTokens checks that the words valueTokens gives for an AnyValue include every word of its string
+// form (what a body search of a map or array body looks for), whenever it answers.
+func FuzzValueTokens(f *testing.F) {
+	ld := plog.NewLogs()
+	recs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	putOddValues(recs.AppendEmpty().Body().SetEmptyMap())
+	m := recs.AppendEmpty().Body().SetEmptyMap()
+	m.PutStr("msg", "user 42 logged in from 10.0.0.1")
+	m.PutInt("code", -17)
+	m.PutBool("ok", true)
+	m.PutStr("esc", "a\nb \"q\" \\ c\u2028d")
+	m.PutStr("ünï", "çödé")
+	m.PutEmptySlice("list").AppendEmpty().SetStr("x_y z")
+	// One that valueTokens answers for (no double, bytes or escaped character).
+	clean := recs.AppendEmpty().Body().SetEmptyMap()
+	clean.PutStr("msg", "order 1234 shipped to café")
+	clean.PutInt("items", 3)
+	clean.PutBool("gift", false)
+	clean.PutEmpty("note")
+	clean.PutEmptyMap("user").PutStr("id", "user-77")
+	clean.PutEmptySlice("tags").AppendEmpty().SetStr("express")
+	raw, _ := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	sc, err := scanLogs(raw)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, it := range sc.items {
+		var l wireLog
+		readLog(it.msg, &l)
+		f.Add(l.body)
+	}
+	f.Fuzz(func(t *testing.T, any []byte) {
+		v, err := otlpwire.ReadValue(any)
+		if err != nil {
+			return
+		}
+		got := map[string]bool{}
+		if !valueTokens(v, func(s string) { got[s] = true }, 0) {
+			return
+		}
+		part.Tokens(valueString(v), func(s string) {
+			if !got[s] {
+				t.Fatalf("word %q of %q missing from %v", s, valueString(v), got)
+			}
+		})
 	})
 }
