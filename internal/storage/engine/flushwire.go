@@ -193,7 +193,6 @@ func appendBytesField(dst []byte, field uint64, b []byte) []byte {
 func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup, next func() (wireItem, bool), keys map[string]struct{}) (*partHandle, error) {
 	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq}, keys)
 	blockRows := e.opts.BlockRows
-	rows := make([]part.Row, 0, blockRows)
 	w, path, err := e.createPart(day, pb.meta)
 	if err != nil {
 		return nil, err
@@ -210,13 +209,22 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 	}
 	opSeen := map[opKey]bool{}
 	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
-	var attrBuf, blobBuf []byte
 	var start int
 	var sp wireSpan
+	bp := newBlockPipe(w, blockRows)
+	fail = func(err error) (*partHandle, error) {
+		bp.close()
+		w.Abort()
+		return nil, err
+	}
 	for done := false; !done; {
 		ac.reset()
-		blobBuf, start = beginBlob(blobBuf[:0])
-		rows = rows[:0]
+		b, ok := bp.get()
+		if !ok {
+			break
+		}
+		b.buf, start = beginBlob(b.buf)
+		rows := b.rows
 		for len(rows) < blockRows {
 			it, ok := next()
 			if !ok {
@@ -224,7 +232,7 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 				break
 			}
 			var err error
-			if blobBuf, err = appendSpanWire(blobBuf, it.msg, &ac, &sp); err != nil {
+			if b.buf, err = appendSpanWire(b.buf, it.msg, &ac, &sp); err != nil {
 				return fail(err)
 			}
 			set, err := pb.setWire(it.grp, groups)
@@ -254,12 +262,15 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 		if len(rows) == 0 {
 			break
 		}
-		blob := endBlob(blobBuf, start)
-		tb, kb := pb.blooms()
-		attrBuf = ac.encode(attrBuf[:0])
-		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
-			return fail(err)
-		}
+		b.rows = rows
+		b.blob = endBlob(b.buf, start)
+		b.tb, b.kb = pb.blooms()
+		b.attrs = ac.encode(b.attrs)
+		bp.put(b)
+	}
+	if err := bp.close(); err != nil {
+		w.Abort()
+		return nil, err
 	}
 	w.SetDicts(pb.meta.Sets, pb.meta.Names, opsList(pb.ops), keyList(pb.keys))
 	return finishPart(w, path)
@@ -361,9 +372,7 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 		return nil, err
 	}
 	blockRows := e.opts.BlockRows
-	rows := make([]part.Row, 0, blockRows)
 	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
-	var attrBuf, blobBuf []byte
 	var start int
 	var l wireLog
 	// Log bodies repeat their words (templates): a direct-mapped cache of the last hashes skips most of the
@@ -377,10 +386,20 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 		recent[h&1023] = h
 		pb.tokens[h] = struct{}{}
 	}
+	bp := newBlockPipe(w, blockRows)
+	fail = func(err error) (*partHandle, error) {
+		bp.close()
+		w.Abort()
+		return nil, err
+	}
 	for done := false; !done; {
 		ac.reset()
-		blobBuf, start = beginBlob(blobBuf[:0])
-		rows = rows[:0]
+		b, ok := bp.get()
+		if !ok {
+			break
+		}
+		b.buf, start = beginBlob(b.buf)
+		rows := b.rows
 		for len(rows) < blockRows {
 			it, ok := next()
 			if !ok {
@@ -389,7 +408,7 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 			}
 			var body otlpwire.Value
 			var err error
-			if blobBuf, body, err = appendLogWire(blobBuf, it.msg, &ac, &l); err != nil {
+			if b.buf, body, err = appendLogWire(b.buf, it.msg, &ac, &l); err != nil {
 				return fail(err)
 			}
 			code := l.severity & 0xff
@@ -422,13 +441,16 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 		if len(rows) == 0 {
 			break
 		}
-		blob := endBlob(blobBuf, start)
-		tb, kb := pb.blooms() // clears pb.tokens: the cache of its hashes goes too
+		b.rows = rows
+		b.blob = endBlob(b.buf, start)
+		b.tb, b.kb = pb.blooms() // clears pb.tokens: the cache of its hashes goes too
 		clear(recent[:])
-		attrBuf = ac.encode(attrBuf[:0])
-		if err := w.AddBlock(rows, blob, attrBuf, tb, kb); err != nil {
-			return fail(err)
-		}
+		b.attrs = ac.encode(b.attrs)
+		bp.put(b)
+	}
+	if err := bp.close(); err != nil {
+		w.Abort()
+		return nil, err
 	}
 	w.SetDicts(pb.meta.Sets, nil, nil, keyList(pb.keys))
 	return finishPart(w, path)
