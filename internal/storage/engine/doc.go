@@ -27,7 +27,9 @@
 // than Options.FlushInterval, it is frozen (the WAL is rotated in the same critical section, so the frozen
 // head holds exactly the closed segments) and written as parts: spans and logs one part per UTC day of their
 // time, metric batches one part. Spans and log records are written from their encoding in one pass each:
-// column fields and attributes are read in place, and the blob's fields are the item's own bytes, copied. Then the number of the newest closed segment is written to the file
+// column fields and attributes are read in place, and the blob's fields are the item's own bytes, copied.
+// Items are put in time order by a radix sort of (time, arrival) keys; each block is then encoded, compressed
+// and written on a second goroutine while the next block's rows are read (blockpipe.go). Then the number of the newest closed segment is written to the file
 // "flushed" (write, fsync, rename, fsync directory) and the closed segments are deleted. At start-up, parts
 // recording a newer segment than "flushed" are the remains of an unfinished flush and are deleted, and the
 // segments after "flushed" are replayed: no acknowledged item is lost and none is stored twice.
