@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"os"
 	"strconv"
-	"unicode/utf8"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
