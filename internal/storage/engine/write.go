@@ -52,9 +52,9 @@ func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []
 }
 
 // WriteSpansRaw stores the spans of raw, a TracesData message (storage.RawSpanWriter), with the guarantees of
-// WriteSpans. raw is copied before the call returns. A message this engine cannot read in place (which a
-// decoder may still accept: say, an ID of a length pdata refuses is not one) is refused with an error before
-// anything is written.
+// WriteSpans. raw is copied before the call returns. A message the write's read in place finds malformed
+// (framing, a known field of the wrong wire type, an ID of the wrong length, an attribute that does not
+// read) is refused with an error before anything is written.
 func (e *Engine) WriteSpansRaw(ctx context.Context, raw []byte, spans int) error {
 	own := append([]byte(nil), raw...)
 	ops := opSet{}
