@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/otlpd/otlpd/internal/storage/engine/wal"
 )
@@ -128,5 +130,42 @@ func TestMergeYieldsToFlush(t *testing.T) {
 	e.flushMu.Unlock()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteRawRefusesMalformed: a raw batch the write cannot read is refused whole, nothing of it logged or
+// searchable, and the engine goes on.
+func TestWriteRawRefusesMalformed(t *testing.T) {
+	e := openTest(t, t.TempDir(), testOptions())
+	defer e.Close()
+	ctx := context.Background()
+	td := genTraces(rand.New(rand.NewPCG(3, 4)), 1, 5)[0]
+	good, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	// TracesData { resource_spans { scope_spans { spans { trace_id: 3 bytes } } } }
+	msg := func(field protowire.Number, content []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, field, protowire.BytesType), content)
+	}
+	badID := msg(1, msg(2, msg(2, msg(1, []byte{1, 2, 3}))))
+	for name, tc := range map[string]struct {
+		raw  []byte
+		want string
+	}{
+		"truncated":     {good[:len(good)-3], "malformed"},
+		"wrong id size": {badID, "trace_id of 3 bytes"},
+		"wire type":     {[]byte{0x08, 0x01}, "wire type"}, // resource_spans as a varint
+	} {
+		err := e.WriteSpansRaw(ctx, tc.raw, 1)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one about %q", name, err, tc.want)
+		}
+	}
+	if n, _ := e.active.size(); n != 0 {
+		t.Fatalf("head holds %d items after refused writes", n)
+	}
+	if err := e.WriteSpansRaw(ctx, good, td.SpanCount()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.active.size(); n != td.SpanCount() {
+		t.Fatalf("head holds %d items, want %d", n, td.SpanCount())
 	}
 }
