@@ -28,7 +28,17 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(closingM{m})
+}
+
+// closingM closes the engine of the wire check tests (engineFor) once the tests have run, before the check
+// for leaked goroutines.
+type closingM struct{ m *testing.M }
+
+func (c closingM) Run() int {
+	code := c.m.Run()
+	closeCheckEngine()
+	return code
 }
 
 // fakeConsumer records what it is given and answers with err (when set).

@@ -2,8 +2,11 @@ package otlp
 
 import (
 	"bytes"
+	"context"
 	"math"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -14,6 +17,8 @@ import (
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otlpd/otlpd/internal/storage/engine"
 )
 
 // The wire check is tested against the slow path it stands in for: decode (with salvage) and validate. What
@@ -92,7 +97,50 @@ func agree(t testing.TB, signal string, body []byte, maxAttr int) (checked bool)
 	if ok && (!sok || sn != n) {
 		t.Fatalf("check accepted %d %s; slow path accepted whole: %v, %d items", n, signal, sok, sn)
 	}
+	if ok {
+		// What the check passes goes to the engine as it is (RawSpanWriter): the engine must take it.
+		e := checkEngine(t)
+		var err error
+		if signal == "traces" {
+			err = e.WriteSpansRaw(context.Background(), body, n)
+		} else {
+			err = e.WriteLogsRaw(context.Background(), body, n)
+		}
+		if err != nil {
+			t.Fatalf("check accepted %d %s; the engine refuses them: %v", n, signal, err)
+		}
+	}
 	return ok
+}
+
+var (
+	checkEngineOnce sync.Once
+	checkEng        *engine.Engine
+	checkEngDir     string
+	checkEngErr     error
+)
+
+// checkEngine returns an engine (no fsync, in a temporary directory) shared by the wire check tests.
+func checkEngine(t testing.TB) *engine.Engine {
+	checkEngineOnce.Do(func() {
+		if checkEngDir, checkEngErr = os.MkdirTemp("", "otlpd-wirecheck-"); checkEngErr != nil {
+			return
+		}
+		checkEng, checkEngErr = engine.Open(checkEngDir, engine.Options{Sync: engine.SyncNone})
+	})
+	if checkEngErr != nil {
+		t.Fatal(checkEngErr)
+	}
+	return checkEng
+}
+
+func closeCheckEngine() {
+	if checkEng != nil {
+		checkEng.Close()
+	}
+	if checkEngDir != "" {
+		os.RemoveAll(checkEngDir)
+	}
 }
 
 func TestCheckWireWorkload(t *testing.T) {
