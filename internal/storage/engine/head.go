@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -26,7 +27,16 @@ type head struct {
 	traces  map[storage.TraceID][]int32 // trace ID -> indexes of the span batches holding it (ascending)
 	nItems  int
 	bytes   int64
+	decoded atomic.Int64 // estimated bytes of the pdata its batches keep decoded (headDecodedBudget)
 }
+
+// headDecodedBudget bounds the estimated memory of the pdata a head keeps decoded for queries (a decoded
+// batch takes about decodedFactor times its encoding). Batches decoded past it are decoded again by each
+// query that needs them: queries on recent data at full ingest cost CPU rather than memory.
+const (
+	headDecodedBudget = 96 << 20
+	decodedFactor     = 4
+)
 
 type spanBatch struct {
 	raw          []byte    // TracesData
@@ -34,20 +44,27 @@ type spanBatch struct {
 	minTS, maxTS int64
 	n            int
 	arrival      uint64
-	once         sync.Once
-	td           ptrace.Traces
+	decoded      *atomic.Int64 // the head's estimate of the pdata kept decoded
+	mu           sync.Mutex
+	td           ptrace.Traces // kept decoded; the zero value until then
 }
 
-// traces returns the batch as pdata, decoded on first use.
+// traces returns the batch as pdata (read-only), decoded on first use and kept while the head's budget
+// allows.
 func (b *spanBatch) traces() ptrace.Traces {
-	b.once.Do(func() {
-		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(b.raw)
-		if err != nil { // the write checked the batch: not expected
-			td = ptrace.NewTraces()
-		}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.td != (ptrace.Traces{}) {
+		return b.td
+	}
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(b.raw)
+	if err != nil { // the write checked the batch: not expected
+		return ptrace.NewTraces()
+	}
+	if keep(b.decoded, len(b.raw)) {
 		b.td = td
-	})
-	return b.td
+	}
+	return td
 }
 
 type logBatch struct {
@@ -56,20 +73,36 @@ type logBatch struct {
 	minTS, maxTS int64
 	n            int
 	arrival      uint64
-	once         sync.Once
+	decoded      *atomic.Int64
+	mu           sync.Mutex
 	ld           plog.Logs
 }
 
-// logs returns the batch as pdata, decoded on first use.
+// logs is traces for log batches.
 func (b *logBatch) logs() plog.Logs {
-	b.once.Do(func() {
-		ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b.raw)
-		if err != nil {
-			ld = plog.NewLogs()
-		}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ld != (plog.Logs{}) {
+		return b.ld
+	}
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b.raw)
+	if err != nil {
+		return plog.NewLogs()
+	}
+	if keep(b.decoded, len(b.raw)) {
 		b.ld = ld
-	})
-	return b.ld
+	}
+	return ld
+}
+
+// keep takes room for a decoded batch of n encoded bytes in a head's budget, if there is some.
+func keep(decoded *atomic.Int64, n int) bool {
+	cost := int64(n) * decodedFactor
+	if decoded.Add(cost) <= headDecodedBudget {
+		return true
+	}
+	decoded.Add(-cost)
+	return false
 }
 
 type metricBatch struct {
@@ -97,7 +130,7 @@ func (h *head) size() (int, int64) {
 
 // addSpans adds a TracesData message (kept: the caller must not change it) with what scanSpans read of it.
 func (h *head) addSpans(raw []byte, sc batchScan, arrival uint64) {
-	b := &spanBatch{raw: raw, arrival: arrival, minTS: sc.minTS, maxTS: sc.maxTS, n: sc.n, scan: sc}
+	b := &spanBatch{raw: raw, arrival: arrival, minTS: sc.minTS, maxTS: sc.maxTS, n: sc.n, scan: sc, decoded: &h.decoded}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	idx := int32(len(h.spans))
@@ -122,7 +155,7 @@ func logTS(rec plog.LogRecord) int64 {
 
 // addLogs adds a LogsData message (kept) with what scanLogs read of it.
 func (h *head) addLogs(raw []byte, sc batchScan, arrival uint64) {
-	b := &logBatch{raw: raw, arrival: arrival, minTS: sc.minTS, maxTS: sc.maxTS, n: sc.n, scan: sc}
+	b := &logBatch{raw: raw, arrival: arrival, minTS: sc.minTS, maxTS: sc.maxTS, n: sc.n, scan: sc, decoded: &h.decoded}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.logs = append(h.logs, b)

@@ -6,13 +6,17 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/storage/engine/wal"
+	refworkload "github.com/otlpd/otlpd/internal/workload"
 )
 
 // TestWriteSpansEncodedLogsRaw checks that the encoding given with a batch is the WAL record, byte for byte,
@@ -167,5 +171,45 @@ func TestWriteRawRefusesMalformed(t *testing.T) {
 	}
 	if n, _ := e.active.size(); n != td.SpanCount() {
 		t.Fatalf("head holds %d items, want %d", n, td.SpanCount())
+	}
+}
+
+// TestHeadDecodedBudget: queries on a head larger than its decoding budget keep at most the budget decoded
+// and still answer from every batch.
+func TestHeadDecodedBudget(t *testing.T) {
+	var d atomic.Int64
+	if !keep(&d, headDecodedBudget/decodedFactor) || keep(&d, 1) || d.Load() != headDecodedBudget {
+		t.Fatalf("keep: budget not applied (%d)", d.Load())
+	}
+
+	opts := testOptions()
+	opts.HeadMaxItems, opts.HeadMaxBytes = 1<<30, 1<<40 // no flush
+	e := openTest(t, t.TempDir(), opts)
+	defer e.Close()
+	ctx := context.Background()
+	gen := refworkload.New(9, refworkload.Options{})
+	raw := 0
+	n := 0
+	for raw < 2*headDecodedBudget/decodedFactor {
+		ld := gen.NextLogs(512)
+		b, _ := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+		if err := e.WriteLogsRaw(ctx, b, ld.LogRecordCount()); err != nil {
+			t.Fatal(err)
+		}
+		raw += len(b)
+		n += ld.LogRecordCount()
+	}
+	got := 0
+	for ld, err := range e.FindLogs(ctx, storage.LogQuery{Limit: n + 1}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += ld.LogRecordCount()
+	}
+	if got != n {
+		t.Fatalf("found %d records, wrote %d", got, n)
+	}
+	if kept := e.active.decoded.Load(); kept > headDecodedBudget || kept == 0 {
+		t.Fatalf("head keeps %d bytes decoded, budget %d", kept, headDecodedBudget)
 	}
 }
