@@ -288,23 +288,11 @@ func appendSpanWire(dst, msg []byte, ac *attrCols, sp *wireSpan) ([]byte, error)
 	for off := 0; r.Next(&f); off = r.Offset() {
 		switch f.Num {
 		case otlpwire.SpanTraceID:
-			if len(f.Bytes) == 16 {
-				sp.traceID = storage.TraceID(f.Bytes)
-			} else {
-				sp.traceID = storage.TraceID{}
-			}
+			wireID(sp.traceID[:], f.Bytes) // lengths were checked by the write (readSpan)
 		case otlpwire.SpanSpanID:
-			if len(f.Bytes) == 8 {
-				sp.spanID = [8]byte(f.Bytes)
-			} else {
-				sp.spanID = [8]byte{}
-			}
+			wireID(sp.spanID[:], f.Bytes)
 		case otlpwire.SpanParentSpanID:
-			if len(f.Bytes) == 8 {
-				sp.parentID = [8]byte(f.Bytes)
-			} else {
-				sp.parentID = [8]byte{}
-			}
+			wireID(sp.parentID[:], f.Bytes)
 		case otlpwire.SpanName:
 			sp.name = f.Bytes
 		case otlpwire.SpanKind:
@@ -474,17 +462,9 @@ func appendLogWire(dst, msg []byte, ac *attrCols, l *wireLog) ([]byte, otlpwire.
 		case otlpwire.LogSeverityNumber:
 			l.severity = uint32(int32(f.Value))
 		case otlpwire.LogTraceID:
-			if len(f.Bytes) == 16 {
-				l.traceID = storage.TraceID(f.Bytes)
-			} else {
-				l.traceID = storage.TraceID{}
-			}
+			wireID(l.traceID[:], f.Bytes) // lengths were checked by the write (readLog)
 		case otlpwire.LogSpanID:
-			if len(f.Bytes) == 8 {
-				l.spanID = [8]byte(f.Bytes)
-			} else {
-				l.spanID = [8]byte{}
-			}
+			wireID(l.spanID[:], f.Bytes)
 		case otlpwire.LogBody:
 			l.body, bodyField = f.Bytes, msg[off:r.Offset()]
 		case otlpwire.LogAttributes:

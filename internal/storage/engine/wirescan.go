@@ -43,6 +43,17 @@ func (s *batchScan) add(ts int64) {
 	s.n++
 }
 
+// wireID sets dst, an ID, from an ID field b: empty is the zero ID (as in pdata). It reports false, dst zeroed,
+// for a field of another length.
+func wireID(dst, b []byte) bool {
+	if len(b) == len(dst) {
+		copy(dst, b)
+		return true
+	}
+	clear(dst)
+	return len(b) == 0
+}
+
 // wireStr views b as a string without copying: valid while b is, which must not change.
 func wireStr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
@@ -196,31 +207,16 @@ func readSpan(msg []byte, sp *wireSpan) error {
 			return fmt.Errorf("%w: span field %d has wire type %d", otlpwire.ErrMalformed, f.Num, f.Type)
 		}
 		switch f.Num {
-		case otlpwire.SpanTraceID: // empty is the zero ID, as in pdata
-			switch len(f.Bytes) {
-			case 0:
-				sp.traceID = storage.TraceID{}
-			case 16:
-				sp.traceID = storage.TraceID(f.Bytes)
-			default:
+		case otlpwire.SpanTraceID:
+			if !wireID(sp.traceID[:], f.Bytes) {
 				return fmt.Errorf("span trace_id of %d bytes", len(f.Bytes))
 			}
 		case otlpwire.SpanSpanID:
-			switch len(f.Bytes) {
-			case 0:
-				sp.spanID = [8]byte{}
-			case 8:
-				sp.spanID = [8]byte(f.Bytes)
-			default:
+			if !wireID(sp.spanID[:], f.Bytes) {
 				return fmt.Errorf("span span_id of %d bytes", len(f.Bytes))
 			}
 		case otlpwire.SpanParentSpanID:
-			switch len(f.Bytes) {
-			case 0:
-				sp.parentID = [8]byte{}
-			case 8:
-				sp.parentID = [8]byte(f.Bytes)
-			default:
+			if !wireID(sp.parentID[:], f.Bytes) {
 				return fmt.Errorf("span parent_span_id of %d bytes", len(f.Bytes))
 			}
 		case otlpwire.SpanName:
@@ -303,21 +299,11 @@ func readLog(msg []byte, l *wireLog) error {
 		case otlpwire.LogSeverityNumber:
 			l.severity = uint32(int32(f.Value))
 		case otlpwire.LogTraceID:
-			switch len(f.Bytes) {
-			case 0:
-				l.traceID = storage.TraceID{}
-			case 16:
-				l.traceID = storage.TraceID(f.Bytes)
-			default:
+			if !wireID(l.traceID[:], f.Bytes) {
 				return fmt.Errorf("log record trace_id of %d bytes", len(f.Bytes))
 			}
 		case otlpwire.LogSpanID:
-			switch len(f.Bytes) {
-			case 0:
-				l.spanID = [8]byte{}
-			case 8:
-				l.spanID = [8]byte(f.Bytes)
-			default:
+			if !wireID(l.spanID[:], f.Bytes) {
 				return fmt.Errorf("log record span_id of %d bytes", len(f.Bytes))
 			}
 		case otlpwire.LogBody:
