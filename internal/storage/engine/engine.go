@@ -50,8 +50,9 @@ type Options struct {
 	Now func() time.Time
 	// HeadMaxItems flushes the head when it holds this many spans, records and points. Default 131072.
 	HeadMaxItems int
-	// HeadMaxBytes flushes the head when its WAL records reach this size. Default 32 MiB. (The head holds the
-	// batches as pdata, a few times their protobuf size; a frozen head being flushed doubles that.)
+	// HeadMaxBytes flushes the head when its WAL records reach this size. Default 64 MiB. (The head holds span
+	// and log batches as protobuf, their size, plus what queries keep decoded, at most about 96 MiB, and metric
+	// batches as pdata, a few times their size; a frozen head being flushed doubles that.)
 	HeadMaxBytes int64
 	// FlushInterval flushes a non-empty head at least this often. Default 30s.
 	FlushInterval time.Duration
