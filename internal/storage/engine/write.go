@@ -37,16 +37,24 @@ func (e *Engine) WriteSpans(ctx context.Context, td ptrace.Traces) error {
 }
 
 // WriteSpansEncoded is WriteSpans with td's protobuf encoding, which becomes the write-ahead log record as it
-// is (nil: td is encoded here). raw is copied before the call returns.
+// is (nil: td is encoded here; so is an encoding the engine cannot read in place). raw is copied before the
+// call returns.
 func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []byte) error {
 	if td.SpanCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	if raw == nil {
-		var err error
-		if raw, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); err != nil {
-			return fmt.Errorf("write spans: encode: %w", err)
+	if raw != nil {
+		own := append([]byte(nil), raw...)
+		ops := opSet{}
+		if sc, err := scanSpans(own, ops); err == nil {
+			return e.writeSpans(ctx, own, sc, ops)
 		}
+		// An encoding pdata decodes but the engine's read in place does not (an unusual one): td, encoded
+		// here, is what is stored.
+	}
+	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		return fmt.Errorf("write spans: encode: %w", err)
 	}
 	return e.WriteSpansRaw(ctx, raw, td.SpanCount())
 }
@@ -62,6 +70,11 @@ func (e *Engine) WriteSpansRaw(ctx context.Context, raw []byte, spans int) error
 	if err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
+	return e.writeSpans(ctx, own, sc, ops)
+}
+
+// writeSpans logs and adds a TracesData message the engine owns, scanned.
+func (e *Engine) writeSpans(ctx context.Context, own []byte, sc batchScan, ops opSet) error {
 	if sc.n == 0 {
 		return e.checkWrite(ctx)
 	}
@@ -81,11 +94,15 @@ func (e *Engine) WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte)
 	if ld.LogRecordCount() == 0 {
 		return e.checkWrite(ctx)
 	}
-	if raw == nil {
-		var err error
-		if raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld); err != nil {
-			return fmt.Errorf("write logs: encode: %w", err)
+	if raw != nil {
+		own := append([]byte(nil), raw...)
+		if sc, err := scanLogs(own); err == nil {
+			return e.writeLogs(ctx, own, sc)
 		}
+	}
+	raw, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	if err != nil {
+		return fmt.Errorf("write logs: encode: %w", err)
 	}
 	return e.WriteLogsRaw(ctx, raw, ld.LogRecordCount())
 }
@@ -97,6 +114,11 @@ func (e *Engine) WriteLogsRaw(ctx context.Context, raw []byte, records int) erro
 	if err != nil {
 		return fmt.Errorf("write logs: %w", err)
 	}
+	return e.writeLogs(ctx, own, sc)
+}
+
+// writeLogs logs and adds a LogsData message the engine owns, scanned.
+func (e *Engine) writeLogs(ctx context.Context, own []byte, sc batchScan) error {
 	if sc.n == 0 {
 		return e.checkWrite(ctx)
 	}
@@ -214,7 +236,17 @@ func (e *Engine) applyRecord(typ byte, payload []byte) error {
 		ops := opSet{}
 		sc, err := scanSpans(own, ops)
 		if err != nil {
-			return err
+			// Written by a version that logged what pdata accepted: store it as pdata encodes it.
+			td, derr := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(payload)
+			if derr != nil {
+				return err
+			}
+			if own, derr = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); derr != nil {
+				return err
+			}
+			if sc, err = scanSpans(own, ops); err != nil {
+				return err
+			}
 		}
 		e.cat.addOps(ops)
 		e.active.addSpans(own, sc, arrival)
@@ -222,7 +254,16 @@ func (e *Engine) applyRecord(typ byte, payload []byte) error {
 		own := append([]byte(nil), payload...)
 		sc, err := scanLogs(own)
 		if err != nil {
-			return err
+			ld, derr := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(payload)
+			if derr != nil {
+				return err
+			}
+			if own, derr = (&plog.ProtoMarshaler{}).MarshalLogs(ld); derr != nil {
+				return err
+			}
+			if sc, err = scanLogs(own); err != nil {
+				return err
+			}
 		}
 		e.active.addLogs(own, sc, arrival)
 	case recMetrics:

@@ -213,3 +213,31 @@ func TestHeadDecodedBudget(t *testing.T) {
 		t.Fatalf("head keeps %d bytes decoded, budget %d", kept, headDecodedBudget)
 	}
 }
+
+// TestEncodedFallsBackToPdata: an encoding the write's read in place refuses is replaced by td encoded (here
+// the encoding does not even match td, which stands for an unusual encoding pdata accepts), and a replay
+// gives the spans back.
+func TestEncodedFallsBackToPdata(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions()
+	opts.noCloseFlush = true
+	e := openTest(t, dir, opts)
+	ctx := context.Background()
+	td := genTraces(rand.New(rand.NewPCG(5, 6)), 1, 7)[0]
+	msg := func(field protowire.Number, content []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, field, protowire.BytesType), content)
+	}
+	unreadable := msg(1, msg(2, msg(2, msg(1, []byte{1, 2, 3}))))
+	if err := e.WriteSpansEncoded(ctx, td, unreadable); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.active.size(); n != td.SpanCount() {
+		t.Fatalf("head holds %d spans, want %d", n, td.SpanCount())
+	}
+	e.Close()
+	e = openTest(t, dir, opts)
+	defer e.Close()
+	if n, _ := e.active.size(); n != td.SpanCount() {
+		t.Fatalf("after replay the head holds %d spans, want %d", n, td.SpanCount())
+	}
+}
