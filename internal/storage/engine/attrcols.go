@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
 )
 
@@ -149,6 +150,26 @@ func (c *attrCols) add(m pcommon.Map) []int {
 		c.blobAttr(k, v.AsString())
 	}
 	return c.endRow()
+}
+
+// addWire adds the next attribute of the row from a KeyValue message read in place, and reports whether the
+// column holds it (else the caller keeps the message in the row's blob).
+func (c *attrCols) addWire(kv []byte) (bool, error) {
+	kb, vb, err := otlpwire.ReadKeyValue(kv)
+	if err != nil {
+		return false, err
+	}
+	v, err := otlpwire.ReadValue(vb)
+	if err != nil {
+		return false, err
+	}
+	k := wireStr(kb)
+	if (v.Kind == otlpwire.KindString && c.attr(k, attrStr, v.Str(), 0)) ||
+		(v.Kind == otlpwire.KindInt && c.attr(k, attrInt, "", v.Int())) {
+		return true, nil
+	}
+	c.blobAttr(k, valueString(v))
+	return false, nil
 }
 
 // beginRow starts the attributes of the next row.

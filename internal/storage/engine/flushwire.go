@@ -286,50 +286,19 @@ func appendSpanWire(dst, msg []byte, ac *attrCols, sp *wireSpan) ([]byte, error)
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
 	for off := 0; r.Next(&f); off = r.Offset() {
+		if sp.take(&f) {
+			continue // a column (the status message is written below)
+		}
 		switch f.Num {
-		case otlpwire.SpanTraceID:
-			wireID(sp.traceID[:], f.Bytes) // lengths were checked by the write (readSpan)
-		case otlpwire.SpanSpanID:
-			wireID(sp.spanID[:], f.Bytes)
-		case otlpwire.SpanParentSpanID:
-			wireID(sp.parentID[:], f.Bytes)
-		case otlpwire.SpanName:
-			sp.name = f.Bytes
-		case otlpwire.SpanKind:
-			sp.kind = uint32(int32(f.Value))
-		case otlpwire.SpanStart:
-			sp.start = int64(f.Value)
-		case otlpwire.SpanEnd:
-			sp.end = int64(f.Value)
-		case otlpwire.SpanStatus:
-			sr := otlpwire.NewReader(f.Bytes)
-			var st otlpwire.Field
-			for sr.Next(&st) {
-				switch {
-				case st.Num == otlpwire.StatusCode && st.Type == otlpwire.Varint:
-					sp.statusCode = uint32(int32(st.Value))
-				case st.Num == otlpwire.StatusMessage && st.Type == otlpwire.Bytes:
-					sp.statusMsg = st.Bytes
-				}
-			}
 		case otlpwire.SpanAttributes:
-			kb, vb, err := otlpwire.ReadKeyValue(f.Bytes)
+			column, err := ac.addWire(f.Bytes)
 			if err != nil {
 				ac.endRow()
 				return dst, err
 			}
-			v, err := otlpwire.ReadValue(vb)
-			if err != nil {
-				ac.endRow()
-				return dst, err
+			if !column {
+				dst = append(dst, msg[off:r.Offset()]...)
 			}
-			k := wireStr(kb)
-			if (v.Kind == otlpwire.KindString && ac.attr(k, attrStr, v.Str(), 0)) ||
-				(v.Kind == otlpwire.KindInt && ac.attr(k, attrInt, "", v.Int())) {
-				continue
-			}
-			ac.blobAttr(k, valueString(v))
-			dst = append(dst, msg[off:r.Offset()]...)
 		case otlpwire.SpanTraceState, otlpwire.SpanFlags, otlpwire.SpanDroppedAttrs, otlpwire.SpanDroppedEvents,
 			otlpwire.SpanDroppedLinks, otlpwire.SpanEvents, otlpwire.SpanLinks:
 			dst = append(dst, msg[off:r.Offset()]...)
@@ -454,37 +423,22 @@ func appendLogWire(dst, msg []byte, ac *attrCols, l *wireLog) ([]byte, otlpwire.
 	var f otlpwire.Field
 	var bodyField []byte // the last body field (protobuf: the last wins)
 	for off := 0; r.Next(&f); off = r.Offset() {
+		if l.take(&f) {
+			if f.Num == otlpwire.LogBody {
+				bodyField = msg[off:r.Offset()]
+			}
+			continue
+		}
 		switch f.Num {
-		case otlpwire.LogTime:
-			l.time = int64(f.Value)
-		case otlpwire.LogObservedTime:
-			l.observed = int64(f.Value)
-		case otlpwire.LogSeverityNumber:
-			l.severity = uint32(int32(f.Value))
-		case otlpwire.LogTraceID:
-			wireID(l.traceID[:], f.Bytes) // lengths were checked by the write (readLog)
-		case otlpwire.LogSpanID:
-			wireID(l.spanID[:], f.Bytes)
-		case otlpwire.LogBody:
-			l.body, bodyField = f.Bytes, msg[off:r.Offset()]
 		case otlpwire.LogAttributes:
-			kb, vb, err := otlpwire.ReadKeyValue(f.Bytes)
+			column, err := ac.addWire(f.Bytes)
 			if err != nil {
 				ac.endRow()
 				return dst, otlpwire.Value{}, err
 			}
-			v, err := otlpwire.ReadValue(vb)
-			if err != nil {
-				ac.endRow()
-				return dst, otlpwire.Value{}, err
+			if !column {
+				dst = append(dst, msg[off:r.Offset()]...)
 			}
-			k := wireStr(kb)
-			if (v.Kind == otlpwire.KindString && ac.attr(k, attrStr, v.Str(), 0)) ||
-				(v.Kind == otlpwire.KindInt && ac.attr(k, attrInt, "", v.Int())) {
-				continue
-			}
-			ac.blobAttr(k, valueString(v))
-			dst = append(dst, msg[off:r.Offset()]...)
 		case otlpwire.LogSeverityText, otlpwire.LogEventName, otlpwire.LogDroppedAttrs, otlpwire.LogFlags:
 			dst = append(dst, msg[off:r.Offset()]...)
 		}

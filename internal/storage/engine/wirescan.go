@@ -183,6 +183,51 @@ type wireSpan struct {
 	statusMsg  []byte
 }
 
+var spanIDName = map[uint32]string{otlpwire.SpanTraceID: "trace_id", otlpwire.SpanSpanID: "span_id",
+	otlpwire.SpanParentSpanID: "parent_span_id"}
+
+func spanIDSize(field uint32) int {
+	if field == otlpwire.SpanTraceID {
+		return 16
+	}
+	return 8
+}
+
+// take sets the column field f of a Span in sp and reports whether f was one (IDs of another length than
+// theirs read as zero: readSpan refuses them first).
+func (sp *wireSpan) take(f *otlpwire.Field) bool {
+	switch f.Num {
+	case otlpwire.SpanTraceID:
+		wireID(sp.traceID[:], f.Bytes)
+	case otlpwire.SpanSpanID:
+		wireID(sp.spanID[:], f.Bytes)
+	case otlpwire.SpanParentSpanID:
+		wireID(sp.parentID[:], f.Bytes)
+	case otlpwire.SpanName:
+		sp.name = f.Bytes
+	case otlpwire.SpanKind:
+		sp.kind = uint32(int32(f.Value))
+	case otlpwire.SpanStart:
+		sp.start = int64(f.Value)
+	case otlpwire.SpanEnd:
+		sp.end = int64(f.Value)
+	case otlpwire.SpanStatus:
+		sr := otlpwire.NewReader(f.Bytes)
+		var st otlpwire.Field
+		for sr.Next(&st) {
+			switch {
+			case st.Num == otlpwire.StatusCode && st.Type == otlpwire.Varint:
+				sp.statusCode = uint32(int32(st.Value))
+			case st.Num == otlpwire.StatusMessage && st.Type == otlpwire.Bytes:
+				sp.statusMsg = st.Bytes
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
 // readSpan reads the column fields of a Span message (the last of a repeated field wins, as in protobuf), and
 // checks its attributes as a flush reads them.
 func readSpan(msg []byte, sp *wireSpan) error {
@@ -207,26 +252,10 @@ func readSpan(msg []byte, sp *wireSpan) error {
 			return fmt.Errorf("%w: span field %d has wire type %d", otlpwire.ErrMalformed, f.Num, f.Type)
 		}
 		switch f.Num {
-		case otlpwire.SpanTraceID:
-			if !wireID(sp.traceID[:], f.Bytes) {
-				return fmt.Errorf("span trace_id of %d bytes", len(f.Bytes))
+		case otlpwire.SpanTraceID, otlpwire.SpanSpanID, otlpwire.SpanParentSpanID:
+			if n := len(f.Bytes); n != 0 && n != spanIDSize(f.Num) {
+				return fmt.Errorf("span %s of %d bytes", spanIDName[f.Num], n)
 			}
-		case otlpwire.SpanSpanID:
-			if !wireID(sp.spanID[:], f.Bytes) {
-				return fmt.Errorf("span span_id of %d bytes", len(f.Bytes))
-			}
-		case otlpwire.SpanParentSpanID:
-			if !wireID(sp.parentID[:], f.Bytes) {
-				return fmt.Errorf("span parent_span_id of %d bytes", len(f.Bytes))
-			}
-		case otlpwire.SpanName:
-			sp.name = f.Bytes
-		case otlpwire.SpanKind:
-			sp.kind = uint32(int32(f.Value))
-		case otlpwire.SpanStart:
-			sp.start = int64(f.Value)
-		case otlpwire.SpanEnd:
-			sp.end = int64(f.Value)
 		case otlpwire.SpanAttributes:
 			if err := checkAttr(f.Bytes); err != nil {
 				return err
@@ -235,12 +264,8 @@ func readSpan(msg []byte, sp *wireSpan) error {
 			sr := otlpwire.NewReader(f.Bytes)
 			var st otlpwire.Field
 			for sr.Next(&st) {
-				switch {
-				case st.Num == otlpwire.StatusCode && st.Type == otlpwire.Varint:
-					sp.statusCode = uint32(int32(st.Value))
-				case st.Num == otlpwire.StatusMessage && st.Type == otlpwire.Bytes:
-					sp.statusMsg = st.Bytes
-				case st.Num == otlpwire.StatusCode || st.Num == otlpwire.StatusMessage:
+				if (st.Num == otlpwire.StatusCode && st.Type != otlpwire.Varint) ||
+					(st.Num == otlpwire.StatusMessage && st.Type != otlpwire.Bytes) {
 					return fmt.Errorf("%w: status field %d has wire type %d", otlpwire.ErrMalformed, st.Num, st.Type)
 				}
 			}
@@ -248,6 +273,7 @@ func readSpan(msg []byte, sp *wireSpan) error {
 				return err
 			}
 		}
+		sp.take(&f)
 	}
 	return r.Err()
 }
@@ -266,6 +292,35 @@ func (l *wireLog) ts() int64 {
 		return l.time
 	}
 	return l.observed
+}
+
+func logIDSize(field uint32) int {
+	if field == otlpwire.LogTraceID {
+		return 16
+	}
+	return 8
+}
+
+// take sets the column field f of a LogRecord in l (the body: its AnyValue message) and reports whether f was
+// one.
+func (l *wireLog) take(f *otlpwire.Field) bool {
+	switch f.Num {
+	case otlpwire.LogTime:
+		l.time = int64(f.Value)
+	case otlpwire.LogObservedTime:
+		l.observed = int64(f.Value)
+	case otlpwire.LogSeverityNumber:
+		l.severity = uint32(int32(f.Value))
+	case otlpwire.LogTraceID:
+		wireID(l.traceID[:], f.Bytes)
+	case otlpwire.LogSpanID:
+		wireID(l.spanID[:], f.Bytes)
+	case otlpwire.LogBody:
+		l.body = f.Bytes
+	default:
+		return false
+	}
+	return true
 }
 
 // readLog reads the column fields of a LogRecord message, and checks its body and attributes as a flush
@@ -292,22 +347,15 @@ func readLog(msg []byte, l *wireLog) error {
 			return fmt.Errorf("%w: log record field %d has wire type %d", otlpwire.ErrMalformed, f.Num, f.Type)
 		}
 		switch f.Num {
-		case otlpwire.LogTime:
-			l.time = int64(f.Value)
-		case otlpwire.LogObservedTime:
-			l.observed = int64(f.Value)
-		case otlpwire.LogSeverityNumber:
-			l.severity = uint32(int32(f.Value))
-		case otlpwire.LogTraceID:
-			if !wireID(l.traceID[:], f.Bytes) {
-				return fmt.Errorf("log record trace_id of %d bytes", len(f.Bytes))
-			}
-		case otlpwire.LogSpanID:
-			if !wireID(l.spanID[:], f.Bytes) {
-				return fmt.Errorf("log record span_id of %d bytes", len(f.Bytes))
+		case otlpwire.LogTraceID, otlpwire.LogSpanID:
+			if n := len(f.Bytes); n != 0 && n != logIDSize(f.Num) {
+				name := "span_id"
+				if f.Num == otlpwire.LogTraceID {
+					name = "trace_id"
+				}
+				return fmt.Errorf("log record %s of %d bytes", name, n)
 			}
 		case otlpwire.LogBody:
-			l.body = f.Bytes
 			if _, err := otlpwire.ReadValue(f.Bytes); err != nil {
 				return err
 			}
@@ -316,6 +364,7 @@ func readLog(msg []byte, l *wireLog) error {
 				return err
 			}
 		}
+		l.take(&f)
 	}
 	return r.Err()
 }
