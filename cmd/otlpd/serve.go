@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -81,6 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	applyMemoryLimit(cfg, os.Getenv("GOMEMLIMIT") != "", log)
+	applyProcs(os.Getenv("GOMAXPROCS") != "")
 	srv, err := newServer(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -132,6 +134,14 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		return nil, err
 	}
 	return srv, nil
+}
+
+// applyProcs sets GOMAXPROCS to server.Procs of the runtime's default, unless GOMAXPROCS is set (the runtime
+// has applied it already).
+func applyProcs(envSet bool) {
+	if !envSet {
+		runtime.GOMAXPROCS(server.Procs(runtime.GOMAXPROCS(0)))
+	}
 }
 
 // applyMemoryLimit sets the Go runtime's soft memory limit that cfg asks for, unless GOMEMLIMIT is set (the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,9 +25,12 @@ import (
 
 const ingestBatch = 512
 
-// startServer runs otlpd (engine storage, the given sync mode) on loopback until the benchmark ends.
+// startServer runs otlpd (engine storage, the given sync mode) on loopback until the benchmark ends, with
+// the GOMAXPROCS otlpd serve sets (server.Procs).
 func startServer(b *testing.B, sync string) string {
 	b.Helper()
+	procs := runtime.GOMAXPROCS(server.Procs(runtime.GOMAXPROCS(0)))
+	b.Cleanup(func() { runtime.GOMAXPROCS(procs) })
 	cfg := config.Default()
 	cfg.Storage = "engine"
 	cfg.DataDir = filepath.Join(b.TempDir(), "data")
