@@ -156,23 +156,9 @@ func (e *Engine) writeHead(h *head) ([]*partHandle, map[string]struct{}, error) 
 	return written, keys, nil
 }
 
-// byTime yields items in time order, items of the same time in their order in the slice (arrival). It sorts
-// pointer-free keys rather than the items: a stable sort of the items moves each many times, with a GC write
-// barrier per move.
-func byTime[T any](items []T, ts func(*T) int64) func() (T, bool) {
-	order := timeOrder(len(items), func(i int) int64 { return ts(&items[i]) })
-	j := 0
-	return func() (T, bool) {
-		if j >= len(order) {
-			var zero T
-			return zero, false
-		}
-		j++
-		return items[order[j-1]], true
-	}
-}
-
-// timeOrder returns 0..n-1 ordered by ts, ties by index. When the times span less than 2^(64-bits(n))
+// timeOrder returns 0..n-1 ordered by ts, ties by index (arrival): the order in which a flush writes items.
+// It sorts pointer-free keys rather than the items: a stable sort of the items moves each many times, with a
+// GC write barrier per move. When the times span less than 2^(64-bits(n))
 // nanoseconds (a day and a half for a million items), each becomes one 64-bit key, its time less the oldest
 // above its index, radix-sorted; otherwise a comparison sort orders (time, index) pairs.
 func timeOrder(n int, ts func(int) int64) []int32 {
@@ -333,17 +319,20 @@ func (pb *partBuilder) name(n string) uint32 {
 	return i
 }
 
-func (pb *partBuilder) blooms() (part.Bloom, part.Bloom) {
-	tb := part.NewBloom(len(pb.traceID))
-	for id := range pb.traceID {
+func (pb *partBuilder) blooms() (part.Bloom, part.Bloom) { return bloomsOf(pb.traceID, pb.tokens) }
+
+// bloomsOf returns a block's trace ID and token filters, and clears the sets they hold.
+func bloomsOf(traceID map[storage.TraceID]struct{}, tokens map[uint64]struct{}) (part.Bloom, part.Bloom) {
+	tb := part.NewBloom(len(traceID))
+	for id := range traceID {
 		tb.Add(part.HashBytes(id[:]))
 	}
-	kb := part.NewBloom(len(pb.tokens))
-	for h := range pb.tokens {
+	kb := part.NewBloom(len(tokens))
+	for h := range tokens {
 		kb.Add(h)
 	}
-	clear(pb.traceID)
-	clear(pb.tokens)
+	clear(traceID)
+	clear(tokens)
 	return tb, kb
 }
 

@@ -3,8 +3,10 @@ package engine
 import (
 	"encoding/binary"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -189,93 +191,6 @@ func appendBytesField(dst []byte, field uint64, b []byte) []byte {
 	return append(dst, b...)
 }
 
-// writeSpanPartWire writes spans (sorted by time by next) as one part.
-func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup, next func() (wireItem, bool), keys map[string]struct{}) (*partHandle, error) {
-	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq}, keys)
-	blockRows := e.opts.BlockRows
-	w, path, err := e.createPart(day, pb.meta)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*partHandle, error) {
-		w.Abort()
-		return nil, err
-	}
-	var services []string // by set
-	type opKey struct {
-		set  uint32
-		name uint32
-		kind uint32
-	}
-	opSeen := map[opKey]bool{}
-	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
-	var start int
-	var sp wireSpan
-	bp := newBlockPipe(w, blockRows)
-	fail = func(err error) (*partHandle, error) {
-		bp.close()
-		w.Abort()
-		return nil, err
-	}
-	for done := false; !done; {
-		ac.reset()
-		b, ok := bp.get()
-		if !ok {
-			break
-		}
-		b.buf, start = beginBlob(b.buf)
-		rows := b.rows
-		for len(rows) < blockRows {
-			it, ok := next()
-			if !ok {
-				done = true
-				break
-			}
-			var err error
-			if b.buf, err = appendSpanWire(b.buf, it.msg, &ac, &sp); err != nil {
-				return fail(err)
-			}
-			set, err := pb.setWire(it.grp, groups)
-			if err != nil {
-				return fail(err)
-			}
-			// Groups are per batch, sets per part: services and operations are looked up by set.
-			for int(set) >= len(services) {
-				g := groups[it.grp] // the group that made the set: a new set comes from the current group
-				svc, err := resourceService(g.res)
-				if err != nil {
-					return fail(err)
-				}
-				services = append(services, strings.Clone(svc))
-			}
-			name := pb.name(wireStr(sp.name))
-			if ok := opSeen[opKey{set, name, sp.kind}]; !ok {
-				opSeen[opKey{set, name, sp.kind}] = true
-				pb.ops[opOf(services[set], sp.name, sp.kind)] = struct{}{}
-			}
-			rows = append(rows, part.Row{
-				TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,
-				Name: name, Code: sp.kind | sp.statusCode<<4, SpanID: sp.spanID, ParentID: sp.parentID,
-			})
-			pb.traceID[sp.traceID] = struct{}{}
-		}
-		if len(rows) == 0 {
-			break
-		}
-		b.rows = rows
-		b.blob = endBlob(b.buf, start)
-		b.tb, b.kb = pb.blooms()
-		b.attrs = ac.encode(b.attrs)
-		bp.put(b)
-	}
-	if err := bp.close(); err != nil {
-		w.Abort()
-		return nil, err
-	}
-	w.SetDicts(pb.meta.Sets, pb.meta.Names, opsList(pb.ops), keyList(pb.keys))
-	return finishPart(w, path)
-}
-
 // appendSpanWire reads a Span message in one pass: its column fields into sp, its string and int attributes
 // into ac, and the rest (what appendSpanRow writes from pdata: attributes left in the blob and every field
 // the columns do not hold, copied as they are) to the blob as a row.
@@ -317,64 +232,200 @@ func appendSpanWire(dst, msg []byte, ac *attrCols, sp *wireSpan) ([]byte, error)
 	return endMsg(dst, s), nil
 }
 
-// writeLogPartWire writes log records (sorted by time by next) as one part.
-func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup, next func() (wireItem, bool), keys map[string]struct{}) (*partHandle, error) {
+// flushWorkers is the number of goroutines that read the rows of a part's blocks in a flush (buildBlocks).
+func flushWorkers() int { return min(2, runtime.GOMAXPROCS(0)) }
+
+// sharedDicts are the dictionaries of a part that the workers of buildBlocks fill together: sets (with the
+// attribute keys of their resources and scopes), span names, and the service of each set. Each worker keeps
+// what it has looked up (wireBlockState) and takes the lock only for what it has not seen.
+type sharedDicts struct {
+	mu       sync.Mutex
+	pb       *partBuilder
+	groups   []wireGroup
+	services []string // by set (spans only)
+}
+
+func (d *sharedDicts) set(g int32, withService bool) (uint32, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, err := d.pb.setWire(g, d.groups)
+	if err != nil {
+		return 0, err
+	}
+	for withService && int(s) >= len(d.services) {
+		// Groups are per batch, sets per part: a new set comes from the group being looked up.
+		svc, err := resourceService(d.groups[g].res)
+		if err != nil {
+			return 0, err
+		}
+		d.services = append(d.services, strings.Clone(svc))
+	}
+	return s, nil
+}
+
+func (d *sharedDicts) name(n string) uint32 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pb.name(n)
+}
+
+// wireBlockState is what one worker of a flush keeps: the current block's attribute columns and token
+// hashes, the part's trace IDs and attribute keys it has seen, and its caches of the shared dictionaries.
+type wireBlockState struct {
+	ac      attrCols
+	tokens  map[uint64]struct{}
+	traceID map[storage.TraceID]struct{}
+	keys    map[string]struct{}
+	setOf   map[int32]uint32
+	nameOf  map[string]uint32
+	ops     map[part.Op]struct{}
+	opSeen  map[[3]uint32]bool // (set, name, kind) already in ops
+	recent  [1024]uint64       // the last word hashes of log bodies, direct-mapped
+}
+
+func newWireBlockStates(n int) []*wireBlockState {
+	states := make([]*wireBlockState, n)
+	for i := range states {
+		st := &wireBlockState{tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{},
+			keys: map[string]struct{}{}, setOf: map[int32]uint32{}, nameOf: map[string]uint32{},
+			ops: map[part.Op]struct{}{}, opSeen: map[[3]uint32]bool{}}
+		st.ac = attrCols{tokens: st.tokens, catalog: st.keys}
+		states[i] = st
+	}
+	return states
+}
+
+func (st *wireBlockState) set(d *sharedDicts, g int32, withService bool) (uint32, error) {
+	if s, ok := st.setOf[g]; ok {
+		return s, nil
+	}
+	s, err := d.set(g, withService)
+	if err != nil {
+		return 0, err
+	}
+	st.setOf[g] = s
+	return s, nil
+}
+
+func (st *wireBlockState) name(d *sharedDicts, n string) uint32 {
+	if i, ok := st.nameOf[n]; ok {
+		return i
+	}
+	i := d.name(n)
+	st.nameOf[n] = i
+	return i
+}
+
+// endBlock finishes block b: blob, blooms and attribute columns; the token hashes are cleared for the next.
+func (st *wireBlockState) endBlock(b *pipeBlock, start int) {
+	b.blob = endBlob(b.buf, start)
+	b.tb, b.kb = bloomsOf(st.traceID, st.tokens)
+	b.attrs = st.ac.encode(b.attrs)
+}
+
+// mergeStates adds what the workers saw of the part to pb: attribute keys and operations.
+func mergeStates(pb *partBuilder, states []*wireBlockState) {
+	for _, st := range states {
+		for k := range st.keys {
+			pb.keys[k] = struct{}{}
+		}
+		for op := range st.ops {
+			pb.ops[op] = struct{}{}
+		}
+	}
+}
+
+// writeSpanPartWire writes spans (items in the order of order: by time) as one part.
+func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup, items []wireItem, order []int32, keys map[string]struct{}) (*partHandle, error) {
+	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq}, keys)
+	w, path, err := e.createPart(day, pb.meta)
+	if err != nil {
+		return nil, err
+	}
+	d := &sharedDicts{pb: pb, groups: groups}
+	states := newWireBlockStates(flushWorkers())
+	err = buildBlocks(w, len(order), e.opts.BlockRows, len(states), func(worker int, b *pipeBlock, lo, hi int) error {
+		st := states[worker]
+		st.ac.reset()
+		var start int
+		var sp wireSpan
+		b.buf, start = beginBlob(b.buf)
+		for _, i := range order[lo:hi] {
+			it := &items[i]
+			var err error
+			if b.buf, err = appendSpanWire(b.buf, it.msg, &st.ac, &sp); err != nil {
+				return err
+			}
+			set, err := st.set(d, it.grp, true)
+			if err != nil {
+				return err
+			}
+			name := st.name(d, wireStr(sp.name))
+			if k := [3]uint32{set, name, sp.kind}; !st.opSeen[k] {
+				st.opSeen[k] = true
+				d.mu.Lock()
+				svc := d.services[set]
+				d.mu.Unlock()
+				st.ops[opOf(svc, sp.name, sp.kind)] = struct{}{}
+			}
+			b.rows = append(b.rows, part.Row{
+				TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,
+				Name: name, Code: sp.kind | sp.statusCode<<4, SpanID: sp.spanID, ParentID: sp.parentID,
+			})
+			st.traceID[sp.traceID] = struct{}{}
+		}
+		st.endBlock(b, start)
+		return nil
+	})
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	mergeStates(pb, states)
+	w.SetDicts(pb.meta.Sets, pb.meta.Names, opsList(pb.ops), keyList(pb.keys))
+	return finishPart(w, path)
+}
+
+// writeLogPartWire writes log records (items in the order of order: by time) as one part.
+func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup, items []wireItem, order []int32, keys map[string]struct{}) (*partHandle, error) {
 	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindLogs, WALSeq: walSeq}, keys)
 	w, path, err := e.createPart(day, pb.meta)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*partHandle, error) {
-		w.Abort()
-		return nil, err
-	}
-	blockRows := e.opts.BlockRows
-	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
-	var start int
-	var l wireLog
-	// Log bodies repeat their words (templates): a direct-mapped cache of the last hashes skips most of the
-	// block's map inserts.
-	var recent [1024]uint64
-	wordTok := func(tok string) {
-		h := part.HashToken(part.TokenWord, tok, 0, "")
-		if recent[h&1023] == h && h != 0 {
-			return
-		}
-		recent[h&1023] = h
-		pb.tokens[h] = struct{}{}
-	}
-	bp := newBlockPipe(w, blockRows)
-	fail = func(err error) (*partHandle, error) {
-		bp.close()
-		w.Abort()
-		return nil, err
-	}
-	for done := false; !done; {
-		ac.reset()
-		b, ok := bp.get()
-		if !ok {
-			break
-		}
-		b.buf, start = beginBlob(b.buf)
-		rows := b.rows
-		for len(rows) < blockRows {
-			it, ok := next()
-			if !ok {
-				done = true
-				break
+	d := &sharedDicts{pb: pb, groups: groups}
+	states := newWireBlockStates(flushWorkers())
+	err = buildBlocks(w, len(order), e.opts.BlockRows, len(states), func(worker int, b *pipeBlock, lo, hi int) error {
+		st := states[worker]
+		st.ac.reset()
+		// Log bodies repeat their words (templates): a direct-mapped cache of the last hashes skips most of
+		// the block's map inserts.
+		clear(st.recent[:])
+		wordTok := func(tok string) {
+			h := part.HashToken(part.TokenWord, tok, 0, "")
+			if st.recent[h&1023] == h && h != 0 {
+				return
 			}
+			st.recent[h&1023] = h
+			st.tokens[h] = struct{}{}
+		}
+		var start int
+		var l wireLog
+		b.buf, start = beginBlob(b.buf)
+		for _, i := range order[lo:hi] {
+			it := &items[i]
 			var body otlpwire.Value
 			var err error
-			if b.buf, body, err = appendLogWire(b.buf, it.msg, &ac, &l); err != nil {
-				return fail(err)
+			if b.buf, body, err = appendLogWire(b.buf, it.msg, &st.ac, &l); err != nil {
+				return err
 			}
 			code := l.severity & 0xff
 			if l.time == 0 {
 				code |= 1 << 8
 			}
-			set, err := pb.setWire(it.grp, groups)
+			set, err := st.set(d, it.grp, false)
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			r := part.Row{TS: it.ts, Aux: l.observed - it.ts, TraceID: l.traceID, Set: set, Code: code, SpanID: l.spanID}
 			switch body.Kind {
@@ -390,25 +441,19 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 					part.Tokens(valueString(body), wordTok)
 				}
 			}
-			rows = append(rows, r)
+			b.rows = append(b.rows, r)
 			if l.traceID != (storage.TraceID{}) {
-				pb.traceID[l.traceID] = struct{}{}
+				st.traceID[l.traceID] = struct{}{}
 			}
 		}
-		if len(rows) == 0 {
-			break
-		}
-		b.rows = rows
-		b.blob = endBlob(b.buf, start)
-		b.tb, b.kb = pb.blooms() // clears pb.tokens: the cache of its hashes goes too
-		clear(recent[:])
-		b.attrs = ac.encode(b.attrs)
-		bp.put(b)
-	}
-	if err := bp.close(); err != nil {
+		st.endBlock(b, start)
+		return nil
+	})
+	if err != nil {
 		w.Abort()
 		return nil, err
 	}
+	mergeStates(pb, states)
 	w.SetDicts(pb.meta.Sets, nil, nil, keyList(pb.keys))
 	return finishPart(w, path)
 }
@@ -476,7 +521,9 @@ func (e *Engine) writeWire(h *head, spans []*spanBatch, logs []*logBatch, keys m
 	}
 	byDay, groups := itemsByDay(scans)
 	for _, day := range sortedKeys(byDay) {
-		p, err := e.writeSpanPartWire(day, h.walSeq, groups, byTime(byDay[day], func(it *wireItem) int64 { return it.ts }), keys)
+		items := byDay[day]
+		order := timeOrder(len(items), func(i int) int64 { return items[i].ts })
+		p, err := e.writeSpanPartWire(day, h.walSeq, groups, items, order, keys)
 		if err != nil {
 			return fail(err)
 		}
@@ -488,7 +535,9 @@ func (e *Engine) writeWire(h *head, spans []*spanBatch, logs []*logBatch, keys m
 	}
 	byDay, groups = itemsByDay(scans)
 	for _, day := range sortedKeys(byDay) {
-		p, err := e.writeLogPartWire(day, h.walSeq, groups, byTime(byDay[day], func(it *wireItem) int64 { return it.ts }), keys)
+		items := byDay[day]
+		order := timeOrder(len(items), func(i int) int64 { return items[i].ts })
+		p, err := e.writeLogPartWire(day, h.walSeq, groups, items, order, keys)
 		if err != nil {
 			return fail(err)
 		}
