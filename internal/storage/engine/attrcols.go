@@ -83,7 +83,7 @@ type attrCols struct {
 	prev     int32  // the key of the current row's previous attribute in the column, or -1
 	// tokens receives the hashes of "key=value" of every attribute added (each distinct string or int once
 	// per block); catalog receives the keys.
-	tokens  map[uint64]struct{}
+	tokens  *hashSet
 	catalog map[string]struct{}
 }
 
@@ -128,7 +128,7 @@ func (c *attrCols) key(k string) int32 {
 
 func (c *attrCols) token(k, s string) {
 	if c.tokens != nil && len(s) <= maxTokenValue {
-		c.tokens[part.HashToken(part.TokenAttr, k, '=', s)] = struct{}{}
+		c.tokens.add(part.HashToken(part.TokenAttr, k, '=', s))
 	}
 }
 

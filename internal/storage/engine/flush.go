@@ -248,7 +248,7 @@ type partBuilder struct {
 	nameOf  map[string]uint32
 	ops     map[part.Op]struct{}
 	keys    map[string]struct{}
-	tokens  map[uint64]struct{}
+	tokens  *hashSet
 	traceID map[storage.TraceID]struct{}
 	setFP   map[string]uint32 // groupKey -> set index
 	fp      []byte
@@ -256,7 +256,7 @@ type partBuilder struct {
 
 func newPartBuilder(meta part.Meta, keys map[string]struct{}) *partBuilder {
 	return &partBuilder{meta: meta, setOf: map[int32]uint32{}, setKey: map[string]uint32{}, nameOf: map[string]uint32{},
-		ops: map[part.Op]struct{}{}, keys: keys, tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{},
+		ops: map[part.Op]struct{}{}, keys: keys, tokens: &hashSet{}, traceID: map[storage.TraceID]struct{}{},
 		setFP: map[string]uint32{}}
 }
 
@@ -322,17 +322,15 @@ func (pb *partBuilder) name(n string) uint32 {
 func (pb *partBuilder) blooms() (part.Bloom, part.Bloom) { return bloomsOf(pb.traceID, pb.tokens) }
 
 // bloomsOf returns a block's trace ID and token filters, and clears the sets they hold.
-func bloomsOf(traceID map[storage.TraceID]struct{}, tokens map[uint64]struct{}) (part.Bloom, part.Bloom) {
+func bloomsOf(traceID map[storage.TraceID]struct{}, tokens *hashSet) (part.Bloom, part.Bloom) {
 	tb := part.NewBloom(len(traceID))
 	for id := range traceID {
 		tb.Add(part.HashBytes(id[:]))
 	}
-	kb := part.NewBloom(len(tokens))
-	for h := range tokens {
-		kb.Add(h)
-	}
+	kb := part.NewBloom(tokens.len())
+	tokens.each(kb.Add)
 	clear(traceID)
-	clear(tokens)
+	tokens.reset()
 	return tb, kb
 }
 
@@ -435,7 +433,7 @@ func (e *Engine) writeLogPart(day string, walSeq uint64, sources []uint64, group
 	ac := attrCols{tokens: pb.tokens, catalog: pb.keys}
 	var attrBuf, blobBuf []byte
 	var start int
-	wordTok := func(tok string) { pb.tokens[part.HashToken(part.TokenWord, tok, 0, "")] = struct{}{} }
+	wordTok := func(tok string) { pb.tokens.add(part.HashToken(part.TokenWord, tok, 0, "")) }
 	for done := false; !done; {
 		ac.reset()
 		blobBuf, start = beginBlob(blobBuf[:0])

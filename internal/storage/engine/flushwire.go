@@ -273,20 +273,20 @@ func (d *sharedDicts) name(n string) uint32 {
 // hashes, the part's trace IDs and attribute keys it has seen, and its caches of the shared dictionaries.
 type wireBlockState struct {
 	ac      attrCols
-	tokens  map[uint64]struct{}
+	tokens  *hashSet
 	traceID map[storage.TraceID]struct{}
 	keys    map[string]struct{}
 	setOf   map[int32]uint32
 	nameOf  map[string]uint32
 	ops     map[part.Op]struct{}
 	opSeen  map[[3]uint32]bool // (set, name, kind) already in ops
-	recent  [1024]uint64       // the last word hashes of log bodies, direct-mapped
+	words   []uint64           // scratch: the word hashes of a log body
 }
 
 func newWireBlockStates(n int) []*wireBlockState {
 	states := make([]*wireBlockState, n)
 	for i := range states {
-		st := &wireBlockState{tokens: map[uint64]struct{}{}, traceID: map[storage.TraceID]struct{}{},
+		st := &wireBlockState{tokens: &hashSet{}, traceID: map[storage.TraceID]struct{}{},
 			keys: map[string]struct{}{}, setOf: map[int32]uint32{}, nameOf: map[string]uint32{},
 			ops: map[part.Op]struct{}{}, opSeen: map[[3]uint32]bool{}}
 		st.ac = attrCols{tokens: st.tokens, catalog: st.keys}
@@ -398,17 +398,7 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 	err = buildBlocks(w, len(order), e.opts.BlockRows, len(states), func(worker int, b *pipeBlock, lo, hi int) error {
 		st := states[worker]
 		st.ac.reset()
-		// Log bodies repeat their words (templates): a direct-mapped cache of the last hashes skips most of
-		// the block's map inserts.
-		clear(st.recent[:])
-		wordTok := func(tok string) {
-			h := part.HashToken(part.TokenWord, tok, 0, "")
-			if st.recent[h&1023] == h && h != 0 {
-				return
-			}
-			st.recent[h&1023] = h
-			st.tokens[h] = struct{}{}
-		}
+		wordTok := func(tok string) { st.tokens.add(part.HashToken(part.TokenWord, tok, 0, "")) }
 		var start int
 		var l wireLog
 		b.buf, start = beginBlob(b.buf)
@@ -434,7 +424,10 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 				if r.Body == nil {
 					r.Body = []byte{} // an empty string body is still a string body
 				}
-				part.Tokens(body.Str(), wordTok)
+				st.words = part.AppendWordHashes(st.words[:0], body.Str())
+				for _, h := range st.words {
+					st.tokens.add(h)
+				}
 			case otlpwire.KindEmpty:
 			default:
 				if !valueTokens(body, wordTok, 0) {

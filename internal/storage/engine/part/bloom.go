@@ -112,8 +112,39 @@ func WholeTokens(needle string, fn func(tok string)) {
 	}
 }
 
-func isWordByte(c byte) bool {
-	return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+func isWordByte(c byte) bool { return wordByte[c] }
+
+// wordByte tells the bytes of words: ASCII letters, digits, '_' and every byte of a multi-byte character.
+var wordByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+	}
+	return t
+}()
+
+// AppendWordHashes appends to dst HashToken(TokenWord, w, 0, "") of each word w of s (as Tokens finds them),
+// in one pass over s.
+func AppendWordHashes(dst []uint64, s string) []uint64 {
+	const prime = 1099511628211
+	offset := uint64(14695981039346656037)
+	offset = (offset ^ uint64(TokenWord)) * prime // the hash of the prefix
+	h, in := offset, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if wordByte[c] {
+			h = (h ^ uint64(c)) * prime
+			in = true
+			continue
+		}
+		if in {
+			dst = append(dst, mix(h))
+			h, in = offset, false
+		}
+	}
+	if in {
+		dst = append(dst, mix(h))
+	}
+	return dst
 }
 
 // Token prefixes keep the kinds of token apart in one filter.
