@@ -251,13 +251,21 @@ type partBuilder struct {
 	tokens  *hashSet
 	traceID map[storage.TraceID]struct{}
 	setFP   map[string]uint32 // groupKey -> set index
-	fp      []byte
+	// setOfGroup holds the sets of the groups read in place (setWire) by the hash of their messages.
+	setOfGroup map[uint64][]groupSet
+	fp         []byte
+}
+
+// groupSet is a group read in place and its set.
+type groupSet struct {
+	g   *wireGroup
+	set uint32
 }
 
 func newPartBuilder(meta part.Meta, keys map[string]struct{}) *partBuilder {
 	return &partBuilder{meta: meta, setOf: map[int32]uint32{}, setKey: map[string]uint32{}, nameOf: map[string]uint32{},
 		ops: map[part.Op]struct{}{}, keys: keys, tokens: &hashSet{}, traceID: map[storage.TraceID]struct{}{},
-		setFP: map[string]uint32{}}
+		setFP: map[string]uint32{}, setOfGroup: map[uint64][]groupSet{}}
 }
 
 func (pb *partBuilder) set(g int32, groups []flushGroup) uint32 {

@@ -119,16 +119,13 @@ func (pb *partBuilder) setWire(g int32, groups []wireGroup) (uint32, error) {
 		return s, nil
 	}
 	wg := &groups[g]
-	// The key is the group's messages as they are: the resources of a head's batches mostly come from a few
-	// SDKs that encode them the same way each time.
-	fp := pb.fp[:0]
-	for _, b := range [][]byte{wg.res, wg.resSchema, wg.scope, wg.scopeSchema} {
-		fp = appendStr(fp, wireStr(b))
-	}
-	pb.fp = fp
-	if s, ok := pb.setFP[string(fp)]; ok {
-		pb.setOf[g] = s
-		return s, nil
+	// Groups with the same messages (the resources of a head's batches mostly come from a few SDKs that
+	// encode them the same way each time) have the same set: looked up by the hash of the messages.
+	for _, c := range pb.setOfGroup[wg.hash] {
+		if c.g.same(wg) {
+			pb.setOf[g] = c.set
+			return c.set, nil
+		}
 	}
 	raw := encodeWireGroup(wg)
 	s, ok := pb.setKey[string(raw)]
@@ -160,7 +157,7 @@ func (pb *partBuilder) setWire(g int32, groups []wireGroup) (uint32, error) {
 		}
 	}
 	pb.setOf[g] = s
-	pb.setFP[strings.Clone(string(fp))] = s
+	pb.setOfGroup[wg.hash] = append(pb.setOfGroup[wg.hash], groupSet{wg, s})
 	return s, nil
 }
 

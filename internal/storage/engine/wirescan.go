@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"hash/maphash"
 	"unsafe"
@@ -27,6 +28,22 @@ type batchScan struct {
 // wireGroup is the context of items: a resource and a scope, as messages of a batch.
 type wireGroup struct {
 	res, resSchema, scope, scopeSchema []byte
+	hash                               uint64 // of the four (newWireGroup): equal groups have equal hashes
+}
+
+func newWireGroup(res, resSchema, scope, scopeSchema []byte) wireGroup {
+	h := maphash.Bytes(opSeed, res)
+	for _, b := range [][]byte{resSchema, scope, scopeSchema} {
+		h = (h ^ uint64(len(b))) * 0x9e3779b97f4a7c15
+		h ^= maphash.Bytes(opSeed, b)
+	}
+	return wireGroup{res, resSchema, scope, scopeSchema, h}
+}
+
+// same reports whether g and o hold the same messages.
+func (g *wireGroup) same(o *wireGroup) bool {
+	return g.hash == o.hash && bytes.Equal(g.res, o.res) && bytes.Equal(g.scope, o.scope) &&
+		bytes.Equal(g.resSchema, o.resSchema) && bytes.Equal(g.scopeSchema, o.scopeSchema)
 }
 
 // wireItem is a span or log record of a batch: its time, its group and the message.
@@ -387,7 +404,7 @@ func scanSpans(raw []byte, ops opSet) (batchScan, error) {
 	var svcHash uint64
 	var sp wireSpan
 	err := walkItems(raw, func(res, resSchema, scope, scopeSchema []byte) error {
-		s.groups = append(s.groups, wireGroup{res, resSchema, scope, scopeSchema})
+		s.groups = append(s.groups, newWireGroup(res, resSchema, scope, scopeSchema))
 		var err error
 		svc, err = resourceService(res)
 		svcHash = maphash.String(opSeed, svc)
@@ -418,7 +435,7 @@ func scanLogs(raw []byte) (batchScan, error) {
 	s := newBatchScan()
 	var l wireLog
 	err := walkItems(raw, func(res, resSchema, scope, scopeSchema []byte) error {
-		s.groups = append(s.groups, wireGroup{res, resSchema, scope, scopeSchema})
+		s.groups = append(s.groups, newWireGroup(res, resSchema, scope, scopeSchema))
 		return nil
 	}, func(g int, item []byte) error {
 		if err := readLog(item, &l); err != nil {
