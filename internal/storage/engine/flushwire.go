@@ -233,31 +233,42 @@ func appendSpanWire(dst, msg []byte, ac *attrCols, sp *wireSpan) ([]byte, error)
 func flushWorkers() int { return min(2, runtime.GOMAXPROCS(0)) }
 
 // sharedDicts are the dictionaries of a part that the workers of buildBlocks fill together: sets (with the
-// attribute keys of their resources and scopes), span names, and the service of each set. Each worker keeps
-// what it has looked up (wireBlockState) and takes the lock only for what it has not seen.
+// attribute keys of their resources and scopes) and the service of each set, found for every group of the
+// part's items before the workers start (resolveSets); span names, which each worker looks up in its cache
+// (wireBlockState) first and under the lock when it has not seen the name.
 type sharedDicts struct {
 	mu       sync.Mutex
 	pb       *partBuilder
-	groups   []wireGroup
+	setOf    []uint32 // by group
 	services []string // by set (spans only)
 }
 
-func (d *sharedDicts) set(g int32, withService bool) (uint32, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	s, err := d.pb.setWire(g, d.groups)
-	if err != nil {
-		return 0, err
-	}
-	for withService && int(s) >= len(d.services) {
-		// Groups are per batch, sets per part: a new set comes from the group being looked up.
-		svc, err := resourceService(d.groups[g].res)
-		if err != nil {
-			return 0, err
+// resolveSets finds the set of each group of items, in one pass over them in arrival order (the groups of
+// a batch together), and with withService the service of each set.
+func (d *sharedDicts) resolveSets(items []wireItem, groups []wireGroup, withService bool) error {
+	d.setOf = make([]uint32, len(groups))
+	seen := make([]bool, len(groups))
+	for i := range items {
+		g := items[i].grp
+		if seen[g] {
+			continue
 		}
-		d.services = append(d.services, strings.Clone(svc))
+		seen[g] = true
+		s, err := d.pb.setWire(g, groups)
+		if err != nil {
+			return err
+		}
+		d.setOf[g] = s
+		for withService && int(s) >= len(d.services) {
+			// Groups are per batch, sets per part: a new set comes from the group being looked up.
+			svc, err := resourceService(groups[g].res)
+			if err != nil {
+				return err
+			}
+			d.services = append(d.services, strings.Clone(svc))
+		}
 	}
-	return s, nil
+	return nil
 }
 
 func (d *sharedDicts) name(n string) uint32 {
@@ -273,7 +284,6 @@ type wireBlockState struct {
 	tokens  *hashSet
 	traceID map[storage.TraceID]struct{}
 	keys    map[string]struct{}
-	setOf   map[int32]uint32
 	nameOf  map[string]uint32
 	ops     map[part.Op]struct{}
 	opSeen  map[[3]uint32]bool // (set, name, kind) already in ops
@@ -284,24 +294,12 @@ func newWireBlockStates(n int) []*wireBlockState {
 	states := make([]*wireBlockState, n)
 	for i := range states {
 		st := &wireBlockState{tokens: &hashSet{}, traceID: map[storage.TraceID]struct{}{},
-			keys: map[string]struct{}{}, setOf: map[int32]uint32{}, nameOf: map[string]uint32{},
+			keys: map[string]struct{}{}, nameOf: map[string]uint32{},
 			ops: map[part.Op]struct{}{}, opSeen: map[[3]uint32]bool{}}
 		st.ac = attrCols{tokens: st.tokens, catalog: st.keys}
 		states[i] = st
 	}
 	return states
-}
-
-func (st *wireBlockState) set(d *sharedDicts, g int32, withService bool) (uint32, error) {
-	if s, ok := st.setOf[g]; ok {
-		return s, nil
-	}
-	s, err := d.set(g, withService)
-	if err != nil {
-		return 0, err
-	}
-	st.setOf[g] = s
-	return s, nil
 }
 
 func (st *wireBlockState) name(d *sharedDicts, n string) uint32 {
@@ -339,7 +337,11 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 	if err != nil {
 		return nil, err
 	}
-	d := &sharedDicts{pb: pb, groups: groups}
+	d := &sharedDicts{pb: pb}
+	if err := d.resolveSets(items, groups, true); err != nil {
+		w.Abort()
+		return nil, err
+	}
 	states := newWireBlockStates(flushWorkers())
 	err = buildBlocks(w, len(order), e.opts.BlockRows, len(states), func(worker int, b *pipeBlock, lo, hi int) error {
 		st := states[worker]
@@ -353,17 +355,11 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 			if b.buf, err = appendSpanWire(b.buf, it.msg, &st.ac, &sp); err != nil {
 				return err
 			}
-			set, err := st.set(d, it.grp, true)
-			if err != nil {
-				return err
-			}
+			set := d.setOf[it.grp]
 			name := st.name(d, wireStr(sp.name))
 			if k := [3]uint32{set, name, sp.kind}; !st.opSeen[k] {
 				st.opSeen[k] = true
-				d.mu.Lock()
-				svc := d.services[set]
-				d.mu.Unlock()
-				st.ops[opOf(svc, sp.name, sp.kind)] = struct{}{}
+				st.ops[opOf(d.services[set], sp.name, sp.kind)] = struct{}{}
 			}
 			b.rows = append(b.rows, part.Row{
 				TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,
@@ -390,7 +386,11 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 	if err != nil {
 		return nil, err
 	}
-	d := &sharedDicts{pb: pb, groups: groups}
+	d := &sharedDicts{pb: pb}
+	if err := d.resolveSets(items, groups, false); err != nil {
+		w.Abort()
+		return nil, err
+	}
 	states := newWireBlockStates(flushWorkers())
 	err = buildBlocks(w, len(order), e.opts.BlockRows, len(states), func(worker int, b *pipeBlock, lo, hi int) error {
 		st := states[worker]
@@ -410,11 +410,7 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 			if l.time == 0 {
 				code |= 1 << 8
 			}
-			set, err := st.set(d, it.grp, false)
-			if err != nil {
-				return err
-			}
-			r := part.Row{TS: it.ts, Aux: l.observed - it.ts, TraceID: l.traceID, Set: set, Code: code, SpanID: l.spanID}
+			r := part.Row{TS: it.ts, Aux: l.observed - it.ts, TraceID: l.traceID, Set: d.setOf[it.grp], Code: code, SpanID: l.spanID}
 			switch body.Kind {
 			case otlpwire.KindString:
 				r.Body = body.Bytes
