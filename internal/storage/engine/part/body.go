@@ -32,6 +32,15 @@ type bodyEncoder struct {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// bodySpecial tells the bytes a skeleton does not copy as they are: digits and the mark.
+var bodySpecial = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t[bodyMark] = true
+	return t
+}()
+
 func (e *bodyEncoder) encode(dst []byte, rows []Row) []byte {
 	if e.skelOf == nil {
 		e.skelOf = map[string]uint32{}
@@ -46,19 +55,22 @@ func (e *bodyEncoder) encode(dst []byte, rows []Row) []byte {
 		}
 		s := e.skel[:0]
 		for j := 0; j < len(b); {
-			c := b[j]
-			if c == bodyMark {
+			// Copy the bytes up to the next digit or mark at once.
+			k := j
+			for k < len(b) && !bodySpecial[b[k]] {
+				k++
+			}
+			s = append(s, b[j:k]...)
+			if j = k; j == len(b) {
+				break
+			}
+			if b[j] == bodyMark {
 				s = append(s, bodyMark)
 				e.runs = append(e.runs, 0)
 				j++
 				continue
 			}
-			if !isDigit(c) {
-				s = append(s, c)
-				j++
-				continue
-			}
-			k := j + 1
+			k = j + 1
 			for k < len(b) && isDigit(b[k]) {
 				k++
 			}
