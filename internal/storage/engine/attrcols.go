@@ -3,6 +3,8 @@ package engine
 import (
 	"encoding/binary"
 	"errors"
+	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -79,6 +81,12 @@ type attrCols struct {
 	strs     []string
 	skelEnc  part.SkeletonEncoder
 	num      []byte // scratch: the string form of an int
+	// kvs remembers, by a hash of the encoded KeyValue, where the last attributes read in place went:
+	// a KeyValue seen before in the block (the same bytes) goes to its key and value without being read.
+	kvs      [kvCacheSize]kvEntry
+	lastKey  int32  // the key the last attr put a value in
+	lastVal  uint32 // the index of that value in the key's dictionary, if a string in a dictionary
+	lastDict bool   // whether lastVal is set
 	pos      int    // the current row's attributes so far
 	prev     int32  // the key of the current row's previous attribute in the column, or -1
 	// tokens receives the hashes of "key=value" of every attribute added (each distinct string or int once
@@ -98,6 +106,7 @@ func (c *attrCols) reset() {
 		k.vals, k.idx, k.ints = k.vals[:0], k.idx[:0], k.ints[:0]
 	}
 	c.keys = c.keys[:0]
+	clear(c.kvs[:])
 	clear(c.keyIdx)
 	clear(c.shapeIdx)
 	c.shapes = c.shapes[:0]
@@ -155,6 +164,11 @@ func (c *attrCols) add(m pcommon.Map) []int {
 // addWire adds the next attribute of the row from a KeyValue message read in place, and reports whether the
 // column holds it (else the caller keeps the message in the row's blob).
 func (c *attrCols) addWire(kv []byte) (bool, error) {
+	h := maphash.Bytes(kvSeed, kv)
+	e := &c.kvs[h%kvCacheSize]
+	if e.hash == h && e.kv == wireStr(kv) && c.again(e) {
+		return true, nil
+	}
 	kb, vb, err := otlpwire.ReadKeyValue(kv)
 	if err != nil {
 		return false, err
@@ -164,8 +178,14 @@ func (c *attrCols) addWire(kv []byte) (bool, error) {
 		return false, err
 	}
 	k := wireStr(kb)
-	if (v.Kind == otlpwire.KindString && c.attr(k, attrStr, v.Str(), 0)) ||
-		(v.Kind == otlpwire.KindInt && c.attr(k, attrInt, "", v.Int())) {
+	switch {
+	case v.Kind == otlpwire.KindString && c.attr(k, attrStr, v.Str(), 0):
+		if c.lastDict {
+			*e = kvEntry{hash: h, kv: wireStr(kv), key: c.lastKey, val: c.lastVal}
+		}
+		return true, nil
+	case v.Kind == otlpwire.KindInt && c.attr(k, attrInt, "", v.Int()):
+		*e = kvEntry{hash: h, kv: wireStr(kv), key: c.lastKey, isInt: true, ival: v.Int()}
 		return true, nil
 	}
 	c.blobAttr(k, valueString(v))
@@ -203,6 +223,7 @@ func (c *attrCols) attr(k string, t byte, s string, i int64) bool {
 	}
 	ck.lastRow = row
 	c.prev = ki
+	c.lastKey, c.lastDict = ki, false
 	if t == attrStr {
 		c.addStr(ck, s)
 		c.entry = binary.AppendUvarint(c.entry, 1+2*uint64(ki))
@@ -266,6 +287,13 @@ func (c *attrCols) addStr(ck *attrKeyCol, s string) {
 		ck.vals = append(ck.vals, s)
 		c.token(ck.name, s)
 	}
+	c.lastVal, c.lastDict = id, true
+	c.addIdx(ck, id)
+}
+
+// addIdx adds the next string of a key in dictionary mode, which becomes raw once its strings turn out to
+// be mostly distinct.
+func (c *attrCols) addIdx(ck *attrKeyCol, id uint32) {
 	ck.idx = append(ck.idx, id)
 	if n := len(ck.idx); n == attrRawAfter && len(ck.vals)*4 > n*3 {
 		// Mostly distinct: keep the strings as they come, without the dictionary.
@@ -732,8 +760,8 @@ func (d *attrColsDec) restore(row int, m pcommon.Map) {
 		return
 	}
 	sh := d.shapes[d.rowShape[row]]
-	if len(sh) == 0 {
-		return
+	if !slices.ContainsFunc(sh, func(e uint32) bool { return e != 0 }) {
+		return // every attribute of the row is in m already, as it came (repeated keys included)
 	}
 	vi := d.first[slot]
 	put := func(m pcommon.Map, e uint32) {
@@ -823,4 +851,53 @@ func attrStrEq(raw []byte, rows int, key, v string) ([]bool, error) {
 		}
 	}
 	return out, nil
+}
+
+// kvCacheSize is the number of entries of attrCols.kvs.
+const kvCacheSize = 1024
+
+// kvSeed seeds the hashes of attrCols.kvs.
+var kvSeed = maphash.MakeSeed()
+
+// kvEntry is an encoded KeyValue (a view of the batch it came from) and where attr put it: its key, and its
+// string's index in the key's dictionary or its int.
+type kvEntry struct {
+	hash  uint64
+	kv    string
+	key   int32
+	val   uint32
+	isInt bool
+	ival  int64
+}
+
+// again adds the next attribute of the row as attr added e's KeyValue before, and reports whether it could:
+// not when the key is in the row already or its strings are no longer in a dictionary (attr then decides).
+func (c *attrCols) again(e *kvEntry) bool {
+	ki := e.key
+	ck := &c.keys[ki]
+	if ck.lastRow == c.rows || (!e.isInt && ck.raw) {
+		return false
+	}
+	g := c.first
+	if c.prev >= 0 {
+		g = c.keys[c.prev].next
+	}
+	if g != ki {
+		if c.prev >= 0 {
+			c.keys[c.prev].next = ki
+		} else {
+			c.first = ki
+		}
+	}
+	ck.lastRow = c.rows
+	c.prev = ki
+	if e.isInt {
+		ck.ints = append(ck.ints, e.ival)
+		c.entry = binary.AppendUvarint(c.entry, 2+2*uint64(ki))
+	} else {
+		c.addIdx(ck, e.val)
+		c.entry = binary.AppendUvarint(c.entry, 1+2*uint64(ki))
+	}
+	c.pos++
+	return true
 }
