@@ -229,6 +229,9 @@ func appendSpanWire(dst, msg []byte, ac *attrCols, sp *wireSpan) ([]byte, error)
 	return endMsg(dst, s), nil
 }
 
+// prefetchAhead is how many items ahead of the one it reads a flush asks for (prefetch).
+const prefetchAhead = 4
+
 // flushWorkers is the number of goroutines that read the rows of a part's blocks in a flush (buildBlocks).
 func flushWorkers() int { return min(2, runtime.GOMAXPROCS(0)) }
 
@@ -349,7 +352,10 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 		var start int
 		var sp wireSpan
 		b.buf, start = beginBlob(b.buf)
-		for _, i := range order[lo:hi] {
+		for j, i := range order[lo:hi] {
+			if j+prefetchAhead < hi-lo {
+				prefetch(items[order[lo+j+prefetchAhead]].msg)
+			}
 			it := &items[i]
 			var err error
 			if b.buf, err = appendSpanWire(b.buf, it.msg, &st.ac, &sp); err != nil {
@@ -399,7 +405,10 @@ func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup,
 		var start int
 		var l wireLog
 		b.buf, start = beginBlob(b.buf)
-		for _, i := range order[lo:hi] {
+		for j, i := range order[lo:hi] {
+			if j+prefetchAhead < hi-lo {
+				prefetch(items[order[lo+j+prefetchAhead]].msg)
+			}
 			it := &items[i]
 			var body otlpwire.Value
 			var err error
