@@ -56,6 +56,19 @@ func startServer(b *testing.B, sync string) string {
 	return srv.GRPCAddr().String()
 }
 
+// cpuTime is the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time of the process per item since c0: on a machine shared with other load, a
+// steadier figure than the rate.
+func reportCPU(b *testing.B, c0 time.Duration) {
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N*ingestBatch), "cpu-ns/item")
+}
+
 func maxRSSMiB() float64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -127,6 +140,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("spans/unmarshal", func(b *testing.B) {
 		perItem(b, spanReqs)
 		var i atomic.Int64
+		c0 := cpuTime()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				req := ptraceotlp.NewExportRequest()
@@ -136,10 +150,12 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "spans/s")
+		reportCPU(b, c0)
 	})
 	b.Run("logs/unmarshal", func(b *testing.B) {
 		perItem(b, logReqs)
 		var i atomic.Int64
+		c0 := cpuTime()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				req := plogotlp.NewExportRequest()
@@ -149,6 +165,7 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "logs/s")
+		reportCPU(b, c0)
 	})
 	for _, sync := range []string{"batch", "none"} {
 		b.Run("spans/grpc/sync="+sync, func(b *testing.B) {
@@ -162,6 +179,7 @@ func BenchmarkIngest(b *testing.B) {
 			var i atomic.Int64
 			b.SetParallelism(8) // 8 x GOMAXPROCS concurrent exporters
 			b.ResetTimer()
+			c0 := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := exportRaw(conn, traceMethod, spanReqs[i.Add(1)%int64(len(spanReqs))]); err != nil {
@@ -171,6 +189,7 @@ func BenchmarkIngest(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "spans/s")
+			reportCPU(b, c0)
 			b.ReportMetric(maxRSSMiB(), "peak-RSS-MiB")
 		})
 		b.Run("logs/grpc/sync="+sync, func(b *testing.B) {
@@ -184,6 +203,7 @@ func BenchmarkIngest(b *testing.B) {
 			var i atomic.Int64
 			b.SetParallelism(8)
 			b.ResetTimer()
+			c0 := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := exportRaw(conn, logsMethod, logReqs[i.Add(1)%int64(len(logReqs))]); err != nil {
@@ -193,6 +213,7 @@ func BenchmarkIngest(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N*ingestBatch)/b.Elapsed().Seconds(), "logs/s")
+			reportCPU(b, c0)
 			b.ReportMetric(maxRSSMiB(), "peak-RSS-MiB")
 		})
 	}
