@@ -88,7 +88,7 @@ func checkSpanBlob(t *testing.T, td ptrace.Traces, wire bool) {
 	buf, start := beginBlob(nil)
 	if wire {
 		raw, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-		sc, err := scanSpans(raw, nil)
+		sc, err := scanSpans(raw, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -20,7 +21,9 @@ type catalog struct {
 	mu       sync.RWMutex
 	services map[string]struct{}
 	ops      map[part.Op]struct{}
-	opHashes map[uint64]struct{} // of the operations added by writes (opSet)
+	// opHashes holds the hashes of the operations added by writes (opSet), read without the lock by the
+	// writes' scans (knownOps) and replaced, never changed, when one is added.
+	opHashes atomic.Pointer[map[uint64]struct{}]
 	attrKeys map[string]struct{}
 	metrics  map[string]struct{}
 }
@@ -28,7 +31,7 @@ type catalog struct {
 func (c *catalog) init() {
 	c.services = map[string]struct{}{}
 	c.ops = map[part.Op]struct{}{}
-	c.opHashes = map[uint64]struct{}{}
+	c.opHashes.Store(&map[uint64]struct{}{})
 	c.attrKeys = map[string]struct{}{}
 	c.metrics = map[string]struct{}{}
 }
@@ -53,29 +56,30 @@ func (c *catalog) addPart(p *partHandle) {
 // addOps records the operations of a write and their services; their strings may be views of a batch (they
 // are copied when kept). It takes the write lock only for operations not seen yet.
 func (c *catalog) addOps(ops opSet) {
-	var missing []uint64
-	c.mu.RLock()
-	for h := range ops {
-		if _, ok := c.opHashes[h]; !ok {
-			missing = append(missing, h)
-		}
-	}
-	c.mu.RUnlock()
-	if len(missing) == 0 {
+	if len(ops) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, h := range missing {
-		op := ops[h]
+	known := *c.opHashes.Load()
+	hashes := make(map[uint64]struct{}, len(known)+len(ops))
+	for h := range known {
+		hashes[h] = struct{}{}
+	}
+	for h, op := range ops {
 		if _, ok := c.ops[op]; !ok {
 			op.Service, op.Name = strings.Clone(op.Service), strings.Clone(op.Name)
 			c.ops[op] = struct{}{}
 			c.services[op.Service] = struct{}{}
 		}
-		c.opHashes[h] = struct{}{}
+		hashes[h] = struct{}{}
 	}
+	c.opHashes.Store(&hashes)
 }
+
+// knownOps returns the hashes of the operations writes have added (read only): a write's scan leaves them
+// out of its opSet.
+func (c *catalog) knownOps() map[uint64]struct{} { return *c.opHashes.Load() }
 
 func (c *catalog) addMetrics(md pmetric.Metrics) {
 	var missing []string

@@ -30,8 +30,14 @@
 // head holds exactly the closed segments) and written as parts: spans and logs one part per UTC day of their
 // time, metric batches one part. Spans and log records are written from their encoding in one pass each:
 // column fields and attributes are read in place, and the blob's fields are the item's own bytes, copied.
-// Items are put in time order by a radix sort of (time, arrival) keys; each block is then encoded, compressed
-// and written on a second goroutine while the next block's rows are read (blockpipe.go). Then the number of the newest closed segment is written to the file
+// Items are put in time order by a radix sort of (time, arrival) keys; the rows of the blocks are then read
+// by two workers (block k by worker k%2, each with its own attribute columns and token set; the sets of the
+// part's resources and scopes are found once per batch group before, by a hash of their messages taken at
+// write) while the blocks are encoded, compressed and written in order on the flushing goroutine
+// (blockpipe.go). A worker prefetches the items a few places ahead of the one it reads (prefetch_amd64.s):
+// they were last touched when written, and are read in time order, not in the order they sit in memory.
+// An attribute whose encoded KeyValue was seen earlier in the block goes to its key and dictionary entry
+// without being read again (attrCols.kvs). Then the number of the newest closed segment is written to the file
 // "flushed" (write, fsync, rename, fsync directory) and the closed segments are deleted. At start-up, parts
 // recording a newer segment than "flushed" are the remains of an unfinished flush and are deleted, and the
 // segments after "flushed" are replayed: no acknowledged item is lost and none is stored twice.

@@ -63,7 +63,7 @@ func FuzzWireSpans(f *testing.F) {
 		if err != nil {
 			return
 		}
-		sc, err := scanSpans(raw, nil)
+		sc, err := scanSpans(raw, nil, nil)
 		if err != nil {
 			return
 		}

@@ -398,7 +398,7 @@ func checkAttr(kv []byte) error {
 // scanSpans reads a TracesData message for the head, and checks that a flush can read every span. ops, when
 // not nil, receives the distinct operations of the batch (their strings are views of raw). The scan's groups
 // and items are views of raw.
-func scanSpans(raw []byte, ops opSet) (batchScan, error) {
+func scanSpans(raw []byte, ops opSet, known map[uint64]struct{}) (batchScan, error) {
 	s := newBatchScan()
 	var svc string
 	var svcHash uint64
@@ -418,6 +418,9 @@ func scanSpans(raw []byte, ops opSet) (batchScan, error) {
 		s.items = append(s.items, wireItem{ts: sp.start, grp: int32(g), msg: item})
 		if ops != nil {
 			h := (maphash.Bytes(opSeed, sp.name) ^ svcHash*0x9e3779b97f4a7c15) + uint64(sp.kind)
+			if _, ok := known[h]; ok {
+				return nil
+			}
 			if _, ok := ops[h]; !ok {
 				ops[h] = opOf(svc, sp.name, sp.kind)
 			}

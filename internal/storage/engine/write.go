@@ -46,7 +46,7 @@ func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []
 	if raw != nil {
 		own := append([]byte(nil), raw...)
 		ops := opSet{}
-		if sc, err := scanSpans(own, ops); err == nil {
+		if sc, err := scanSpans(own, ops, e.cat.knownOps()); err == nil {
 			return e.writeSpans(ctx, own, sc, ops)
 		}
 		// An encoding pdata decodes but the engine's read in place does not (an unusual one): td, encoded
@@ -66,7 +66,7 @@ func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []
 func (e *Engine) WriteSpansRaw(ctx context.Context, raw []byte, spans int) error {
 	own := append([]byte(nil), raw...)
 	ops := opSet{}
-	sc, err := scanSpans(own, ops)
+	sc, err := scanSpans(own, ops, e.cat.knownOps())
 	if err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
@@ -234,7 +234,7 @@ func (e *Engine) applyRecord(typ byte, payload []byte) error {
 	case recSpans:
 		own := append([]byte(nil), payload...)
 		ops := opSet{}
-		sc, err := scanSpans(own, ops)
+		sc, err := scanSpans(own, ops, e.cat.knownOps())
 		if err != nil {
 			// Written by a version that logged what pdata accepted: store it as pdata encodes it.
 			td, derr := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(payload)
@@ -244,7 +244,7 @@ func (e *Engine) applyRecord(typ byte, payload []byte) error {
 			if own, derr = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); derr != nil {
 				return err
 			}
-			if sc, err = scanSpans(own, ops); err != nil {
+			if sc, err = scanSpans(own, ops, e.cat.knownOps()); err != nil {
 				return err
 			}
 		}
