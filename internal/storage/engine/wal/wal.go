@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // Version is the segment format version written in every segment header.
@@ -62,18 +64,23 @@ type Writer struct {
 	dir  string
 	mode SyncMode
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	f       *os.File
-	seq     uint64 // current segment number
-	buf     []byte // records appended but not yet written
-	spare   []byte // the buffer last written, kept for reuse as buf (capped at maxSpareBuffer)
-	gen     uint64 // generation of buf: records in buf become durable when synced reaches gen
-	synced  uint64
-	syncing bool
-	err     error // sticky: after a failed write or fsync nothing more is acknowledged
-	closed  bool
-	size    int64
+	mu   sync.Mutex
+	cond *sync.Cond
+	f    *os.File
+	seq  uint64 // current segment number
+	// The records appended but not yet written, as the pieces of one vectored write: each record's frame
+	// header (in hdrs) and its payload, the caller's slice, which Append holds until it is written.
+	pending      [][]byte
+	pendingBytes int
+	hdrs         []byte
+	spare        [][]byte // pending and hdrs last written, kept for reuse
+	spareHdrs    []byte
+	gen          uint64 // generation of buf: records in buf become durable when synced reaches gen
+	synced       uint64
+	syncing      bool
+	err          error // sticky: after a failed write or fsync nothing more is acknowledged
+	closed       bool
+	size         int64
 }
 
 // SegmentPath is the file name of segment seq in dir.
@@ -148,8 +155,65 @@ func (w *Writer) Seq() uint64 {
 func (w *Writer) Size() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.size + int64(len(w.buf))
+	return w.size + int64(w.pendingBytes)
 }
+
+// frameHeader returns the frame header of a record: length, CRC, type.
+func frameHeader(typ byte, payload []byte) [frameSize]byte {
+	var h [frameSize]byte
+	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)+1))
+	crc := crc32.Update(0, castagnoli, []byte{typ})
+	crc = crc32.Update(crc, castagnoli, payload)
+	binary.LittleEndian.PutUint32(h[4:], crc)
+	h[8] = typ
+	return h
+}
+
+// writeVec writes pieces to f, one after the other, with as few system calls as it can (writev) and no copy.
+func writeVec(f *os.File, pieces [][]byte) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for {
+		for len(pieces) > 0 && len(pieces[0]) == 0 {
+			pieces = pieces[1:]
+		}
+		if len(pieces) == 0 {
+			return nil
+		}
+		batch := pieces[:min(len(pieces), maxIovecs)]
+		var n int
+		var werr error
+		if err := rc.Write(func(fd uintptr) bool {
+			n, werr = unix.Writev(int(fd), batch)
+			return werr != unix.EAGAIN
+		}); err != nil {
+			return err
+		}
+		if werr == unix.EINTR {
+			continue
+		}
+		if werr != nil {
+			return &os.PathError{Op: "writev", Path: f.Name(), Err: werr}
+		}
+		if n == 0 {
+			return &os.PathError{Op: "writev", Path: f.Name(), Err: io.ErrShortWrite}
+		}
+		// Skip what was written; a piece written in part is continued from where the write stopped.
+		for n > 0 && len(pieces) > 0 {
+			if n < len(pieces[0]) {
+				pieces[0] = pieces[0][n:]
+				break
+			}
+			n -= len(pieces[0])
+			pieces = pieces[1:]
+		}
+	}
+}
+
+// maxIovecs is the most pieces one writev takes (IOV_MAX on Linux).
+const maxIovecs = 1024
 
 // AppendFrame appends one record frame for typ and payload to dst.
 func AppendFrame(dst []byte, typ byte, payload []byte) []byte {
@@ -165,11 +229,13 @@ func AppendFrame(dst []byte, typ byte, payload []byte) []byte {
 
 // Append writes one record and, in SyncBatch mode, returns once it is fsynced. Records appended concurrently
 // share an fsync: while one fsync runs, the records arriving meanwhile gather for the next one. It returns the
-// segment the record went to. The caller may reuse payload after the call.
+// segment the record went to. The caller may reuse payload after the call (it is written, not copied, before
+// Append returns).
 func (w *Writer) Append(typ byte, payload []byte) (uint64, error) {
 	if len(payload) > MaxRecordBytes {
 		return 0, fmt.Errorf("wal append: record of %d bytes exceeds limit %d", len(payload), MaxRecordBytes)
 	}
+	h := frameHeader(typ, payload) // outside the lock: the CRC reads the whole payload
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -178,7 +244,10 @@ func (w *Writer) Append(typ byte, payload []byte) (uint64, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	w.buf = AppendFrame(w.buf, typ, payload)
+	n := len(w.hdrs)
+	w.hdrs = append(w.hdrs, h[:]...)
+	w.pending = append(w.pending, w.hdrs[n:n+frameSize:n+frameSize], payload)
+	w.pendingBytes += frameSize + len(payload)
 	seq := w.seq
 	if w.mode == SyncNone {
 		// Bound what a crash of the process (not the machine) can lose: write through to the OS now.
@@ -205,25 +274,34 @@ func (w *Writer) writeLocked(sync bool) error {
 	for w.syncing {
 		w.cond.Wait()
 	}
-	if len(w.buf) == 0 && !sync {
+	if w.err != nil {
+		// Nothing more is written: the records waiting were not acknowledged, and their payloads are their
+		// callers' again.
+		clear(w.pending)
+		w.pending, w.hdrs, w.pendingBytes = w.pending[:0], w.hdrs[:0], 0
+		return w.err
+	}
+	if len(w.pending) == 0 && !sync {
 		return w.err
 	}
 	w.gen++
 	gen := w.gen
-	buf := w.buf
-	w.buf, w.spare = w.spare[:0], nil
+	pieces, hdrs, size := w.pending, w.hdrs, w.pendingBytes
+	w.pending, w.hdrs, w.pendingBytes = w.spare[:0], w.spareHdrs[:0], 0
+	w.spare, w.spareHdrs = nil, nil
 	w.syncing = true
 	f := w.f
 	w.mu.Unlock()
-	_, err := f.Write(buf)
+	err := writeVec(f, pieces)
 	if err == nil && sync {
 		err = f.Sync()
 	}
 	w.mu.Lock()
 	w.syncing = false
-	w.size += int64(len(buf))
-	if cap(buf) <= maxSpareBuffer {
-		w.spare = buf
+	w.size += int64(size)
+	clear(pieces) // drop the callers' payloads
+	if cap(hdrs) <= maxSpareBuffer {
+		w.spare, w.spareHdrs = pieces[:0], hdrs[:0]
 	}
 	if err != nil {
 		w.err = fmt.Errorf("wal write segment %d: %w", w.seq, err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -154,4 +155,34 @@ func FuzzReplay(f *testing.F) {
 			t.Fatalf("second replay saw %d records, first %d", m, n)
 		}
 	})
+}
+
+// TestWriteVec writes more pieces than one writev takes, empty ones among them, and reads back their
+// concatenation.
+func TestWriteVec(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var pieces [][]byte
+	var want []byte
+	for i := range 3*maxIovecs + 7 {
+		p := bytes.Repeat([]byte{byte(i)}, i%13) // every 13th piece is empty
+		pieces = append(pieces, p)
+		want = append(want, p...)
+	}
+	if err := writeVec(f, pieces); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read back %d bytes, want %d (equal: %v)", len(got), len(want), bytes.Equal(got, want))
+	}
+	if err := writeVec(f, [][]byte{{}, nil}); err != nil {
+		t.Fatalf("only empty pieces: %v", err)
+	}
 }
