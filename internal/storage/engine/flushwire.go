@@ -291,6 +291,8 @@ type wireBlockState struct {
 	ops     map[part.Op]struct{}
 	opSeen  map[[3]uint32]bool // (set, name, kind) already in ops
 	words   []uint64           // scratch: the word hashes of a log body
+	sp      wireSpan           // scratch: the span being read
+	l       wireLog            // scratch: the log record being read
 }
 
 func newWireBlockStates(n int) []*wireBlockState {
@@ -314,6 +316,11 @@ func (st *wireBlockState) name(d *sharedDicts, n string) uint32 {
 	return i
 }
 
+// wordToken adds the hash of a word of a log body to the block's tokens.
+func (st *wireBlockState) wordToken(tok string) {
+	st.tokens.add(part.HashToken(part.TokenWord, tok, 0, ""))
+}
+
 // endBlock finishes block b: blob, blooms and attribute columns; the token hashes are cleared for the next.
 func (st *wireBlockState) endBlock(b *pipeBlock, start int) {
 	b.blob = endBlob(b.buf, start)
@@ -333,15 +340,17 @@ func mergeStates(pb *partBuilder, states []*wireBlockState) {
 	}
 }
 
-// writeSpanPartWire writes spans (items in the order of order: by time) as one part.
-func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup, items []wireItem, order []int32, keys map[string]struct{}) (*partHandle, error) {
-	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindSpans, WALSeq: walSeq}, keys)
+// writeWirePart writes items of kind (spans or logs; in the order of order: by time) as one part: row reads
+// item it into block b (its blob and its row) with the state st of the worker reading b.
+func (e *Engine) writeWirePart(day string, walSeq uint64, kind part.Kind, groups []wireGroup, items []wireItem, order []int32,
+	keys map[string]struct{}, row func(st *wireBlockState, d *sharedDicts, it *wireItem, b *pipeBlock) error) (*partHandle, error) {
+	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: kind, WALSeq: walSeq}, keys)
 	w, path, err := e.createPart(day, pb.meta)
 	if err != nil {
 		return nil, err
 	}
 	d := &sharedDicts{pb: pb}
-	if err := d.resolveSets(items, groups, true); err != nil {
+	if err := d.resolveSets(items, groups, kind == part.KindSpans); err != nil {
 		w.Abort()
 		return nil, err
 	}
@@ -350,28 +359,14 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 		st := states[worker]
 		st.ac.reset()
 		var start int
-		var sp wireSpan
 		b.buf, start = beginBlob(b.buf)
 		for j, i := range order[lo:hi] {
 			if j+prefetchAhead < hi-lo {
 				prefetch(items[order[lo+j+prefetchAhead]].msg)
 			}
-			it := &items[i]
-			var err error
-			if b.buf, err = appendSpanWire(b.buf, it.msg, &st.ac, &sp); err != nil {
+			if err := row(st, d, &items[i], b); err != nil {
 				return err
 			}
-			set := d.setOf[it.grp]
-			name := st.name(d, wireStr(sp.name))
-			if k := [3]uint32{set, name, sp.kind}; !st.opSeen[k] {
-				st.opSeen[k] = true
-				st.ops[opOf(d.services[set], sp.name, sp.kind)] = struct{}{}
-			}
-			b.rows = append(b.rows, part.Row{
-				TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,
-				Name: name, Code: sp.kind | sp.statusCode<<4, SpanID: sp.spanID, ParentID: sp.parentID,
-			})
-			st.traceID[sp.traceID] = struct{}{}
 		}
 		st.endBlock(b, start)
 		return nil
@@ -381,76 +376,69 @@ func (e *Engine) writeSpanPartWire(day string, walSeq uint64, groups []wireGroup
 		return nil, err
 	}
 	mergeStates(pb, states)
-	w.SetDicts(pb.meta.Sets, pb.meta.Names, opsList(pb.ops), keyList(pb.keys))
+	if kind == part.KindSpans {
+		w.SetDicts(pb.meta.Sets, pb.meta.Names, opsList(pb.ops), keyList(pb.keys))
+	} else {
+		w.SetDicts(pb.meta.Sets, nil, nil, keyList(pb.keys))
+	}
 	return finishPart(w, path)
 }
 
-// writeLogPartWire writes log records (items in the order of order: by time) as one part.
-func (e *Engine) writeLogPartWire(day string, walSeq uint64, groups []wireGroup, items []wireItem, order []int32, keys map[string]struct{}) (*partHandle, error) {
-	pb := newPartBuilder(part.Meta{ID: e.nextID.Add(1) - 1, Kind: part.KindLogs, WALSeq: walSeq}, keys)
-	w, path, err := e.createPart(day, pb.meta)
-	if err != nil {
-		return nil, err
+// spanRow is the row function of writeWirePart for spans.
+func spanRow(st *wireBlockState, d *sharedDicts, it *wireItem, b *pipeBlock) error {
+	sp := &st.sp
+	var err error
+	if b.buf, err = appendSpanWire(b.buf, it.msg, &st.ac, sp); err != nil {
+		return err
 	}
-	d := &sharedDicts{pb: pb}
-	if err := d.resolveSets(items, groups, false); err != nil {
-		w.Abort()
-		return nil, err
+	set := d.setOf[it.grp]
+	name := st.name(d, wireStr(sp.name))
+	if k := [3]uint32{set, name, sp.kind}; !st.opSeen[k] {
+		st.opSeen[k] = true
+		st.ops[opOf(d.services[set], sp.name, sp.kind)] = struct{}{}
 	}
-	states := newWireBlockStates(flushWorkers())
-	err = buildBlocks(w, len(order), e.opts.BlockRows, len(states), func(worker int, b *pipeBlock, lo, hi int) error {
-		st := states[worker]
-		st.ac.reset()
-		wordTok := func(tok string) { st.tokens.add(part.HashToken(part.TokenWord, tok, 0, "")) }
-		var start int
-		var l wireLog
-		b.buf, start = beginBlob(b.buf)
-		for j, i := range order[lo:hi] {
-			if j+prefetchAhead < hi-lo {
-				prefetch(items[order[lo+j+prefetchAhead]].msg)
-			}
-			it := &items[i]
-			var body otlpwire.Value
-			var err error
-			if b.buf, body, err = appendLogWire(b.buf, it.msg, &st.ac, &l); err != nil {
-				return err
-			}
-			code := l.severity & 0xff
-			if l.time == 0 {
-				code |= 1 << 8
-			}
-			r := part.Row{TS: it.ts, Aux: l.observed - it.ts, TraceID: l.traceID, Set: d.setOf[it.grp], Code: code, SpanID: l.spanID}
-			switch body.Kind {
-			case otlpwire.KindString:
-				r.Body = body.Bytes
-				if r.Body == nil {
-					r.Body = []byte{} // an empty string body is still a string body
-				}
-				st.words = part.AppendWordHashes(st.words[:0], body.Str())
-				for _, h := range st.words {
-					st.tokens.add(h)
-				}
-			case otlpwire.KindEmpty:
-			default:
-				if !valueTokens(body, wordTok, 0) {
-					part.Tokens(valueString(body), wordTok)
-				}
-			}
-			b.rows = append(b.rows, r)
-			if l.traceID != (storage.TraceID{}) {
-				st.traceID[l.traceID] = struct{}{}
-			}
-		}
-		st.endBlock(b, start)
-		return nil
+	b.rows = append(b.rows, part.Row{
+		TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,
+		Name: name, Code: sp.kind | sp.statusCode<<4, SpanID: sp.spanID, ParentID: sp.parentID,
 	})
-	if err != nil {
-		w.Abort()
-		return nil, err
+	st.traceID[sp.traceID] = struct{}{}
+	return nil
+}
+
+// logRow is the row function of writeWirePart for log records.
+func logRow(st *wireBlockState, d *sharedDicts, it *wireItem, b *pipeBlock) error {
+	l := &st.l
+	var body otlpwire.Value
+	var err error
+	if b.buf, body, err = appendLogWire(b.buf, it.msg, &st.ac, l); err != nil {
+		return err
 	}
-	mergeStates(pb, states)
-	w.SetDicts(pb.meta.Sets, nil, nil, keyList(pb.keys))
-	return finishPart(w, path)
+	code := l.severity & 0xff
+	if l.time == 0 {
+		code |= 1 << 8
+	}
+	r := part.Row{TS: it.ts, Aux: l.observed - it.ts, TraceID: l.traceID, Set: d.setOf[it.grp], Code: code, SpanID: l.spanID}
+	switch body.Kind {
+	case otlpwire.KindString:
+		r.Body = body.Bytes
+		if r.Body == nil {
+			r.Body = []byte{} // an empty string body is still a string body
+		}
+		st.words = part.AppendWordHashes(st.words[:0], body.Str())
+		for _, h := range st.words {
+			st.tokens.add(h)
+		}
+	case otlpwire.KindEmpty:
+	default:
+		if !valueTokens(body, st.wordToken, 0) {
+			part.Tokens(valueString(body), st.wordToken)
+		}
+	}
+	b.rows = append(b.rows, r)
+	if l.traceID != (storage.TraceID{}) {
+		st.traceID[l.traceID] = struct{}{}
+	}
+	return nil
 }
 
 // appendLogWire is appendSpanWire for a LogRecord message; it returns the body (which a string body leaves
@@ -518,7 +506,7 @@ func (e *Engine) writeWire(h *head, spans []*spanBatch, logs []*logBatch, keys m
 	for _, day := range sortedKeys(byDay) {
 		items := byDay[day]
 		order := timeOrder(len(items), func(i int) int64 { return items[i].ts })
-		p, err := e.writeSpanPartWire(day, h.walSeq, groups, items, order, keys)
+		p, err := e.writeWirePart(day, h.walSeq, part.KindSpans, groups, items, order, keys, spanRow)
 		if err != nil {
 			return fail(err)
 		}
@@ -532,7 +520,7 @@ func (e *Engine) writeWire(h *head, spans []*spanBatch, logs []*logBatch, keys m
 	for _, day := range sortedKeys(byDay) {
 		items := byDay[day]
 		order := timeOrder(len(items), func(i int) int64 { return items[i].ts })
-		p, err := e.writeLogPartWire(day, h.walSeq, groups, items, order, keys)
+		p, err := e.writeWirePart(day, h.walSeq, part.KindLogs, groups, items, order, keys, logRow)
 		if err != nil {
 			return fail(err)
 		}

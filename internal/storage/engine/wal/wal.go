@@ -217,12 +217,7 @@ const maxIovecs = 1024
 
 // AppendFrame appends one record frame for typ and payload to dst.
 func AppendFrame(dst []byte, typ byte, payload []byte) []byte {
-	var h [frameSize]byte
-	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)+1))
-	crc := crc32.Update(0, castagnoli, []byte{typ})
-	crc = crc32.Update(crc, castagnoli, payload)
-	binary.LittleEndian.PutUint32(h[4:], crc)
-	h[8] = typ
+	h := frameHeader(typ, payload)
 	dst = append(dst, h[:]...)
 	return append(dst, payload...)
 }
