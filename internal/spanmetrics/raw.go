@@ -3,6 +3,7 @@ package spanmetrics
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"time"
 	"unsafe"
 
@@ -215,6 +216,26 @@ func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	g.add(now, k, sp)
+	h := keyHash(k)
+	s := g.byHash[h]
+	if s == nil {
+		s = g.lookup(now, k)
+		if g.series[k] == s { // k's own series, not its service's overflow series
+			s.hash, s.inHash = h, true
+			g.byHash[h] = s
+		}
+	}
+	g.count(s, now, sp)
 	return nil
+}
+
+// hashSeed seeds keyHash.
+var hashSeed = maphash.MakeSeed()
+
+// keyHash is a 64-bit hash of a key of a span (not an overflow key).
+func keyHash(k key) uint64 {
+	h := maphash.String(hashSeed, k.service)
+	h = (h ^ uint64(len(k.name))) * 0x9e3779b97f4a7c15
+	h ^= maphash.String(hashSeed, k.name)
+	return h*0xff51afd7ed558ccd + uint64(k.kind)<<8 + uint64(k.status)
 }

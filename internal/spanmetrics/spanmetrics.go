@@ -65,8 +65,12 @@ type Generator struct {
 	opts Options
 	out  Writer
 
-	mu       sync.Mutex
-	series   map[key]*series
+	mu     sync.Mutex
+	series map[key]*series
+	// byHash finds the series of a key (not an overflow series) by a 64-bit hash of it (keyHash), without
+	// comparing strings: on a busy server the series' strings are seldom in the CPU's cache. A collision
+	// (about 2^-64 per pair of keys) would count one key's spans in the other's series.
+	byHash   map[uint64]*series
 	overflow uint64 // spans counted in an overflow series, since start
 }
 
@@ -78,6 +82,9 @@ type key struct {
 }
 
 type series struct {
+	hash        uint64 // keyHash of its key, when in byHash
+	inHash      bool
+	overflow    bool      // the overflow series of a service
 	start, last time.Time // first span seen (the cumulative start), last span seen
 	calls       uint64
 	sumMs       float64
@@ -113,7 +120,7 @@ func New(out Writer, opts Options) *Generator {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Generator{opts: opts, out: out, series: map[key]*series{}}
+	return &Generator{opts: opts, out: out, series: map[key]*series{}, byHash: map[uint64]*series{}}
 }
 
 // ConsumeTraces counts the spans of td. It never fails and never blocks on I/O: it is a pipeline observer.
@@ -146,15 +153,21 @@ type spanTimes struct {
 
 // add counts one span under k. The strings of k may share a batch's memory: a new series clones them.
 func (g *Generator) add(now time.Time, k key, sp spanTimes) {
+	g.count(g.lookup(now, k), now, sp)
+}
+
+// lookup returns the series spans of key k are counted in: k's, created if need be, or, when there are
+// MaxSeries already and k has none, its service's overflow series.
+func (g *Generator) lookup(now time.Time, k key) *series {
 	s := g.series[k]
 	if s == nil {
 		if len(g.series) >= g.opts.MaxSeries {
-			g.overflow++
 			k = key{service: k.service, overflow: true}
 			if s = g.series[k]; s == nil {
 				// Overflow series may go past MaxSeries by one per service: the limit bounds the keys spans
 				// choose, not the services.
 				s = g.newSeries(now)
+				s.overflow = true
 				k.service = strings.Clone(k.service)
 				g.series[k] = s
 			}
@@ -163,6 +176,14 @@ func (g *Generator) add(now time.Time, k key, sp spanTimes) {
 			k.service, k.name = strings.Clone(k.service), strings.Clone(k.name)
 			g.series[k] = s
 		}
+	}
+	return s
+}
+
+// count counts one span in s, the series lookup returned for its key.
+func (g *Generator) count(s *series, now time.Time, sp spanTimes) {
+	if s.overflow {
+		g.overflow++
 	}
 	ms := 0.0
 	if sp.end > sp.start {
@@ -219,6 +240,9 @@ func (g *Generator) Collect() pmetric.Metrics {
 	for k, s := range g.series {
 		if now.Sub(s.last) > g.opts.IdleTTL {
 			delete(g.series, k)
+			if s.inHash {
+				delete(g.byHash, s.hash)
+			}
 			continue
 		}
 		byService[k.service] = append(byService[k.service], k)
