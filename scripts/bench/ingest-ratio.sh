@@ -21,6 +21,6 @@ for i in $(seq 1 "$rounds"); do
 		ur=$(field "$sig/s" <<<"$u") uc=$(field cpu-ns/item <<<"$u")
 		gr=$(field "$sig/s" <<<"$g") gc=$(field cpu-ns/item <<<"$g") rss=$(field peak-RSS-MiB <<<"$g")
 		printf '%s round %d: unmarshal %s/s %s cpu-ns | ingest %s/s %s cpu-ns, peak RSS %s MiB | rate ratio %.3f, cpu ratio %.3f\n' \
-			"$sig" "$i" "$ur" "$uc" "$gr" "$gc" "$rss" "$(bc -l <<<"$gr/$ur")" "$(bc -l <<<"$uc/$gc")"
+			"$sig" "$i" "$ur" "$uc" "$gr" "$gc" "$rss" "$(awk "BEGIN{print $gr/$ur}")" "$(awk "BEGIN{print $uc/$gc}")"
 	done
 done

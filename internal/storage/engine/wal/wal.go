@@ -34,7 +34,8 @@ const Version = 1
 // MaxRecordBytes bounds one record's payload; a larger length field is treated as corruption.
 const MaxRecordBytes = 256 << 20
 
-// maxSpareBuffer bounds the write buffer a writer keeps for reuse, so that one burst does not pin its memory.
+// maxSpareBuffer bounds the frame headers a writer keeps for reuse (with the list of the pieces written), so
+// that one burst of records does not pin its memory.
 const maxSpareBuffer = 16 << 20
 
 const (
@@ -214,13 +215,6 @@ func writeVec(f *os.File, pieces [][]byte) error {
 
 // maxIovecs is the most pieces one writev takes (IOV_MAX on Linux).
 const maxIovecs = 1024
-
-// AppendFrame appends one record frame for typ and payload to dst.
-func AppendFrame(dst []byte, typ byte, payload []byte) []byte {
-	h := frameHeader(typ, payload)
-	dst = append(dst, h[:]...)
-	return append(dst, payload...)
-}
 
 // Append writes one record and, in SyncBatch mode, returns once it is fsynced. Records appended concurrently
 // share an fsync: while one fsync runs, the records arriving meanwhile gather for the next one. It returns the

@@ -139,7 +139,7 @@ func TestUnknownVersionRefused(t *testing.T) {
 }
 
 func FuzzReplay(f *testing.F) {
-	seed := AppendFrame(nil, 1, []byte("hello"))
+	seed := appendFrame(nil, 1, []byte("hello"))
 	hdr := append([]byte(magic), 1, 0, 0, 0)
 	f.Add(append(bytes.Clone(hdr), seed...))
 	f.Add(append(bytes.Clone(hdr), seed[:5]...))
@@ -185,4 +185,11 @@ func TestWriteVec(t *testing.T) {
 	if err := writeVec(f, [][]byte{{}, nil}); err != nil {
 		t.Fatalf("only empty pieces: %v", err)
 	}
+}
+
+// appendFrame appends one record frame for typ and payload to dst, as a segment holds it.
+func appendFrame(dst []byte, typ byte, payload []byte) []byte {
+	h := frameHeader(typ, payload)
+	dst = append(dst, h[:]...)
+	return append(dst, payload...)
 }
