@@ -50,6 +50,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	skipVerify := fs.Bool("tls-skip-verify", false, "with --tls, do not verify the server certificate")
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of one export")
 	poolMB := fs.Int("pool-mb", 64, "MiB of requests to encode before the clock starts")
+	unique := fs.Bool("unique", false, "encode all --requests before the clock starts, so that none is a replay of an earlier one\n(for measuring bytes on disk per item; needs --requests, memory for all of them, no --warmup)")
 	jsonOut := fs.Bool("json", false, "print the result as JSON (an array with --batch-sweep)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,7 +59,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Endpoint: *endpoint, Protocol: loadgen.Protocol(*protocol), Signal: loadgen.Signal(*signal), Rate: *rate,
 		Duration: *duration, Warmup: *warmup, Requests: *requests, Workers: *workers, Seed: *seed, TLS: *useTLS,
 		TLSSkipVerify: *skipVerify,
-		Timeout:       *timeout, PoolBytes: int64(*poolMB) << 20,
+		Timeout:       *timeout, PoolBytes: int64(*poolMB) << 20, Unique: *unique,
 	}
 	if opts.Endpoint == "" {
 		opts.Endpoint = "127.0.0.1:4317"

@@ -52,6 +52,10 @@ type Options struct {
 	TLSSkipVerify bool
 	Timeout       time.Duration // per export; 0 means 10 s
 	PoolBytes     int64         // encoded bytes to prepare before the clock starts; 0 means 64 MiB
+	// Unique prepares every request of the run (Requests of them, warm-up not allowed) instead of a pool of
+	// PoolBytes, so that no request is a replay of an earlier one: for measuring what a storage keeps of
+	// the workload, where replayed content (even moved in time) compresses better than new content would.
+	Unique bool
 	// Progress, if set, is called about once a second with the figures so far, from its own goroutine.
 	Progress func(Progress)
 }
@@ -124,6 +128,9 @@ func (o *Options) Validate() error {
 	if o.Warmup < 0 {
 		return fmt.Errorf("warmup %v: want 0 or more", o.Warmup)
 	}
+	if o.Unique && (o.Requests == 0 || o.Warmup > 0) {
+		return fmt.Errorf("unique requests need a number of requests and no warm-up")
+	}
 	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 		return fmt.Errorf("rate %v: want 0 (as fast as possible) or more", o.Rate)
 	}
@@ -175,7 +182,11 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) (Result, error)
 		return Result{}, err
 	}
 	prepStart := time.Now()
-	pl, err := buildPool(opts.Signal, jsonBody, opts.Seed, opts.Batch, opts.Workers*2, opts.PoolBytes, time.Now())
+	minPayloads, poolBytes := opts.Workers*2, opts.PoolBytes
+	if opts.Unique {
+		minPayloads, poolBytes = int(max(opts.Requests, int64(opts.Workers))), 1
+	}
+	pl, err := buildPool(opts.Signal, jsonBody, opts.Seed, opts.Batch, minPayloads, poolBytes, time.Now())
 	if err != nil {
 		return Result{}, err
 	}
@@ -256,7 +267,7 @@ func run(ctx context.Context, opts *Options, pl *pool, exps []exporter) Result {
 		}
 		e := exps[w%len(exps)]
 		wg.Go(func() {
-			for round := 0; ; round++ {
+			for round := 0; round == 0 || !opts.Unique; round++ {
 				for _, p := range mine {
 					if stopCtx.Err() != nil {
 						return

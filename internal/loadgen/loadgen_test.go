@@ -187,6 +187,61 @@ func TestReplaysAreNotDuplicates(t *testing.T) {
 	}
 }
 
+// TestUnique checks that with Options.Unique every request is sent once: the run's records carry bodies
+// none of which was sent before, unlike replays (which repeat content at later times).
+func TestUnique(t *testing.T) {
+	var mu sync.Mutex
+	bodies := map[string]int{}
+	logs := 0
+	s := startSink(t, otlpsink.Options{OnLogs: func(ld plog.Logs) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rl := range ld.ResourceLogs().All() {
+			for _, sl := range rl.ScopeLogs().All() {
+				for _, rec := range sl.LogRecords().All() {
+					if rec.Body().Type() == pcommon.ValueTypeStr {
+						bodies[rec.Body().Str()]++
+					}
+					logs++
+				}
+			}
+		}
+	}})
+	opts := Options{Endpoint: endpoint(s, ProtocolGRPC), Protocol: ProtocolGRPC, Signal: SignalLogs,
+		Duration: time.Minute, Requests: 24, Workers: 3, Batch: 20, PoolBytes: 1, Unique: true}
+	res, err := Run(context.Background(), opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 24 || logs != 24*20 {
+		t.Fatalf("%d requests, %d records; want 24, 480", res.Requests, logs)
+	}
+	for b, n := range bodies {
+		if n > 1 {
+			t.Fatalf("body sent %d times: %q", n, b)
+		}
+	}
+	// The same run without Unique replays its pool (at least 6 requests: two per worker).
+	clear(bodies)
+	opts.Unique = false
+	if _, err := Run(context.Background(), opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	repeated := 0
+	for _, n := range bodies {
+		if n > 1 {
+			repeated++
+		}
+	}
+	if repeated == 0 {
+		t.Fatal("a run from a pool of 6 requests repeated no body")
+	}
+	opts.Requests, opts.Unique = 0, true
+	if err := opts.Validate(); err == nil {
+		t.Fatal("Unique without Requests: no error")
+	}
+}
+
 func attrKey(m pcommon.Map) string {
 	var b strings.Builder
 	for k, v := range m.All() {

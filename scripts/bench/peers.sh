@@ -3,6 +3,7 @@
 #
 #   scripts/bench/peers.sh install   # go install the peers, at pinned versions, into $PEERS_BIN
 #   scripts/bench/peers.sh run       # measure (the default), print a summary, keep raw results in $OUT
+#   scripts/bench/peers.sh disk      # bytes on disk per item of the same unique items, after merges
 #
 # Rows per signal (a row is skipped, and said so, when its server is not available):
 #   traces:  sink, otlpd-memory, otlpd-engine, jaeger-badger     (OTLP/gRPC)
@@ -32,6 +33,14 @@
 #   OUT       directory for raw results and server logs [a new temporary directory]
 #
 # Example: RUNS=3 DURATION=20s scripts/bench/peers.sh run
+#
+# Disk (`disk`): the disk figures of `run` are taken right after a throughput run, before merges settle, and
+# on the load generator's replays: it sends a pool of requests again and again (records moved in time, same
+# content), which a storage that keeps a stream's records together compresses as repeats. `disk` sends every
+# row the same $DISK_REQUESTS [2000] requests of 512 items, all distinct (`loadgen --unique`), asks the
+# server to merge (VictoriaLogs: /internal/force_merge; otlpd merges on its own), waits $SETTLE [60s], stops
+# it and divides the data directory's growth by the items accepted. Systems: otlpd-engine and the peer of
+# each signal in $SIGNALS_DISK [logs; "traces logs" adds otlpd and Jaeger-Badger on spans].
 set -euo pipefail
 
 JAEGER_VERSION=v1.76.0
@@ -258,6 +267,44 @@ measure() {
 	log "run $run $sig $sys: $(jq -r '"\(.items_per_s | floor) items/s, p99 \(.p99_ms) ms, failed \(.failed)"' "$res"), peak RSS $((hwm >> 20)) MiB${disk:+, disk $disk B}"
 }
 
+# disk_measure SIGNAL SYSTEM: one row of `disk`; appends a line to $OUT/disk.tsv.
+disk_measure() {
+	local sig=$1 sys=$2 d proto ep bytes
+	empty_footprint "$sys"
+	d=$(mktemp -d "$tmp/$sys.XXXX")
+	start "$sys" "$d"
+	read -r proto ep < <(endpoint "$sys" "$sig")
+	local res="$OUT/disk-$sig-$sys.json"
+	log "disk $sig $sys: $DISK_REQUESTS unique requests to $ep"
+	taskset -c "$LOADGEN_CPU" "$bin/otlpd" loadgen --signal "$sig" --protocol "$proto" --endpoint "$ep" --unique \
+		--requests "$DISK_REQUESTS" --workers 4 --timeout "$TIMEOUT" --duration 1h --seed 1 --json >"$res" 2>"$d/loadgen.err" ||
+		{ cat "$d/loadgen.err" >&2; stop "$pid" "$stopsig"; pid=""; die "disk $sig $sys: loadgen failed"; }
+	[[ $sys == victorialogs ]] && curl -fsS "http://127.0.0.1:$((PORT_BASE + 1))/internal/force_merge" >/dev/null
+	sleep "$SETTLE"
+	stop "$pid" "$stopsig"
+	pid=""
+	bytes=$(($(du -sB1 "$d/data" | cut -f1) - empty[$sys]))
+	cp "$d/server.log" "$OUT/disk-$sig-$sys.server.log"
+	rm -rf "$d"
+	jq -r --arg sys "$sys" --arg bytes "$bytes" '[.signal, $sys, .accepted, .failed, $bytes] | @tsv' "$res" >>"$OUT/disk.tsv"
+	log "disk $sig $sys: $(jq -r '"\(.accepted) accepted, \(.failed) failed"' "$res"), $bytes B"
+}
+
+disk_summary() {
+	awk -F'\t' '
+		{ bpi[$1, $2] = $5 / $3; items[$1, $2] = $3; sigs[$1] = 1 }
+		END {
+			peer["traces"] = "jaeger-badger"; peer["logs"] = "victorialogs"
+			print "| signal | system | items | disk B/item | vs " "peer |"
+			print "|---|---|---|---|---|"
+			for (s in sigs) for (sys in bpi) {
+				split(sys, k, SUBSEP); if (k[1] != s) continue
+				r = ((s, peer[s]) in bpi) ? sprintf("%.2fx", bpi[sys] / bpi[s, peer[s]]) : "-"
+				printf "| %s | %s | %d | %.1f | %s |\n", s, k[2], items[sys], bpi[sys], r
+			}
+		}' "$OUT/disk.tsv"
+}
+
 summary() {
 	python3 - "$OUT/results.tsv" <<'EOF'
 import sys, statistics as st
@@ -299,11 +346,12 @@ EOF
 }
 
 main() {
-	case ${1:-run} in
+	local mode=${1:-run}
+	case $mode in
 	install) install_peers; return ;;
-	run) ;;
+	run | disk) ;;
 	summary) OUT=$2 summary; return ;;
-	*) die "usage: peers.sh [install|run|summary DIR]" ;;
+	*) die "usage: peers.sh [install|run|disk|summary DIR]" ;;
 	esac
 	command -v jq >/dev/null || die "needs jq"
 	command -v taskset >/dev/null || die "needs taskset (util-linux)"
@@ -331,6 +379,20 @@ main() {
 		echo "settings: RUNS=$RUNS DURATION=$DURATION WARMUP=$WARMUP WORKERS=$WORKERS SYNC=$SYNC server cpu $SERVER_CPU, loadgen cpu $LOADGEN_CPU"
 		echo "systems: ${systems[*]}"
 	} | tee "$OUT/info.txt" >&2
+	if [[ $mode == disk ]]; then
+		: >"$OUT/disk.tsv"
+		DISK_REQUESTS=${DISK_REQUESTS:-2000} SETTLE=${SETTLE:-60s}
+		for sig in ${SIGNALS_DISK:-logs}; do
+			for s in "${systems[@]}"; do
+				case $sig:$s in
+				traces:otlpd-engine | traces:jaeger-badger | logs:otlpd-engine | logs:victorialogs) disk_measure "$sig" "$s" ;;
+				esac
+			done
+		done
+		disk_summary | tee "$OUT/disk.md"
+		log "raw results in $OUT"
+		return
+	fi
 	: >"$OUT/results.tsv"
 	local run sig i n=${#systems[@]}
 	for ((run = 1; run <= RUNS; run++)); do

@@ -140,15 +140,22 @@ func BenchmarkBytesPerItem(b *testing.B) {
 				}
 				b.ReportMetric(float64(e.DiskBytes())/float64(written), "disk-B/item")
 				var cols [part.NumCols]uint64
+				var traceBloom, tokenBloom, blocks int
 				e.mu.RLock()
 				for _, p := range e.parts {
 					for _, bm := range p.meta.Blocks {
 						for c, ref := range bm.Cols {
 							cols[c] += ref.Len
 						}
+						traceBloom += 8 * len(bm.TraceBloom)
+						tokenBloom += 8 * len(bm.TokenBloom)
+						blocks++
 					}
 				}
 				e.mu.RUnlock()
+				b.ReportMetric(float64(traceBloom)/float64(written), "trace-bloom-B/item")
+				b.ReportMetric(float64(tokenBloom)/float64(written), "token-bloom-B/item")
+				b.ReportMetric(float64(written)/float64(blocks), "rows/block")
 				for c, n := range cols {
 					b.ReportMetric(float64(n)/float64(written), fmt.Sprintf("col%d-B/item", c))
 				}
