@@ -349,8 +349,14 @@ func (e *Engine) createPart(day string, meta part.Meta) (*part.Writer, string, e
 	}
 	path := filepath.Join(dir, partName(meta.ID, meta.Kind))
 	w, err := part.Create(path, meta)
-	if err == nil && len(meta.Sources) > 0 {
+	switch {
+	case err != nil:
+	case len(meta.Sources) > 0:
 		w.Level = part.LevelBest // a merge, in the background
+	case meta.Kind != part.KindMetrics:
+		// A flush of spans or logs: a merge compresses the block soon after (merges and mergeFlushed),
+		// so the flush stores most columns as they are and the work is done once, in the background.
+		w.Level = part.LevelStore
 	}
 	return w, path, err
 }

@@ -84,8 +84,45 @@ func (e *Engine) applyRetention() error {
 	return nil
 }
 
-// mergeAll merges the small parts of each day and kind once there are Options.MergeMinParts of them.
-func (e *Engine) mergeAll(ctx context.Context) error { return e.merge(ctx, e.opts.MergeMinParts, true) }
+// mergeAll merges the small parts of each day and kind once there are Options.MergeMinParts of them, then
+// the parts flushes wrote more than flushedMergeAge ago that no merge took yet.
+func (e *Engine) mergeAll(ctx context.Context) error {
+	if err := e.merge(ctx, e.opts.MergeMinParts, true); err != nil {
+		return err
+	}
+	return e.mergeFlushed(ctx, time.Now().Add(-flushedMergeAge))
+}
+
+// flushedMergeAge is how long a part written by a flush, whose columns are mostly stored uncompressed
+// (part.LevelStore), waits for a merge before it is merged with the other flushed parts of its day and
+// kind, or alone: under load, merges take flushed parts within seconds; at a few items a second, a day may
+// take minutes to gather Options.MergeMinParts parts.
+const flushedMergeAge = time.Minute
+
+// mergeFlushed merges, per day and kind, the parts flushes wrote (spans and logs) that were opened before
+// cutoff: up to maxMergeInputs of them, alone if need be.
+func (e *Engine) mergeFlushed(ctx context.Context, cutoff time.Time) error {
+	e.mu.RLock()
+	byKey := map[string][]*partHandle{}
+	for _, p := range e.parts {
+		if p.meta.Kind != part.KindMetrics && len(p.meta.Sources) == 0 && p.opened.Before(cutoff) {
+			k := fmt.Sprintf("%s/%d", p.day, p.meta.Kind)
+			byKey[k] = append(byKey[k], p)
+		}
+	}
+	e.mu.RUnlock()
+	for _, k := range sortedKeys(byKey) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ps := byKey[k]
+		sortParts(ps)
+		if err := e.mergeParts(ps[:min(len(ps), maxMergeInputs)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Compact merges the parts of each day and kind into as few parts as it can (maxMergeInputs at a time).
 func (e *Engine) Compact(ctx context.Context) error {

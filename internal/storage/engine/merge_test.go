@@ -490,3 +490,88 @@ func TestSmallFlushesRewritten(t *testing.T) {
 		})
 	}
 }
+
+// isStored reports whether a column frame holds its bytes as they are (part.LevelStore): the zstd frame
+// header a stored frame has, and its block is raw.
+func isStored(frame []byte) bool {
+	return len(frame) >= 12 && string(frame[:4]) == "\x28\xb5\x2f\xfd" && frame[4] == 0xa4 && (frame[9]>>1)&3 == 0
+}
+
+// TestFlushedPartsMerged checks that flushes store the columns merges compress (all but the IDs and the
+// integer columns) as they are, and that mergeFlushed merges the flushed parts of a day and kind (a lone
+// one too) into a compressed part with the same items, leaving merged parts alone.
+func TestFlushedPartsMerged(t *testing.T) {
+	e := openTest(t, t.TempDir(), mergeTestOptions())
+	defer e.Close()
+	ctx := context.Background()
+	ctxs := []ctxSpec{{"a", "h1", "lib"}, {"b", "h2", "lib"}}
+	var logs []plog.Logs
+	for i := range 3 {
+		ld := mkLogs(ctxs, 40, 3, int64(i), uint64(i))
+		logs = append(logs, ld)
+		if err := e.WriteLogs(ctx, ld); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.WriteSpans(ctx, mkSpans(ctxs, []string{"op"}, 40, 1, 0, 9)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	flushed := partsOf(e, part.KindLogs)
+	if len(flushed) != 3 {
+		t.Fatalf("%d log parts, want 3", len(flushed))
+	}
+	var flushedBytes int64
+	for _, p := range flushed {
+		flushedBytes += p.r.Size
+		for _, cols := range frames(t, p) {
+			for c, f := range cols {
+				want := c != part.ColTID && c != part.ColSpanID && c != part.ColTS && c != part.ColAux
+				if isStored(f) != want {
+					t.Fatalf("flushed part, column %d: stored %v, want %v", c, isStored(f), want)
+				}
+			}
+		}
+	}
+	// Opened after the cutoff: nothing merged.
+	if err := e.mergeFlushed(ctx, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(partsOf(e, part.KindLogs)) + len(partsOf(e, part.KindSpans)); n != 4 {
+		t.Fatalf("%d parts after a merge of no stale part, want 4", n)
+	}
+	if err := e.mergeFlushed(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []part.Kind{part.KindLogs, part.KindSpans} {
+		ps := partsOf(e, kind)
+		if len(ps) != 1 || len(ps[0].meta.Sources) == 0 {
+			t.Fatalf("kind %d: %d parts after mergeFlushed, want 1 merged part", kind, len(ps))
+		}
+		for _, cols := range frames(t, ps[0]) {
+			for c, f := range cols {
+				if isStored(f) {
+					t.Fatalf("kind %d: merged part, column %d still stored", kind, c)
+				}
+			}
+		}
+	}
+	merged := partsOf(e, part.KindLogs)[0]
+	if merged.r.Size >= flushedBytes {
+		t.Fatalf("merged part of %d bytes, flushed parts %d", merged.r.Size, flushedBytes)
+	}
+	checkLogs(t, e, flattenLogs(logs), "after mergeFlushed")
+	// A merged part is not merged again by mergeFlushed.
+	id := merged.meta.ID
+	if err := e.mergeFlushed(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ps := partsOf(e, part.KindLogs); len(ps) != 1 || ps[0].meta.ID != id {
+		t.Fatal("mergeFlushed merged a merged part again")
+	}
+}

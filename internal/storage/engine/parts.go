@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -31,6 +32,7 @@ type partHandle struct {
 	groups []group
 	names  map[string]uint32
 	refs   atomic.Int32
+	opened time.Time // when this process opened it: for a flushed part, about when it was written
 }
 
 func (p *partHandle) acquire() { p.refs.Add(1) }
@@ -51,7 +53,7 @@ func openPart(path string) (*partHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &partHandle{path: path, day: filepath.Base(filepath.Dir(path)), r: r, meta: &r.Meta}
+	p := &partHandle{path: path, day: filepath.Base(filepath.Dir(path)), r: r, meta: &r.Meta, opened: time.Now()}
 	p.refs.Store(1)
 	p.groups = make([]group, len(r.Meta.Sets))
 	for i, raw := range r.Meta.Sets {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -113,7 +115,42 @@ const (
 	LevelFast   Level = iota // for flushes: ingest must not wait on compression
 	LevelBetter              // for merges, in the background
 	LevelBest                // for merges, in the background, where it pays
+	// LevelStore is for flushes whose blocks a merge compresses soon after (the engine's merges compress
+	// again every column of a flushed block but the IDs): the columns are frames of zstd raw blocks, the
+	// bytes as they are, so that the work is done once. A Writer at LevelStore still compresses the ID
+	// columns, which merges copy as stored, and the integer columns, whose layout it picks by compressed
+	// size, at LevelFast.
+	LevelStore
 )
+
+// maxRawBlock is the largest block of a zstd frame (RFC 8878, Block_Maximum_Size).
+const maxRawBlock = 128 << 10
+
+// appendStoredFrame appends a zstd frame that holds src as it is: the magic number, a frame header (a single
+// segment, the content size in 4 bytes, a content checksum), raw blocks of at most maxRawBlock bytes, each a
+// 3-byte header (last-block flag, block type 0, size) and the bytes, then the checksum (the low 32 bits of
+// XXH64 of src), which readers check as they do for compressed frames. Any zstd decoder reads it.
+func appendStoredFrame(dst, src []byte) []byte {
+	if uint64(len(src)) > math.MaxUint32 {
+		panic("BUG: column of 4 GiB or more")
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, 0xFD2FB528)
+	dst = append(dst, 2<<6|1<<5|1<<2) // Frame_Content_Size_flag 2 (4 bytes), Single_Segment_flag, Content_Checksum_flag
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(src)))
+	sum := uint32(xxhash.Sum64(src))
+	for {
+		n := min(len(src), maxRawBlock)
+		h := uint32(n) << 3 // Block_Type 0: raw
+		if n == len(src) {
+			h |= 1 // Last_Block
+		}
+		dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
+		dst = append(dst, src[:n]...)
+		if src = src[n:]; len(src) == 0 {
+			return binary.LittleEndian.AppendUint32(dst, sum)
+		}
+	}
+}
 
 func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
 	return &sync.Pool{New: func() any {
@@ -137,6 +174,9 @@ var decoders = sync.Pool{New: func() any {
 }}
 
 func compress(level Level, dst, src []byte) []byte {
+	if level == LevelStore {
+		return appendStoredFrame(dst, src)
+	}
 	p := encoders[level]
 	e := p.Get().(*zstd.Encoder)
 	dst = e.EncodeAll(src, dst)
@@ -225,6 +265,10 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 	w.cols[ColSpanID] = appendIDs(w.cols[ColSpanID], w.sid, 8)
 	for c := range NumCols {
 		src := w.cols[c]
+		level := w.Level
+		if level == LevelStore && (c == ColTID || c == ColSpanID || c == ColTS || c == ColAux) {
+			level = LevelFast // see LevelStore
+		}
 		switch c {
 		case ColBlob:
 			src = blob
@@ -237,10 +281,10 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 			}
 			// Both layouts, the smaller kept.
 			w.alt = appendFixed(w.alt[:0], vals)
-			w.buf = compress(w.Level, w.buf[:0], w.alt)
+			w.buf = compress(level, w.buf[:0], w.alt)
 			alt := len(w.buf)
 			src = appendUvarints(src, vals)
-			w.alt = compress(w.Level, w.alt[:0], src)
+			w.alt = compress(level, w.alt[:0], src)
 			if len(w.alt) < alt {
 				w.buf, w.alt = w.alt, w.buf
 			}
@@ -251,7 +295,7 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 			w.off += uint64(len(w.buf))
 			continue
 		}
-		w.buf = compress(w.Level, w.buf[:0], src)
+		w.buf = compress(level, w.buf[:0], src)
 		if _, err := w.f.Write(w.buf); err != nil {
 			return fmt.Errorf("write part block: %w", err)
 		}

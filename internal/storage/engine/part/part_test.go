@@ -3,6 +3,7 @@ package part
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -155,4 +156,40 @@ func FuzzDecodeMeta(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStoredFrame checks that LevelStore frames are zstd frames any decoder reads back as they were, for
+// sizes around the raw block limit.
+func TestStoredFrame(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 1000, maxRawBlock - 1, maxRawBlock, maxRawBlock + 1, 3*maxRawBlock + 17} {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(rng.IntN(256))
+		}
+		frame := compress(LevelStore, []byte("prefix"), src)
+		if string(frame[:6]) != "prefix" {
+			t.Fatalf("%d bytes: dst not appended to", n)
+		}
+		if want := 6 + 9 + 3*max(1, (n+maxRawBlock-1)/maxRawBlock) + n + 4; len(frame) != want {
+			t.Fatalf("%d bytes: frame of %d bytes, want %d", n, len(frame), want)
+		}
+		got, err := Decompress(frame[6:], nil)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if !bytes.Equal(got, src) {
+			t.Fatalf("%d bytes: read back differs", n)
+		}
+		if n > 0 {
+			frame[len(frame)-5] ^= 0xff // the last byte of src: the checksum no longer matches
+			if _, err := Decompress(frame[6:], nil); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("%d bytes: a changed byte: err %v, want ErrCorrupt", n, err)
+			}
+			frame[len(frame)-5] ^= 0xff
+			if _, err := Decompress(frame[6:len(frame)-5], nil); err == nil {
+				t.Fatalf("%d bytes: a truncated frame decodes", n)
+			}
+		}
+	}
 }
