@@ -114,11 +114,19 @@ type Engine struct {
 	flushErr error
 
 	flushMu sync.Mutex // one flush or merge at a time
+	// mergeMu is held by a merge from its check that its inputs are still parts to the replacement of them:
+	// a merge lets go of flushMu while a flush runs (yieldToFlush), and another merge must not take the
+	// same inputs meanwhile.
+	mergeMu sync.Mutex
 	// flushWaiting counts the flushes waiting for flushMu; a merge holding it yields to them (yieldToFlush).
 	flushWaiting atomic.Int32
 	nextID       atomic.Uint64
 	arrival      atomic.Uint64
 	kick         chan struct{}
+	mergeKick    chan struct{} // a flush added parts: merges may have work
+	// unmerged counts the parts of spans and logs that flushes wrote and no merge took yet (under mu, see
+	// countUnmerged); writers wait while there are maxUnmerged of them (waitRoom).
+	unmerged int
 	stop         chan struct{}
 	bg           sync.WaitGroup
 	// room is closed (and replaced) whenever the heads change in a way that may let waiting writers in: a
@@ -147,7 +155,8 @@ var _ storage.Backend = (*Engine)(nil)
 // (quarantining corrupt ones), replays the write-ahead log, and starts the background flush and maintenance.
 func Open(dir string, opts Options) (_ *Engine, err error) {
 	opts.defaults()
-	e := &Engine{dir: dir, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	e := &Engine{dir: dir, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1),
+		mergeKick: make(chan struct{}, 1), stop: make(chan struct{})}
 	e.room = make(chan struct{})
 	e.cat.init()
 	for _, d := range []string{dir, e.walDir(), e.partsDir()} {
@@ -363,14 +372,24 @@ func (e *Engine) maintenanceLoop() {
 	defer e.bg.Done()
 	t := time.NewTicker(e.opts.MaintenanceInterval)
 	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-e.stop
+		cancel()
+	}()
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
-			if err := e.Maintain(context.Background()); err != nil {
-				e.log.Error("engine: maintenance failed", "err", err)
+			if err := e.applyRetention(); err != nil {
+				e.log.Error("engine: retention failed", "err", err)
 			}
+		case <-e.mergeKick:
+		}
+		if err := e.mergeBacklog(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("engine: merge failed", "err", err)
 		}
 	}
 }

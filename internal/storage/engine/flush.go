@@ -96,9 +96,14 @@ func (e *Engine) flush() error {
 		e.cat.addPart(p)
 	}
 	sortParts(e.parts)
+	e.countUnmerged()
 	e.frozen = nil
 	e.wakeWriters()
 	e.mu.Unlock()
+	select {
+	case e.mergeKick <- struct{}{}:
+	default:
+	}
 	segs, _ := wal.Segments(e.walDir())
 	for _, s := range segs {
 		if s <= h.walSeq {

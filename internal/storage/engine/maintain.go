@@ -32,6 +32,8 @@ func (e *Engine) applyRetention() error {
 	if e.opts.MaxAge <= 0 && e.opts.MaxBytes <= 0 {
 		return nil
 	}
+	e.mergeMu.Lock() // no merge in progress: its inputs might be dropped here and come back in its output
+	defer e.mergeMu.Unlock()
 	e.flushMu.Lock()
 	defer e.flushMu.Unlock()
 	e.mu.Lock()
@@ -72,6 +74,7 @@ func (e *Engine) applyRetention() error {
 		}
 	}
 	e.parts = keep
+	e.countUnmerged()
 	e.mu.Unlock()
 	for _, p := range drop {
 		e.log.Info("engine: retention drops part", "part", p.path, "newest", utc(p.meta.MaxTS), "bytes", p.r.Size)
@@ -87,10 +90,53 @@ func (e *Engine) applyRetention() error {
 // mergeAll merges the small parts of each day and kind once there are Options.MergeMinParts of them, then
 // the parts flushes wrote more than flushedMergeAge ago that no merge took yet.
 func (e *Engine) mergeAll(ctx context.Context) error {
-	if err := e.merge(ctx, e.opts.MergeMinParts, true); err != nil {
+	if _, err := e.merge(ctx, e.opts.MergeMinParts, true); err != nil {
 		return err
 	}
 	return e.mergeFlushed(ctx, time.Now().Add(-flushedMergeAge))
+}
+
+// mergeBacklog merges until no day and kind has Options.MergeMinParts parts of comparable size, then merges
+// the flushed parts that waited flushedMergeAge, or all flushed parts while writers wait for merges (half of
+// maxUnmerged or more: their days and kinds may each hold too few for a merge). The background merger runs
+// it after every flush and every Options.MaintenanceInterval, so that merges keep up with flushes for as
+// long as the CPU allows, and writers wait (waitRoom) when it does not.
+func (e *Engine) mergeBacklog(ctx context.Context) error {
+	for {
+		merged, err := e.merge(ctx, e.opts.MergeMinParts, true)
+		if err != nil {
+			return err
+		}
+		if !merged {
+			break
+		}
+	}
+	cutoff := time.Now().Add(-flushedMergeAge)
+	e.mu.RLock()
+	backlog := e.unmerged >= e.maxUnmerged()/2
+	e.mu.RUnlock()
+	if backlog {
+		cutoff = time.Now()
+	}
+	return e.mergeFlushed(ctx, cutoff)
+}
+
+// maxUnmerged is how many parts flushes may have written that no merge took yet before writers wait.
+func (e *Engine) maxUnmerged() int { return 4 * e.opts.MergeMinParts }
+
+// countUnmerged sets e.unmerged from the parts and lets waiting writers look again if it went down. Called
+// with e.mu held for writing, after every change of e.parts.
+func (e *Engine) countUnmerged() {
+	n := 0
+	for _, p := range e.parts {
+		if p.meta.Kind != part.KindMetrics && len(p.meta.Sources) == 0 {
+			n++
+		}
+	}
+	if n < e.unmerged {
+		e.wakeWriters()
+	}
+	e.unmerged = n
 }
 
 // flushedMergeAge is how long a part written by a flush, whose columns are mostly stored uncompressed
@@ -128,11 +174,12 @@ func (e *Engine) mergeFlushed(ctx context.Context, cutoff time.Time) error {
 func (e *Engine) Compact(ctx context.Context) error {
 	for {
 		n0 := e.partCount()
-		if err := e.merge(ctx, 2, false); err != nil {
+		if _, err := e.merge(ctx, 2, false); err != nil {
 			return err
 		}
 		if e.partCount() >= n0 {
-			return e.merge(ctx, 1, false)
+			_, err := e.merge(ctx, 1, false)
+			return err
 		}
 	}
 }
@@ -146,7 +193,7 @@ func (e *Engine) partCount() int {
 // merge merges, per day and kind with at least minParts parts, up to maxMergeInputs of the smallest. When
 // balanced, it merges only parts of comparable size (see balancedPrefix), so that an item is rewritten about
 // log(parts of its day) times over the day, not once per merge.
-func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) error {
+func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) (merged bool, err error) {
 	e.mu.RLock()
 	byKey := map[string][]*partHandle{}
 	for _, p := range e.parts {
@@ -163,7 +210,7 @@ func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) error {
 			continue // a lone part is merged (recompressed) only when a flush wrote it (at the fast level)
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return merged, err
 		}
 		slices.SortFunc(ps, func(a, b *partHandle) int { return cmp.Compare(a.r.Size, b.r.Size) })
 		n := min(len(ps), maxMergeInputs)
@@ -179,10 +226,11 @@ func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) error {
 		ps = ps[:n]
 		sortParts(ps)
 		if err := e.mergeParts(ps); err != nil {
-			return err
+			return merged, err
 		}
+		merged = true
 	}
-	return nil
+	return merged, nil
 }
 
 // balancedPrefix returns how many of the smallest parts (sizes ascending) to merge: the most, at least

@@ -88,6 +88,8 @@ func identity(to []uint32) bool {
 // The new part names the parts it replaces, so that a crash between writing it and removing them cannot
 // duplicate rows. Between blocks it yields to a waiting flush.
 func (e *Engine) mergeParts(ps []*partHandle) error {
+	e.mergeMu.Lock()
+	defer e.mergeMu.Unlock()
 	e.flushMu.Lock()
 	defer e.flushMu.Unlock()
 	e.mu.RLock()
@@ -118,6 +120,7 @@ func (e *Engine) mergeParts(ps []*partHandle) error {
 	e.parts = slices.DeleteFunc(e.parts, func(p *partHandle) bool { return slices.Contains(ps, p) })
 	e.parts = append(e.parts, np)
 	sortParts(e.parts)
+	e.countUnmerged()
 	e.mu.Unlock()
 	for _, p := range ps {
 		if err := os.Remove(p.path); err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -574,4 +575,61 @@ func TestFlushedPartsMerged(t *testing.T) {
 	if ps := partsOf(e, part.KindLogs); len(ps) != 1 || ps[0].meta.ID != id {
 		t.Fatal("mergeFlushed merged a merged part again")
 	}
+}
+
+// TestWritersWaitForMerges checks that writers wait while maxUnmerged flushed parts wait for a merge, and go
+// on once merges took them; and that the background merger keeps the flushed parts under that bound while
+// flushes come faster than MergeMinParts per maintenance interval.
+func TestWritersWaitForMerges(t *testing.T) {
+	o := testOptions()
+	o.MergeMinParts = 2 // maxUnmerged 8
+	o.MaintenanceInterval = time.Hour
+	e := openTest(t, t.TempDir(), o)
+	defer e.Close()
+	ctx := context.Background()
+	ctxs := []ctxSpec{{"a", "h1", "lib"}}
+	e.mu.Lock()
+	e.unmerged = e.maxUnmerged()
+	e.mu.Unlock()
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := e.WriteLogs(short, mkLogs(ctxs, 10, 1, 1000, 1)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("write with merges behind: %v, want to wait until the deadline", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.WriteLogs(ctx, mkLogs(ctxs, 10, 1, 1010, 2)) }()
+	select {
+	case err := <-done:
+		t.Fatalf("write went through while merges were behind: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	e.mu.Lock()
+	e.countUnmerged() // the real count: no part yet
+	e.mu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if err := e.WriteLogs(ctx, mkLogs(ctxs, 10, 1, int64(10*i), uint64(i))); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.mu.RLock()
+		n := e.unmerged
+		e.mu.RUnlock()
+		if n > e.maxUnmerged()+1 {
+			t.Fatalf("after flush %d: %d flushed parts wait for a merge, bound %d", i, n, e.maxUnmerged())
+		}
+	}
+	if err := e.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var all []plog.Logs
+	all = append(all, mkLogs(ctxs, 10, 1, 1010, 2))
+	for i := range 40 {
+		all = append(all, mkLogs(ctxs, 10, 1, int64(10*i), uint64(i)))
+	}
+	checkLogs(t, e, flattenLogs(all), "after the flushes")
 }

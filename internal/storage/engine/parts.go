@@ -148,6 +148,7 @@ func (e *Engine) loadParts(flushed uint64) error {
 	}
 	e.nextID.Store(maxID + 1)
 	sortParts(e.parts)
+	e.countUnmerged()
 	return nil
 }
 

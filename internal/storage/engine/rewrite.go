@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/heap"
 	"os"
 
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
@@ -25,44 +26,43 @@ func smallBlocks(ps []*partHandle, blockRows int) bool {
 	return blocks > 0 && rows < blocks*blockRows/2
 }
 
-// cursor walks the rows of one input part in order, one decoded block at a time.
+// cursor walks the rows of one block of an input part, decoded when the merge first takes a row of it:
+// blocks are each in time order, but the blocks of a merged part may overlap in time (copyParts), so the
+// k-way merge is over blocks, not parts. Until it is decoded, a block's next row is its first, at MinTS.
 type cursor struct {
 	p      *partHandle
 	blk    int
 	row    int
+	order  int // position among the merge's blocks: ties on time go to the lower (older part, earlier block)
 	spans  *spanView
 	logs   *logView
 	offset int32 // of this part's groups in the merge's group list
 }
 
+func (c *cursor) loaded() bool { return c.spans != nil || c.logs != nil }
+
 func (c *cursor) load() error {
-	if c.blk < len(c.p.meta.Blocks) {
-		var err error
-		if c.p.meta.Kind == part.KindSpans {
-			c.spans, err = partSpanView(c.p, c.blk, nil, nil)
-		} else {
-			c.logs, err = partLogView(c.p, c.blk, nil, nil)
-		}
-		if err != nil {
-			return err
-		}
-		c.row = 0
-		return nil
+	var err error
+	if c.p.meta.Kind == part.KindSpans {
+		c.spans, err = partSpanView(c.p, c.blk, nil, nil)
+	} else {
+		c.logs, err = partLogView(c.p, c.blk, nil, nil)
 	}
-	c.spans, c.logs = nil, nil
-	return nil
+	return err
 }
 
 func (c *cursor) ts() int64 {
-	if c.spans != nil {
+	switch {
+	case c.spans != nil:
 		return c.spans.ts[c.row]
+	case c.logs != nil:
+		return c.logs.ts[c.row]
 	}
-	return c.logs.ts[c.row]
+	return c.p.meta.Blocks[c.blk].MinTS
 }
 
-func (c *cursor) valid() bool { return c.spans != nil || c.logs != nil }
-
-func (c *cursor) advance() error {
+// advance moves to the next row and reports whether the block has one.
+func (c *cursor) advance() bool {
 	c.row++
 	n := 0
 	if c.spans != nil {
@@ -71,41 +71,90 @@ func (c *cursor) advance() error {
 		n = len(c.logs.recs)
 	}
 	if c.row < n {
-		return nil
+		return true
 	}
-	c.blk++
-	return c.load()
+	c.spans, c.logs = nil, nil
+	return false
 }
 
-// rewriteParts writes parts (of one day and kind, sorted by ID) as one by a k-way merge of their rows on time
-// (ties: the older part first, so arrival order holds), and opens it. It yields to a waiting flush between
-// rows.
-func (e *Engine) rewriteParts(ps []*partHandle) (*partHandle, error) {
-	var groups []flushGroup
-	cursors := make([]*cursor, len(ps))
-	var sources []uint64
-	walSeq := uint64(0)
-	for i, p := range ps {
-		c := &cursor{p: p, offset: int32(len(groups))}
-		for _, g := range p.groups {
-			groups = append(groups, flushGroup{g.res, g.resSchema, g.scope, g.scopeSchema})
+// cursorHeap orders cursors by their next row's time, then by order.
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	a, b := h[i].ts(), h[j].ts()
+	return a < b || (a == b && h[i].order < h[j].order)
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
+// next returns the cursor holding the merge's next row, decoded, or nil when no row is left; after taking
+// the row, the caller calls done.
+func (h *cursorHeap) next() (*cursor, error) {
+	for h.Len() > 0 {
+		c := (*h)[0]
+		if c.loaded() {
+			return c, nil
 		}
 		if err := c.load(); err != nil {
 			return nil, err
 		}
-		cursors[i] = c
+		// Its first row is at MinTS: the heap order holds.
+		if c.loaded() && (c.spans != nil && len(c.spans.spans) > 0 || c.logs != nil && len(c.logs.recs) > 0) {
+			return c, nil
+		}
+		c.spans, c.logs = nil, nil
+		heap.Pop(h) // an empty block
+	}
+	return nil, nil
+}
+
+// done advances the top cursor past the row taken.
+func (h *cursorHeap) done() {
+	if (*h)[0].advance() {
+		heap.Fix(h, 0)
+	} else {
+		heap.Pop(h)
+	}
+}
+
+// rewriteParts writes parts (of one day and kind, sorted by ID) as one by a k-way merge of their blocks' rows
+// on time (ties: the older part first, so arrival order holds), and opens it. It yields to a waiting flush between
+// rows.
+func (e *Engine) rewriteParts(ps []*partHandle) (*partHandle, error) {
+	var groups []flushGroup
+	var cursors cursorHeap
+	var sources []uint64
+	walSeq := uint64(0)
+	for _, p := range ps {
+		off := int32(len(groups))
+		for _, g := range p.groups {
+			groups = append(groups, flushGroup{g.res, g.resSchema, g.scope, g.scopeSchema})
+		}
+		for bi := range p.meta.Blocks {
+			cursors = append(cursors, &cursor{p: p, blk: bi, order: len(cursors), offset: off})
+		}
 		sources = append(sources, p.meta.ID)
 		walSeq = max(walSeq, p.meta.WALSeq)
 	}
+	heap.Init(&cursors)
 	var mergeErr error
 	pick := func() *cursor {
-		var best *cursor
-		for _, c := range cursors {
-			if c.valid() && (best == nil || c.ts() < best.ts()) {
-				best = c
-			}
+		if mergeErr != nil {
+			return nil
 		}
-		return best
+		c, err := cursors.next()
+		if err != nil {
+			mergeErr = err
+			return nil
+		}
+		return c
 	}
 	keys := map[string]struct{}{}
 	var np *partHandle
@@ -114,22 +163,22 @@ func (e *Engine) rewriteParts(ps []*partHandle) (*partHandle, error) {
 		np, err = e.writeSpanPart(ps[0].day, walSeq, sources, groups, func() (spanItem, bool) {
 			e.yieldToFlush()
 			c := pick()
-			if c == nil || mergeErr != nil {
+			if c == nil {
 				return spanItem{}, false
 			}
 			it := spanItem{ts: c.ts(), grp: c.offset + c.spans.rowGroup[c.row], span: c.spans.spans[c.row]}
-			mergeErr = c.advance()
+			cursors.done()
 			return it, true
 		}, keys)
 	} else {
 		np, err = e.writeLogPart(ps[0].day, walSeq, sources, groups, func() (logItem, bool) {
 			e.yieldToFlush()
 			c := pick()
-			if c == nil || mergeErr != nil {
+			if c == nil {
 				return logItem{}, false
 			}
 			it := logItem{ts: c.ts(), grp: c.offset + c.logs.rowGroup[c.row], rec: c.logs.recs[c.row]}
-			mergeErr = c.advance()
+			cursors.done()
 			return it, true
 		}, keys)
 	}

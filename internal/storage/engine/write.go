@@ -193,10 +193,12 @@ func (e *Engine) write(ctx context.Context, typ byte, payload []byte, add func(*
 // The heads may hold the active head up to its flush threshold (Options.HeadMaxItems, Options.HeadMaxBytes)
 // while a frozen head is being flushed, and up to twice the threshold otherwise (the flush that freezes it has
 // been asked for and is starting). So at most about twice the threshold is held in memory, plus the batches of
-// the writers let in at once.
+// the writers let in at once. Writers also wait while merges are behind: maxUnmerged flushed parts that no
+// merge took yet (the merger then takes them whatever their number per day and kind), so that sustained
+// ingest runs at the rate flushes and merges together keep up with, not faster with parts piling up.
 func (e *Engine) waitRoom(ctx context.Context) error {
 	e.mu.RLock()
-	for !e.closed && (e.overLimit(2) || (e.frozen != nil && e.overLimit(1))) {
+	for !e.closed && (e.overLimit(2) || (e.frozen != nil && e.overLimit(1)) || e.unmerged >= e.maxUnmerged()) {
 		room := e.room
 		e.mu.RUnlock()
 		select {
