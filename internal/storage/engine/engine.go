@@ -127,8 +127,8 @@ type Engine struct {
 	// unmerged counts the parts of spans and logs that flushes wrote and no merge took yet (under mu, see
 	// countUnmerged); writers wait while there are maxUnmerged of them (waitRoom).
 	unmerged int
-	stop         chan struct{}
-	bg           sync.WaitGroup
+	stop     chan struct{}
+	bg       sync.WaitGroup
 	// room is closed (and replaced) whenever the heads change in a way that may let waiting writers in: a
 	// freeze, the end of a flush, Close. Under mu.
 	room chan struct{}
