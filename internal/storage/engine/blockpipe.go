@@ -30,52 +30,65 @@ func (b *pipeBlock) reset() {
 // first error of fill or AddBlock; after one, the remaining blocks are not built.
 func buildBlocks(w *part.Writer, n, blockRows, workers int, fill func(worker int, b *pipeBlock, lo, hi int) error) error {
 	blocks := (n + blockRows - 1) / blockRows
-	workers = max(1, min(workers, blocks))
+	return runOrdered(blocks, workers,
+		func() *pipeBlock { return &pipeBlock{rows: make([]part.Row, 0, blockRows)} },
+		func(wk, k int, b *pipeBlock) error {
+			b.reset()
+			return fill(wk, b, k*blockRows, min(n, (k+1)*blockRows))
+		},
+		func(_ int, b *pipeBlock) error { return w.AddBlock(b.rows, b.blob, b.attrs, b.tb, b.kb) })
+}
+
+// runOrdered runs work for units 0..n-1 on up to workers goroutines, unit k on worker k%workers, and hands
+// each unit's result to consume in unit order on the calling goroutine meanwhile. Each worker has two
+// results (made by newT, reused): one being worked on while the other waits to be consumed. It returns the
+// first error of work or consume; after one, no more units are worked on.
+func runOrdered[T any](n, workers int, newT func() *T, work func(worker, k int, t *T) error, consume func(k int, t *T) error) error {
+	workers = max(1, min(workers, n))
 	var failed atomic.Bool
 	errs := make([]error, workers)
-	filled := make([]chan *pipeBlock, workers)
-	free := make([]chan *pipeBlock, workers)
+	done := make([]chan *T, workers)
+	free := make([]chan *T, workers)
 	var wg sync.WaitGroup
 	for wk := range workers {
-		filled[wk] = make(chan *pipeBlock, 1)
-		free[wk] = make(chan *pipeBlock, 2) // two blocks each: one filled while the other waits to be written
+		done[wk] = make(chan *T, 1)
+		free[wk] = make(chan *T, 2)
 		for range 2 {
-			free[wk] <- &pipeBlock{rows: make([]part.Row, 0, blockRows)}
+			free[wk] <- newT()
 		}
 		wg.Go(func() {
-			defer close(filled[wk])
-			for k := wk; k < blocks; k += workers {
-				b := <-free[wk]
+			defer close(done[wk])
+			for k := wk; k < n; k += workers {
+				t := <-free[wk]
 				if failed.Load() {
 					return
 				}
-				b.reset()
-				if err := fill(wk, b, k*blockRows, min(n, (k+1)*blockRows)); err != nil {
+				if err := work(wk, k, t); err != nil {
 					errs[wk] = err
 					failed.Store(true)
 					return
 				}
-				filled[wk] <- b
+				done[wk] <- t
 			}
 		})
 	}
 	var err error
-	for k := range blocks {
-		b, ok := <-filled[k%workers]
+	for k := range n {
+		t, ok := <-done[k%workers]
 		if !ok {
 			break // that worker failed
 		}
 		if err == nil {
-			if err = w.AddBlock(b.rows, b.blob, b.attrs, b.tb, b.kb); err != nil {
+			if err = consume(k, t); err != nil {
 				failed.Store(true)
 			}
 		}
-		free[k%workers] <- b
+		free[k%workers] <- t
 	}
 	failed.Store(true)
-	for wk := range workers { // let a worker waiting to hand over a block see the failure and end
-		for b := range filled[wk] {
-			free[wk] <- b
+	for wk := range workers { // let a worker waiting to hand over a result see the failure and end
+		for t := range done[wk] {
+			free[wk] <- t
 		}
 	}
 	wg.Wait()

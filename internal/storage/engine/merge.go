@@ -149,57 +149,75 @@ func (e *Engine) copyParts(ps []*partHandle) (*partHandle, error) {
 	}
 	w.Level = part.LevelBetter // the footer's: its bloom filters do not compress, its dictionaries do at this level
 	d := &mergeDicts{setOf: map[string]uint32{}, nameOf: map[string]uint32{}, ops: map[part.Op]struct{}{}, keys: map[string]struct{}{}}
-	var cols [part.NumCols][]byte
-	var raw, remapped []byte
-	for _, p := range ps {
+	// What each input's blocks need: their indexes remapped, and the columns a flush wrote compressed again.
+	type input struct {
+		remap      [part.NumCols][]uint32
+		level      [part.NumCols]part.Level
+		recompress uint32
+	}
+	inputs := make([]input, len(ps))
+	type job struct{ pi, bi int }
+	var jobs []job
+	for pi, p := range ps {
 		setTo, nameTo := d.add(p)
-		remap := [part.NumCols][]uint32{part.ColSet: setTo, part.ColName: nameTo}
+		in := &inputs[pi]
+		in.remap = [part.NumCols][]uint32{part.ColSet: setTo, part.ColName: nameTo}
 		if meta.Kind != part.KindSpans || identity(nameTo) {
-			remap[part.ColName] = nil // log parts have no names: their name column is all zeros
+			in.remap[part.ColName] = nil // log parts have no names: their name column is all zeros
 		}
 		if identity(setTo) {
-			remap[part.ColSet] = nil
+			in.remap[part.ColSet] = nil
 		}
-		var level [part.NumCols]part.Level
-		recompress := uint32(0)
 		for c := range part.NumCols {
-			level[c] = part.LevelBetter
+			in.level[c] = part.LevelBetter
 			if l, ok := recompressLevel(meta.Kind, c); ok && len(p.meta.Sources) == 0 {
-				level[c], recompress = l, recompress|1<<c
+				in.level[c], in.recompress = l, in.recompress|1<<c
 			}
 		}
 		for bi := range p.meta.Blocks {
-			e.yieldToFlush()
+			jobs = append(jobs, job{pi, bi})
+		}
+	}
+	// Blocks are read and compressed on two workers, written in order here.
+	type block struct {
+		cols          [part.NumCols][]byte
+		raw, remapped []byte
+	}
+	err = runOrdered(len(jobs), 2, func() *block { return &block{} },
+		func(_, k int, b *block) error {
+			p, bi, in := ps[jobs[k].pi], jobs[k].bi, &inputs[jobs[k].pi]
 			bm := p.meta.Blocks[bi]
 			for c := range part.NumCols {
-				frame, err := p.r.ReadFrame(bi, c, cols[c])
+				frame, err := p.r.ReadFrame(bi, c, b.cols[c])
 				if err != nil {
-					w.Abort()
-					return nil, fmt.Errorf("part %s: %w", p.path, err)
+					return fmt.Errorf("part %s: %w", p.path, err)
 				}
-				cols[c] = frame
-				if remap[c] == nil && recompress&(1<<c) == 0 {
+				b.cols[c] = frame
+				if in.remap[c] == nil && in.recompress&(1<<c) == 0 {
 					continue
 				}
-				if raw, err = part.Decompress(frame, raw); err != nil {
-					w.Abort()
-					return nil, corrupt(p, "block %d column %d: %v", bi, c, err)
+				if b.raw, err = part.Decompress(frame, b.raw); err != nil {
+					return corrupt(p, "block %d column %d: %v", bi, c, err)
 				}
-				src := raw
-				if remap[c] != nil {
-					if remapped, err = part.RemapIndexes(raw, bm.Rows, remap[c], remapped); err != nil {
-						w.Abort()
-						return nil, corrupt(p, "block %d column %d: %v", bi, c, err)
+				src := b.raw
+				if in.remap[c] != nil {
+					if b.remapped, err = part.RemapIndexes(b.raw, bm.Rows, in.remap[c], b.remapped); err != nil {
+						return corrupt(p, "block %d column %d: %v", bi, c, err)
 					}
-					src = remapped
+					src = b.remapped
 				}
-				cols[c] = part.Compress(level[c], cols[c][:0], src)
+				// b.cols[c] holds the frame read, which src does not share: its buffer is free again.
+				b.cols[c] = part.Compress(in.level[c], b.cols[c][:0], src)
 			}
-			if err := w.AddFrames(bm, &cols); err != nil {
-				w.Abort()
-				return nil, err
-			}
-		}
+			return nil
+		},
+		func(k int, b *block) error {
+			e.yieldToFlush()
+			return w.AddFrames(ps[jobs[k].pi].meta.Blocks[jobs[k].bi], &b.cols)
+		})
+	if err != nil {
+		w.Abort()
+		return nil, err
 	}
 	var names []string
 	if meta.Kind == part.KindSpans {
