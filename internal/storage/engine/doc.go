@@ -21,7 +21,9 @@
 //
 // Backpressure: a writer waits (until its context ends) while the active head is at its flush threshold and
 // a frozen head is still being flushed, or at twice the threshold; so the heads hold about twice the threshold
-// at most. A merge yields to a waiting flush.
+// at most. It also waits while 4 x Options.MergeMinParts parts written by flushes await a merge: sustained
+// ingest runs at the rate at which flushes and merges together keep up, instead of piling up parts (which
+// slow every query and, stored uncompressed, take twice the disk). A merge yields to a waiting flush.
 //
 // # Flush, merge, retention
 //
@@ -33,8 +35,10 @@
 // Items are put in time order by a radix sort of (time, arrival) keys; the rows of the blocks are then read
 // by two workers (block k by worker k%2, each with its own attribute columns and token set; the sets of the
 // part's resources and scopes are found once per batch group before, by a hash of their messages taken at
-// write) while the blocks are encoded, compressed and written in order on the flushing goroutine
-// (blockpipe.go). A worker prefetches the items a few places ahead of the one it reads (prefetch_amd64.s):
+// write) while the blocks are encoded and written in order on the flushing goroutine (blockpipe.go). A
+// flush stores span and log columns uncompressed (zstd frames of raw blocks, with their checksum), but for
+// the ID and integer columns: the part's first merge compresses them, so the work is done once, in the
+// background. A worker prefetches the items a few places ahead of the one it reads (prefetch_amd64.s):
 // they were last touched when written, and are read in time order, not in the order they sit in memory.
 // An attribute whose encoded KeyValue was seen earlier in the block goes to its key and dictionary entry
 // without being read again (attrCols.kvs). Then the number of the newest closed segment is written to the file
@@ -51,12 +55,18 @@
 // time: readers bound each block by its own time range, never by its neighbours'. Copied blocks are not
 // re-cut, so inputs whose blocks hold less than half of Options.BlockRows rows on average (the flushes of a
 // server taking few items a second) are instead merged row by row, a k-way merge on time into full blocks at
-// zstd's best level: small blocks compress at about half the rate of full ones (rewrite.go). A merge yields
-// to a waiting flush between blocks (rows). A day is merged once it has Options.MergeMinParts parts, and then only parts of
+// zstd's best level: small blocks compress at about half the rate of full ones (rewrite.go; the k-way merge
+// is over blocks, as a merged part's blocks overlap). A merge reads and compresses blocks on two workers and
+// writes them in order; it yields to a waiting flush between blocks (rows), and holds the merge lock
+// throughout, so no other merge takes its inputs meanwhile. The merger runs after every flush and every
+// Options.MaintenanceInterval, until nothing is due. A day is merged once it has Options.MergeMinParts
+// parts, and then only parts of
 // comparable size: the smallest ones, as many as keep the largest no bigger than the others together, so an
 // item is copied about log8(parts of its day) times (size-tiered), never once per merge. A merged part lists
 // the IDs of the parts it replaces ("sources"); at start-up a part named as a source by another is deleted,
-// so a crash between writing a merge and removing its inputs cannot duplicate rows. Retention drops the parts
+// so a crash between writing a merge and removing its inputs cannot duplicate rows. Parts a flush wrote are
+// merged, with the other flushed parts of their day and kind or alone, once they waited a minute, or at once
+// while writers wait for merges. Retention drops the parts
 // whose newest item is older than Options.MaxAge, then the parts of the oldest days first while the parts
 // take more than Options.MaxBytes.
 //
@@ -99,10 +109,11 @@
 //	| footer length u32 | footer CRC-32C u32 | "OTLPDEND"            |  tail, 16 bytes
 //	+---------------------------------------------------------------+
 //
-// Blocks hold at most Options.BlockRows rows. A flush compresses at zstd's fastest level. A part's first
-// merge compresses the columns of its blocks again, all but the trace and span IDs (random bytes, copied), at
-// zstd's "better" level, and the attribute and blob columns of log parts at its best; later merges copy the
-// frames as stored (recompressLevel in merge.go gives the measurements behind this). Footers of merged parts
+// Blocks hold at most Options.BlockRows rows. A flush stores its columns (part.LevelStore: zstd frames of raw
+// blocks, which every zstd reader reads) but for the ID and integer columns, compressed at zstd's fastest
+// level. A part's first merge compresses the columns of its blocks, all but the trace and span IDs (random
+// bytes, copied), at zstd's "better" level; later merges copy the frames as stored (recompressLevel in
+// merge.go gives the measurements behind this). Footers of merged parts
 // are at the "better" level. Columns of a block of n rows, rows sorted by time within the block (integer
 // columns start with a mode byte: 0, then a uvarint per row, or w in 1..8, then w bytes little-endian per
 // row, whichever compresses smaller; ID columns start with a mode byte: 0, then every row's ID, or 1, then a
