@@ -31,9 +31,13 @@ import (
 //	          0 raw:  nstr uvarint lengths, then the strings' bytes
 //	          1 dict: ndict uvarint, ndict uvarint lengths, the dictionary's bytes, then nstr uvarint indexes
 //	          2 skeletons: uvarint length, then the strings as part.SkeletonEncoder writes them
+//	          3 dict by set: as dict, but each occurrence is coded in the context of its row's attribute set
+//	            (the block's set column): ndict uvarint, ndict uvarint lengths, the dictionary's bytes, then
+//	            nstr uvarint codes (0: a value new to the set; c > 0: the set's c-th value, in order of first
+//	            occurrence), then per code 0 the uvarint index of the value in the dictionary (attrbyset.go)
 //	        nint zigzag varints
 //
-// An empty column means that no row has an attribute in it.
+// An empty column means that no row has an attribute in it. Mode 3 is written by merges only.
 
 const (
 	attrAbsent byte = 0
@@ -45,6 +49,7 @@ const (
 	attrModeRaw      byte = 0
 	attrModeDict     byte = 1
 	attrModeSkeleton byte = 2
+	attrModeDictBySet byte = 3
 )
 
 // A key's strings are kept raw (not deduplicated) once this many of them are mostly distinct.
@@ -530,9 +535,10 @@ type attrSection struct {
 
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// readAttrSection reads a key's section; strs and ints are what the shapes promise. The strings are views of
-// r.raw, which must not change while they are in use.
-func readAttrSection(r *attrReader, strs, ints int) (*attrSection, error) {
+// readAttrSection reads a key's section; strs and ints are what the shapes promise; occSets returns the
+// attribute set of each string occurrence's row (nil when the block's sets are unknown), for mode 3. The
+// strings are views of r.raw, which must not change while they are in use.
+func readAttrSection(r *attrReader, strs, ints int, occSets func() []uint32) (*attrSection, error) {
 	start, end := r.span()
 	if r.bad {
 		return nil, errAttrCol
@@ -549,9 +555,9 @@ func readAttrSection(r *attrReader, strs, ints int) (*attrSection, error) {
 		mode := sr.raw[sr.off]
 		sr.off++
 		switch mode {
-		case attrModeRaw, attrModeDict:
+		case attrModeRaw, attrModeDict, attrModeDictBySet:
 			n := strs
-			if mode == attrModeDict {
+			if mode != attrModeRaw {
 				n = sr.count(1)
 			}
 			vals := make([]string, n)
@@ -568,6 +574,13 @@ func readAttrSection(r *attrReader, strs, ints int) (*attrSection, error) {
 			}
 			if mode == attrModeRaw {
 				s.strs = vals
+				break
+			}
+			if mode == attrModeDictBySet {
+				var err error
+				if s.strs, err = readBySet(sr, vals, strs, occSets); err != nil {
+					return nil, err
+				}
 				break
 			}
 			s.strs = make([]string, strs)
@@ -657,10 +670,11 @@ func (d *attrColsDec) value(row, k int) attrEnt {
 	return attrEnt{}
 }
 
-// decodeAttrCols decodes a block's attribute column of rows rows. When sel is not nil, only the entries of
+// decodeAttrCols decodes a block's attribute column of rows rows, whose attribute sets are sets (the set
+// column; nil if not read: then a section of mode 3 does not decode). When sel is not nil, only the entries of
 // the rows where sel is true are kept (the others read as absent), and only their strings are copied; when
 // sel is nil, the strings share one allocation.
-func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
+func decodeAttrCols(raw []byte, rows int, sel []bool, sets []uint32) (*attrColsDec, error) {
 	d := &attrColsDec{}
 	if len(raw) == 0 {
 		return d, nil
@@ -699,7 +713,7 @@ func decodeAttrCols(raw []byte, rows int, sel []bool) (*attrColsDec, error) {
 	}
 	secs := make([]*attrSection, len(h.keys))
 	for k := range secs {
-		if secs[k], err = readAttrSection(r, h.strs[k], h.ints[k]); err != nil {
+		if secs[k], err = readAttrSection(r, h.strs[k], h.ints[k], occurrenceSets(h, sets, k)); err != nil {
 			return nil, err
 		}
 	}
@@ -809,8 +823,8 @@ func (d *attrColsDec) restore(row int, m pcommon.Map) {
 }
 
 // attrStrEq walks a block's attribute column and returns, per row, whether the row's attribute key is the
-// string v; nil when no row has key. It decodes only that key's section.
-func attrStrEq(raw []byte, rows int, key, v string) ([]bool, error) {
+// string v; nil when no row has key. It decodes only that key's section. sets is as for decodeAttrCols.
+func attrStrEq(raw []byte, rows int, sets []uint32, key, v string) ([]bool, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
@@ -834,7 +848,7 @@ func attrStrEq(raw []byte, rows int, key, v string) ([]bool, error) {
 			return nil, errAttrCol
 		}
 	}
-	sec, err := readAttrSection(r, h.strs[want], h.ints[want])
+	sec, err := readAttrSection(r, h.strs[want], h.ints[want], occurrenceSets(h, sets, want))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"math/rand/v2"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestAttrColsRoundTrip(t *testing.T) {
 			t.Fatalf("%d attributes left in the row, want the bool, double and array", cp.Len())
 		}
 	}
-	d, err := decodeAttrCols(c.encode(nil), len(rows), nil)
+	d, err := decodeAttrCols(c.encode(nil), len(rows), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,17 +65,17 @@ func TestAttrColsRoundTrip(t *testing.T) {
 		}
 	}
 	raw := c.encode(nil)
-	if eq, err := attrStrEq(raw, 4, "s", "v"); err != nil || len(eq) != 4 || !eq[3] {
+	if eq, err := attrStrEq(raw, 4, nil, "s", "v"); err != nil || len(eq) != 4 || !eq[3] {
 		t.Fatalf("attrStrEq(s=v) = %v, %v", eq, err)
 	}
-	if eq, _ := attrStrEq(raw, 4, "last", "v"); eq[0] {
+	if eq, _ := attrStrEq(raw, 4, nil, "last", "v"); eq[0] {
 		t.Fatal("attrStrEq(last=v) matched")
 	}
-	if eq, _ := attrStrEq(raw, 4, "nope", "v"); eq != nil {
+	if eq, _ := attrStrEq(raw, 4, nil, "nope", "v"); eq != nil {
 		t.Fatal("attrStrEq of an absent key is not nil")
 	}
 	sel := []bool{false, true, false, true}
-	ds, err := decodeAttrCols(raw, 4, sel)
+	ds, err := decodeAttrCols(raw, 4, sel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +99,14 @@ func FuzzAttrCols(f *testing.F) {
 		if rows < 0 || rows > 10000 {
 			return
 		}
-		d, err := decodeAttrCols(raw, rows, nil)
+		d, err := decodeAttrCols(raw, rows, nil, nil)
 		if err != nil {
 			return
 		}
 		for r := range rows {
 			d.restore(r, pcommon.NewMap())
 		}
-		attrStrEq(raw, rows, "k", "v")
+		attrStrEq(raw, rows, nil, "k", "v")
 	})
 }
 
@@ -142,7 +143,7 @@ func TestAttrColsManyRows(t *testing.T) {
 		sel[i] = r.IntN(4) == 0
 	}
 	for _, s := range [][]bool{nil, sel} {
-		d, err := decodeAttrCols(raw, n, s)
+		d, err := decodeAttrCols(raw, n, s, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +169,7 @@ func TestAttrColsManyRows(t *testing.T) {
 				break
 			}
 		}
-		eq, err := attrStrEq(raw, n, key, want)
+		eq, err := attrStrEq(raw, n, nil, key, want)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,4 +188,134 @@ func attrOrder(m pcommon.Map) string {
 		s += k + ","
 	}
 	return s
+}
+
+// bySetColumn is an attribute column of n rows in random sets of nsets whose key "file" follows from the set
+// and "route" does not, with the sets.
+func bySetColumn(n, nsets int, seed uint64) ([]byte, []uint32) {
+	r := rand.New(rand.NewPCG(seed, 5))
+	var c attrCols
+	c.reset()
+	sets := make([]uint32, n)
+	for i := range n {
+		s := r.IntN(nsets)
+		sets[i] = uint32(s)
+		m := pcommon.NewMap()
+		m.PutStr("file", fmt.Sprintf("/src/svc%d/handler.go", s))
+		m.PutStr("route", fmt.Sprintf("/r/%d", r.IntN(40)))
+		if r.IntN(4) == 0 {
+			m.PutInt("n", int64(r.IntN(9)))
+		}
+		c.add(m)
+	}
+	return c.encode(nil), sets
+}
+
+// TestAttrBySet checks that byset codes a key that follows from the set in mode 3 and leaves a key that
+// does not in mode 1, that the column decodes to the same values with the sets, and not without them.
+func TestAttrBySet(t *testing.T) {
+	const n = 2000
+	raw, sets := bySetColumn(n, 20, 1)
+	out, changed, err := byset(nil, raw, n, sets)
+	if err != nil || !changed {
+		t.Fatalf("byset: changed %v, err %v", changed, err)
+	}
+	if a, b := len(part.Compress(part.LevelBetter, nil, out)), len(part.Compress(part.LevelBetter, nil, raw)); a >= b {
+		t.Fatalf("byset: %d bytes compressed, was %d", a, b)
+	}
+	want, err := decodeAttrCols(raw, n, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeAttrCols(out, n, nil, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]byte{}
+	r := &attrReader{raw: out}
+	h, _ := readAttrHeader(r, n)
+	for _, span := range h.keys {
+		i, j := r.span()
+		sr := &attrReader{raw: out[i:j]}
+		sr.uvarint()
+		sr.uvarint()
+		modes[string(out[span[0]:span[1]])] = out[i+sr.off]
+	}
+	if modes["file"] != attrModeDictBySet || modes["route"] != attrModeDict {
+		t.Fatalf("modes %v: want file by set, route dictionary", modes)
+	}
+	for row := range n {
+		a, b := pcommon.NewMap(), pcommon.NewMap()
+		want.restore(row, a)
+		got.restore(row, b)
+		if !a.Equal(b) {
+			t.Fatalf("row %d: %v, want %v", row, b.AsRaw(), a.AsRaw())
+		}
+	}
+	for _, v := range []string{"/src/svc7/handler.go", "/src/svc8/handler.go"} {
+		eq, err := attrStrEq(out, n, sets, "file", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for row := range n {
+			if eq[row] != (fmt.Sprintf("/src/svc%d/handler.go", sets[row]) == v) {
+				t.Fatalf("attrStrEq(file=%s) row %d: %v", v, row, eq[row])
+			}
+		}
+	}
+	if _, err := decodeAttrCols(out, n, nil, nil); err == nil {
+		t.Fatal("a column with a section by set decodes without the sets")
+	}
+	// Sets that carry no information: nothing is rewritten.
+	if _, changed, _ := byset(nil, raw, n, make([]uint32, n)); changed {
+		t.Fatal("byset rewrote a column whose rows are all in one set")
+	}
+}
+
+// FuzzAttrBySet decodes arbitrary columns with sets (mode 3 included) without panicking, and checks that a
+// column byset rewrote decodes to the values of the column it was given.
+func FuzzAttrBySet(f *testing.F) {
+	raw, _ := bySetColumn(300, 7, 2)
+	f.Add(raw, 300, uint8(6))
+	raw, sets := bySetColumn(300, 7, 3)
+	out, _, _ := byset(nil, raw, 300, sets)
+	f.Add(out, 300, uint8(6)) // decoded with other sets than it was written for: must not panic
+	f.Fuzz(func(t *testing.T, raw []byte, rows int, mod uint8) {
+		if rows < 0 || rows > 10000 {
+			return
+		}
+		sets := make([]uint32, rows)
+		for i := range sets {
+			sets[i] = uint32(i % (int(mod) + 1))
+		}
+		if d, err := decodeAttrCols(raw, rows, nil, sets); err == nil {
+			for r := range rows {
+				d.restore(r, pcommon.NewMap())
+			}
+		}
+		attrStrEq(raw, rows, sets, "file", "x")
+		want, err := decodeAttrCols(raw, rows, nil, sets)
+		if err != nil {
+			return
+		}
+		out, changed, err := byset(nil, raw, rows, sets)
+		if err != nil {
+			t.Fatalf("byset of a column that decodes: %v", err)
+		}
+		if !changed {
+			return
+		}
+		got, err := decodeAttrCols(out, rows, nil, sets)
+		if err != nil {
+			t.Fatalf("byset's column does not decode: %v", err)
+		}
+		for r := range rows {
+			a, b := pcommon.NewMap(), pcommon.NewMap()
+			want.restore(r, a)
+			got.restore(r, b)
+			if !a.Equal(b) {
+				t.Fatalf("row %d: %v, want %v", r, b.AsRaw(), a.AsRaw())
+			}
+		}
+	})
 }

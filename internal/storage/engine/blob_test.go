@@ -107,7 +107,7 @@ func checkSpanBlob(t *testing.T, td ptrace.Traces, wire bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := decodeAttrCols(ac.encode(nil), sl.Len(), nil)
+	d, err := decodeAttrCols(ac.encode(nil), sl.Len(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func checkLogBlob(t *testing.T, ld plog.Logs, wire bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := decodeAttrCols(ac.encode(nil), rs.Len(), nil)
+	d, err := decodeAttrCols(ac.encode(nil), rs.Len(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

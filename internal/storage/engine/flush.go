@@ -358,9 +358,10 @@ func (e *Engine) createPart(day string, meta part.Meta) (*part.Writer, string, e
 	case err != nil:
 	case len(meta.Sources) > 0:
 		w.Level = part.LevelBest // a merge, in the background
-	case meta.Kind != part.KindMetrics:
+	case meta.Kind != part.KindMetrics && !e.isClosed():
 		// A flush of spans or logs: a merge compresses the block soon after (merges and mergeFlushed),
 		// so the flush stores most columns as they are and the work is done once, in the background.
+		// The flush of Close compresses (at the fast level): no merge follows it in this process.
 		w.Level = part.LevelStore
 	}
 	return w, path, err

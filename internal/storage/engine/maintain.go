@@ -164,8 +164,9 @@ func (e *Engine) countUnmerged() {
 // flushedMergeAge is how long a part written by a flush, whose columns are mostly stored uncompressed
 // (part.LevelStore), waits for a merge before it is merged with the other flushed parts of its day and
 // kind, or alone: under load, merges take flushed parts within seconds; at a few items a second, a day may
-// take minutes to gather Options.MergeMinParts parts.
-const flushedMergeAge = time.Minute
+// take minutes to gather Options.MergeMinParts parts, and its flushed parts would take about twice the disk
+// meanwhile.
+const flushedMergeAge = 10 * time.Second
 
 // mergeFlushed merges, per day and kind, the parts flushes wrote (spans and logs) that were opened before
 // cutoff: up to maxMergeInputs of them, alone if need be.

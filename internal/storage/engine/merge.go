@@ -182,6 +182,8 @@ func (e *Engine) copyParts(ps []*partHandle) (*partHandle, error) {
 	type block struct {
 		cols          [part.NumCols][]byte
 		raw, remapped []byte
+		sets          []uint32 // the set column's values, of a block a flush wrote
+		byset         []byte
 	}
 	err = runOrdered(len(jobs), 2, func() *block { return &block{} },
 		func(_, k int, b *block) error {
@@ -205,6 +207,24 @@ func (e *Engine) copyParts(ps []*partHandle) (*partHandle, error) {
 						return corrupt(p, "block %d column %d: %v", bi, c, err)
 					}
 					src = b.remapped
+				}
+				if in.recompress&(1<<c) != 0 {
+					// The attribute column of a block a flush wrote gets its dictionary sections coded by
+					// set where that pays (attrbyset.go), from the set column as the merged part has it.
+					switch c {
+					case part.ColSet:
+						if b.sets, err = part.AppendUvarintColumn(b.sets[:0], src, bm.Rows); err != nil {
+							return corrupt(p, "block %d column %d: %v", bi, c, err)
+						}
+					case part.ColAttrs:
+						out, changed, err := byset(b.byset[:0], src, bm.Rows, b.sets)
+						if err != nil {
+							return corrupt(p, "block %d column %d: %v", bi, c, err)
+						}
+						if changed {
+							src, b.byset = out, out
+						}
+					}
 				}
 				// b.cols[c] holds the frame read, which src does not share: its buffer is free again.
 				b.cols[c] = part.Compress(in.level[c], b.cols[c][:0], src)

@@ -52,6 +52,7 @@ func mkSpans(ctxs []ctxSpec, names []string, n int, k, off int64, seed uint64) p
 			sp.Status().SetCode(ptrace.StatusCode(r.IntN(3)))
 			sp.Attributes().PutStr("http.route", fmt.Sprintf("/r/%d", r.IntN(10)))
 			sp.Attributes().PutInt("n", int64(i))
+			sp.Attributes().PutStr("code.file", c.svc+".go") // follows from the resource: coded by set
 			if i%5 == 0 {
 				sp.Attributes().PutStr(c.svc+".only", "x")
 			}
@@ -78,6 +79,7 @@ func mkLogs(ctxs []ctxSpec, n int, k, off int64, seed uint64) plog.Logs {
 			rec.SetSeverityNumber(plog.SeverityNumber(1 + r.IntN(24)))
 			rec.Body().SetStr(fmt.Sprintf("%s did %d things", c.svc, r.IntN(100)))
 			rec.Attributes().PutStr("code.function", fmt.Sprintf("f%d", r.IntN(5)))
+			rec.Attributes().PutStr("code.file", c.svc+".go") // follows from the resource: coded by set
 		}
 	}
 	return ld
@@ -563,6 +565,30 @@ func TestFlushedPartsMerged(t *testing.T) {
 		}
 	}
 	merged := partsOf(e, part.KindLogs)[0]
+	bySet := false // some section of the merged part is coded by set (code.file follows from the resource)
+	for bi := range merged.meta.Blocks {
+		b, err := merged.r.ReadBlock(bi, 1<<part.ColAttrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &attrReader{raw: b.Attrs}
+		h, err := readAttrHeader(r, b.N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range h.keys {
+			i, j := r.span()
+			sr := &attrReader{raw: b.Attrs[i:j]}
+			sr.uvarint()
+			sr.uvarint()
+			if h.strs[k] > 0 && b.Attrs[i+sr.off] == attrModeDictBySet {
+				bySet = true
+			}
+		}
+	}
+	if !bySet {
+		t.Fatal("no attribute section of the merged part is coded by set")
+	}
 	if merged.r.Size >= flushedBytes {
 		t.Fatalf("merged part of %d bytes, flushed parts %d", merged.r.Size, flushedBytes)
 	}
@@ -632,4 +658,29 @@ func TestWritersWaitForMerges(t *testing.T) {
 		all = append(all, mkLogs(ctxs, 10, 1, int64(10*i), uint64(i)))
 	}
 	checkLogs(t, e, flattenLogs(all), "after the flushes")
+}
+
+// TestCloseFlushCompresses checks that the flush of Close, which no merge follows, compresses its columns.
+func TestCloseFlushCompresses(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, mergeTestOptions())
+	if err := e.WriteLogs(context.Background(), mkLogs([]ctxSpec{{"a", "h1", "lib"}}, 40, 1, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = openTest(t, dir, mergeTestOptions())
+	defer e.Close()
+	ps := partsOf(e, part.KindLogs)
+	if len(ps) != 1 {
+		t.Fatalf("%d log parts after Close, want 1", len(ps))
+	}
+	for _, cols := range frames(t, ps[0]) {
+		for c, f := range cols {
+			if isStored(f) {
+				t.Fatalf("column %d of the part Close flushed is stored uncompressed", c)
+			}
+		}
+	}
 }

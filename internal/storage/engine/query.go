@@ -286,12 +286,12 @@ func prefilterAttrs(p *partHandle, blk int, b *part.Block, rows []int, preds []s
 		}
 		if !read {
 			var err error
-			if b, err = readMissing(p, blk, b, 1<<part.ColAttrs); err != nil {
+			if b, err = readMissing(p, blk, b, 1<<part.ColAttrs|1<<part.ColSet); err != nil {
 				return nil, err
 			}
 			read = true
 		}
-		eq, err := attrStrEq(b.Attrs, b.N, pr.Key, pr.Value)
+		eq, err := attrStrEq(b.Attrs, b.N, b.Set, pr.Key, pr.Value)
 		if err != nil {
 			return nil, corrupt(p, "block %d: %v", blk, err)
 		}

@@ -132,7 +132,7 @@ func selectBlockRows(p *partHandle, blk int, b *part.Block, rows []int) (blob []
 			sel[i] = true
 		}
 	}
-	ad, err = decodeAttrCols(b.Attrs, b.N, sel)
+	ad, err = decodeAttrCols(b.Attrs, b.N, sel, b.Set)
 	if err != nil {
 		return nil, 0, nil, corrupt(p, "block %d: %v", blk, err)
 	}

@@ -233,11 +233,11 @@ func (sc *summaryScan) peerCols(p *partHandle, blk int, b *part.Block, cand []in
 	if !has {
 		return nil, nil
 	}
-	b, err := readMissing(p, blk, b, 1<<part.ColAttrs)
+	b, err := readMissing(p, blk, b, 1<<part.ColAttrs|1<<part.ColSet)
 	if err != nil {
 		return nil, err
 	}
-	d, err := decodeAttrCols(b.Attrs, b.N, sel)
+	d, err := decodeAttrCols(b.Attrs, b.N, sel, b.Set)
 	if err != nil {
 		return nil, corrupt(p, "block %d: %v", blk, err)
 	}

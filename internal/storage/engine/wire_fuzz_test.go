@@ -95,7 +95,7 @@ func FuzzWireSpans(f *testing.F) {
 			if err != nil {
 				t.Fatalf("span %d: scan accepted, flush refused: %v", i, err)
 			}
-			d, err := decodeAttrCols(ac.encode(nil), 1, nil)
+			d, err := decodeAttrCols(ac.encode(nil), 1, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +165,7 @@ func FuzzWireLogs(f *testing.F) {
 			if err != nil {
 				t.Fatalf("record %d: scan accepted, flush refused: %v", i, err)
 			}
-			d, err := decodeAttrCols(ac.encode(nil), 1, nil)
+			d, err := decodeAttrCols(ac.encode(nil), 1, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

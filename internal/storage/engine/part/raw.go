@@ -1,6 +1,7 @@
 package part
 
 import (
+	"math"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -85,6 +86,22 @@ func RemapIndexes(raw []byte, n int, to []uint32, dst []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: index %d out of a dictionary of %d", ErrCorrupt, j, len(to))
 		}
 		dst = binary.AppendUvarint(dst, uint64(to[j]))
+	}
+	if len(raw) != 0 {
+		return nil, fmt.Errorf("%w: index column longer than %d rows", ErrCorrupt, n)
+	}
+	return dst, nil
+}
+
+// AppendUvarintColumn appends to dst the n values of an index column (n uvarints), as RemapIndexes reads it.
+func AppendUvarintColumn(dst []uint32, raw []byte, n int) ([]uint32, error) {
+	for range n {
+		j, k := binary.Uvarint(raw)
+		if k <= 0 || j > math.MaxUint32 {
+			return nil, fmt.Errorf("%w: index column does not decode to %d rows", ErrCorrupt, n)
+		}
+		raw = raw[k:]
+		dst = append(dst, uint32(j))
 	}
 	if len(raw) != 0 {
 		return nil, fmt.Errorf("%w: index column longer than %d rows", ErrCorrupt, n)
