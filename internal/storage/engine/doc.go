@@ -86,11 +86,12 @@
 // no time range: each block has a bloom filter of its trace IDs. Services, operations, attribute keys and
 // metric names come from a catalog kept from writes and part footers, never from a scan.
 //
-// # On-disk format, version 2
+// # On-disk format, version 3
 //
 // The data directory:
 //
-//	FORMAT                 "otlpd-engine 2\n"; another version (1 included) is refused by Open
+//	FORMAT                 "otlpd-engine 3\n"; version 2 (the same but for attribute sections coded by set,
+//	                       mode 3) is read and marked 3; another version (1 included) is refused by Open
 //	flushed                newest WAL segment whose records are all in parts (decimal)
 //	wal/%020d.wal          write-ahead log segments (format in package wal)
 //	parts/YYYY-MM-DD/%016x-K.part   parts of one UTC day; K is the kind: 1 spans, 2 logs, 3 metrics

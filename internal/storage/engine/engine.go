@@ -21,9 +21,13 @@ import (
 	"github.com/otlpd/otlpd/internal/storage/engine/wal"
 )
 
-// FormatVersion is the version of the data directory layout, written in its FORMAT file. A directory of another
-// version is refused by Open.
-const FormatVersion = 2
+// FormatVersion is the version of the data directory layout, written in its FORMAT file. A directory of
+// version 2 (which differs only in never holding attribute sections coded by set) is opened and marked
+// version 3, as merges may now write such sections; a directory of another version is refused by Open.
+const FormatVersion = 3
+
+// upgradableVersion is the older version Open reads and marks FormatVersion.
+const upgradableVersion = 2
 
 const formatFile = "FORMAT"
 
@@ -222,10 +226,14 @@ func (e *Engine) checkFormat() error {
 	if _, err := fmt.Sscanf(string(data), "otlpd-engine %d", &v); err != nil {
 		return fmt.Errorf("open engine: %s is not an otlpd engine format file (%q)", path, strings.TrimSpace(string(data)))
 	}
-	if v != FormatVersion {
-		return fmt.Errorf("open engine: data directory %s has format version %d; this otlpd reads version %d (upgrade otlpd or use another --data-dir)", e.dir, v, FormatVersion)
+	switch v {
+	case FormatVersion:
+		return nil
+	case upgradableVersion:
+		e.log.Info("engine: data directory marked format version 3 (attribute sections coded by set); otlpd versions reading only version 2 will refuse it", "dir", e.dir)
+		return writeFileAtomic(path, fmt.Appendf(nil, "otlpd-engine %d\n", FormatVersion))
 	}
-	return nil
+	return fmt.Errorf("open engine: data directory %s has format version %d; this otlpd reads versions %d and %d (upgrade otlpd or use another --data-dir)", e.dir, v, upgradableVersion, FormatVersion)
 }
 
 // The "flushed" file holds the number of the newest WAL segment whose records are all in parts.
