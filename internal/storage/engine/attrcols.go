@@ -46,9 +46,9 @@ const (
 )
 
 const (
-	attrModeRaw      byte = 0
-	attrModeDict     byte = 1
-	attrModeSkeleton byte = 2
+	attrModeRaw       byte = 0
+	attrModeDict      byte = 1
+	attrModeSkeleton  byte = 2
 	attrModeDictBySet byte = 3
 )
 

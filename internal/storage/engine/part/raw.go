@@ -1,11 +1,11 @@
 package part
 
 import (
-	"math"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/klauspost/compress/zstd"
 )
