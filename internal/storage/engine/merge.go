@@ -10,7 +10,8 @@ import (
 )
 
 // recompressLevel returns the level at which a merge compresses column c of a block of a part of kind
-// again when a flush wrote the block (at zstd's fastest level); ok is false for a column copied as stored. A
+// when a flush wrote the block (stored uncompressed, part.LevelStore, or in parts of older versions at
+// zstd's fastest level); ok is false for a column copied as stored. A
 // block from a merge is copied as stored, but for its set and name columns (compressed at LevelBetter).
 //
 // Measured on the reference workload (BenchmarkBytesPerItem, BenchmarkMerge): flushed parts take 40.5 B per
