@@ -113,8 +113,9 @@
 // Blocks hold at most Options.BlockRows rows. A flush stores its columns (part.LevelStore: zstd frames of raw
 // blocks, which every zstd reader reads) but for the ID and integer columns, compressed at zstd's fastest
 // level. A part's first merge compresses the columns of its blocks, all but the trace and span IDs (random
-// bytes, copied), at zstd's "better" level; later merges copy the frames as stored (recompressLevel in
-// merge.go gives the measurements behind this). Footers of merged parts
+// bytes, copied): the body, blob and attribute columns at zstd's default level, the others at its "better"
+// level; later merges copy the frames as stored (recompressLevel in merge.go gives the measurements behind
+// this). Footers of merged parts
 // are at the "better" level. Columns of a block of n rows, rows sorted by time within the block (integer
 // columns start with a mode byte: 0, then a uvarint per row, or w in 1..8, then w bytes little-endian per
 // row, whichever compresses smaller; ID columns start with a mode byte: 0, then every row's ID, or 1, then a

@@ -121,6 +121,8 @@ const (
 	// columns, which merges copy as stored, and the integer columns, whose layout it picks by compressed
 	// size, at LevelFast.
 	LevelStore
+	// LevelDefault is zstd's default level: between LevelFast and LevelBetter in bytes and CPU.
+	LevelDefault
 )
 
 // maxRawBlock is the largest block of a zstd frame (RFC 8878, Block_Maximum_Size).
@@ -163,7 +165,7 @@ func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
 }
 
 var encoders = [...]*sync.Pool{LevelFast: newEncoderPool(zstd.SpeedFastest), LevelBetter: newEncoderPool(zstd.SpeedBetterCompression),
-	LevelBest: newEncoderPool(zstd.SpeedBestCompression)}
+	LevelBest: newEncoderPool(zstd.SpeedBestCompression), LevelDefault: newEncoderPool(zstd.SpeedDefault)}
 
 var decoders = sync.Pool{New: func() any {
 	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxColumnBytes))
