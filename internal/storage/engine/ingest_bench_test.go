@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -25,7 +26,7 @@ import (
 const ingestBatch = 512
 
 // startServer runs otlpd (engine storage, the given sync mode) on loopback until the benchmark ends, with
-// the GOMAXPROCS otlpd serve sets (server.Procs). It returns the gRPC address and a function that waits
+// the GOMAXPROCS and the soft memory limit otlpd serve sets (server.Procs, config.EffectiveMemoryLimit). It returns the gRPC address and a function that waits
 // for the engine to settle (engine.Engine.Settle).
 func startServer(b *testing.B, sync string) (string, func()) {
 	b.Helper()
@@ -37,6 +38,10 @@ func startServer(b *testing.B, sync string) (string, func()) {
 	cfg.Engine.Sync = sync
 	cfg.Retention.MaxAge = 0
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.UIAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	if limit := cfg.EffectiveMemoryLimit(); limit > 0 { // as otlpd serve sets it
+		old := debug.SetMemoryLimit(limit)
+		b.Cleanup(func() { debug.SetMemoryLimit(old) })
+	}
 	srv, err := server.New(cfg, nil, server.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -125,11 +130,14 @@ func BenchmarkIngest(b *testing.B) {
 	// unlike new items do).
 	gen := workload.New(1, workload.Options{})
 	var spanReqs, logReqs [][]byte
-	for range 320 {
+	for i := range 320 {
 		raw, _ := ptraceotlp.NewExportRequestFromTraces(gen.NextTraces(ingestBatch)).MarshalProto()
 		spanReqs = append(spanReqs, raw)
 		raw, _ = plogotlp.NewExportRequestFromLogs(gen.NextLogs(ingestBatch)).MarshalProto()
 		logReqs = append(logReqs, raw)
+		if i%16 == 15 {
+			runtime.GC() // the batches' pdata is garbage: keep it from raising the process's peak RSS
+		}
 	}
 	perItem := func(b *testing.B, reqs [][]byte) {
 		n := 0
