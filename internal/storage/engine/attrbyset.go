@@ -18,18 +18,22 @@ func occurrenceSets(h *attrHeader, sets []uint32, k int) func() []uint32 {
 		if len(sets) != len(h.rowShape) {
 			return nil
 		}
-		e := uint32(1 + 2*k)
-		occ := make([]uint32, 0, h.strs[k])
-		for row, si := range h.rowShape {
-			for _, x := range h.shapes[si] {
-				if x == e {
-					occ = append(occ, sets[row])
-					break
-				}
+		return appendOccurrenceSets(make([]uint32, 0, h.strs[k]), h, sets, k)
+	}
+}
+
+// appendOccurrenceSets appends to dst the set of the row of each string occurrence of key k, in row order.
+func appendOccurrenceSets(dst []uint32, h *attrHeader, sets []uint32, k int) []uint32 {
+	e := uint32(1 + 2*k)
+	for row, si := range h.rowShape {
+		for _, x := range h.shapes[si] {
+			if x == e {
+				dst = append(dst, sets[row])
+				break
 			}
 		}
-		return occ
 	}
+	return dst
 }
 
 // readBySet reads the codes and new-value indexes of a mode 3 section (after its dictionary vals) and
@@ -134,16 +138,7 @@ func byset(dst, raw []byte, rows int, sets []uint32) ([]byte, bool, error) {
 		if sr.bad {
 			return nil, false, errAttrCol
 		}
-		occ = occ[:0]
-		e := uint32(1 + 2*k)
-		for row, si := range h.rowShape {
-			for _, x := range h.shapes[si] {
-				if x == e {
-					occ = append(occ, sets[row])
-					break
-				}
-			}
-		}
+		occ = appendOccurrenceSets(occ[:0], h, sets, k)
 		codes, news, ok := bySetCodes(idx, occ, ndict)
 		if !ok {
 			continue

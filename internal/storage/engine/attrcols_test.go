@@ -244,14 +244,7 @@ func TestAttrBySet(t *testing.T) {
 	if modes["file"] != attrModeDictBySet || modes["route"] != attrModeDict {
 		t.Fatalf("modes %v: want file by set, route dictionary", modes)
 	}
-	for row := range n {
-		a, b := pcommon.NewMap(), pcommon.NewMap()
-		want.restore(row, a)
-		got.restore(row, b)
-		if !a.Equal(b) {
-			t.Fatalf("row %d: %v, want %v", row, b.AsRaw(), a.AsRaw())
-		}
-	}
+	sameAttrRows(t, got, want, n)
 	for _, v := range []string{"/src/svc7/handler.go", "/src/svc8/handler.go"} {
 		eq, err := attrStrEq(out, n, sets, "file", v)
 		if err != nil {
@@ -309,13 +302,19 @@ func FuzzAttrBySet(f *testing.F) {
 		if err != nil {
 			t.Fatalf("byset's column does not decode: %v", err)
 		}
-		for r := range rows {
-			a, b := pcommon.NewMap(), pcommon.NewMap()
-			want.restore(r, a)
-			got.restore(r, b)
-			if !a.Equal(b) {
-				t.Fatalf("row %d: %v, want %v", r, b.AsRaw(), a.AsRaw())
-			}
-		}
+		sameAttrRows(t, got, want, rows)
 	})
+}
+
+// sameAttrRows fails t unless the n rows of got restore the attributes the rows of want do.
+func sameAttrRows(t *testing.T, got, want *attrColsDec, n int) {
+	t.Helper()
+	for row := range n {
+		a, b := pcommon.NewMap(), pcommon.NewMap()
+		want.restore(row, a)
+		got.restore(row, b)
+		if !a.Equal(b) {
+			t.Fatalf("row %d: %v, want %v", row, b.AsRaw(), a.AsRaw())
+		}
+	}
 }
