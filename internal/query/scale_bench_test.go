@@ -95,6 +95,11 @@ func openScale(b *testing.B, dir string) error {
 		}
 	}
 	if !filled {
+		// The background work done (every flushed part merged), as a server reaches it seconds after a
+		// burst: searches then read merged parts, with no merge running beside them.
+		if err := e.Settle(context.Background()); err != nil {
+			return err
+		}
 		if err := e.Close(); err != nil {
 			return err
 		}

@@ -36,6 +36,9 @@ func appendOccurrenceSets(dst []uint32, h *attrHeader, sets []uint32, k int) []u
 	return dst
 }
 
+// maxDenseSet is the largest set index for which a block's sets are tracked in a slice.
+const maxDenseSet = 1 << 16
+
 // readBySet reads the codes and new-value indexes of a mode 3 section (after its dictionary vals) and
 // returns the n strings.
 func readBySet(sr *attrReader, vals []string, n int, occSets func() []uint32) ([]string, error) {
@@ -55,16 +58,37 @@ func readBySet(sr *attrReader, vals []string, n int, occSets func() []uint32) ([
 			news++
 		}
 	}
-	seen := map[uint32][]uint32{} // set -> its values (dictionary indexes) in order of first occurrence
+	// Per set, its values (dictionary indexes) in order of first occurrence: sets are indexes into the part's
+	// dictionary of sets, dense, so a slice by set; a map past maxDenseSet.
+	maxSet := uint32(0)
+	for _, s := range sets {
+		maxSet = max(maxSet, s)
+	}
+	var dense [][]uint32
+	var sparse map[uint32][]uint32
+	if maxSet <= maxDenseSet {
+		dense = make([][]uint32, maxSet+1)
+	} else {
+		sparse = map[uint32][]uint32{}
+	}
 	out := make([]string, n)
 	for i, c := range codes {
-		l := seen[sets[i]]
+		var l []uint32
+		if dense != nil {
+			l = dense[sets[i]]
+		} else {
+			l = sparse[sets[i]]
+		}
 		var g uint64
 		if c == 0 {
 			if g = sr.uvarint(); g >= uint64(len(vals)) {
 				return nil, errAttrCol
 			}
-			seen[sets[i]] = append(l, uint32(g))
+			if dense != nil {
+				dense[sets[i]] = append(l, uint32(g))
+			} else {
+				sparse[sets[i]] = append(l, uint32(g))
+			}
 		} else {
 			if int(c) > len(l) {
 				return nil, errAttrCol
@@ -184,8 +208,8 @@ func bySetCodes(idx, occ []uint32, ndict int) (codes, news []uint32, ok bool) {
 	for _, s := range occ {
 		maxSet = max(maxSet, s)
 	}
-	if int(maxSet) > 4*n {
-		return nil, nil, false // set indexes this sparse come from a damaged column
+	if maxSet > maxDenseSet {
+		return nil, nil, false // a part of that many sets: not worth the memory here
 	}
 	vals := make([][]uint32, maxSet+1) // per set: its values (dictionary indexes) in order of first occurrence
 	cnts := make([][]int32, maxSet+1)  // per set: occurrences per code

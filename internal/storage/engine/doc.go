@@ -168,8 +168,8 @@
 //	count, blocks: rows uvarint | minTS varint | maxTS varint | 11 x (offset uvarint, length uvarint)
 //	               | trace bloom: count uvarint + count x u64 | token bloom: count uvarint + count x u64
 //
-// Bloom filters use 8 bits per distinct key (10 in parts written before; a filter's size is its own) and 7
-// probes (double hashing of a 64-bit FNV-1a hash with a
+// Bloom filters use 16 bits per distinct trace ID and 8 per distinct token (10 for both in parts written
+// before; a filter's size is its own) and 7 probes (double hashing of a 64-bit FNV-1a hash with a
 // final mix, part.Hash). Trace blooms hold trace IDs; token blooms hold "key=value" of every span or log
 // attribute whose string form is at most 256 bytes (prefix byte 1) and the words of log bodies (prefix
 // byte 2; a word is a run of ASCII letters, digits, '_' or non-ASCII bytes).

@@ -40,9 +40,9 @@ func writeTestPart(t testing.TB, dir string) (string, []Row) {
 		}
 		rows = append(rows, r)
 	}
-	tb := NewBloom(10)
+	tb := NewBloom(10, TraceBloomBits)
 	tb.Add(HashBytes([]byte("x")))
-	if err := w.AddBlock(rows[:6], []byte("blob-0"), nil, tb, NewBloom(1)); err != nil {
+	if err := w.AddBlock(rows[:6], []byte("blob-0"), nil, tb, NewBloom(1, TokenBloomBits)); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.AddBlock(rows[6:], []byte("blob-1"), []byte("a"), nil, nil); err != nil {
@@ -141,7 +141,7 @@ func FuzzOpen(f *testing.F) {
 // FuzzDecodeMeta decodes arbitrary footers (past the checksum the file-level fuzzer rarely gets through).
 func FuzzDecodeMeta(f *testing.F) {
 	m := Meta{ID: 1, Kind: KindSpans, Sources: []uint64{4}, Rows: 2, Sets: [][]byte{[]byte("x")}, Names: []string{"a"},
-		Ops: []Op{{"s", "o", 1}}, AttrKeys: []string{"k"}, Blocks: []BlockMeta{{Rows: 2, MinTS: 1, MaxTS: 2, TraceBloom: NewBloom(2)}}}
+		Ops: []Op{{"s", "o", 1}}, AttrKeys: []string{"k"}, Blocks: []BlockMeta{{Rows: 2, MinTS: 1, MaxTS: 2, TraceBloom: NewBloom(2, TraceBloomBits)}}}
 	f.Add(encodeMeta(&m))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := decodeMeta(raw)
