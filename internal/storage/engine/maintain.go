@@ -171,15 +171,7 @@ const flushedMergeAge = 10 * time.Second
 // mergeFlushed merges, per day and kind, the parts flushes wrote (spans and logs) that were opened before
 // cutoff: up to maxMergeInputs of them, alone if need be.
 func (e *Engine) mergeFlushed(ctx context.Context, cutoff time.Time) error {
-	e.mu.RLock()
-	byKey := map[string][]*partHandle{}
-	for _, p := range e.parts {
-		if p.meta.Kind != part.KindMetrics && len(p.meta.Sources) == 0 && p.opened.Before(cutoff) {
-			k := fmt.Sprintf("%s/%d", p.day, p.meta.Kind)
-			byKey[k] = append(byKey[k], p)
-		}
-	}
-	e.mu.RUnlock()
+	byKey := e.mergeablePartsByKey(func(p *partHandle) bool { return len(p.meta.Sources) == 0 && p.opened.Before(cutoff) })
 	for _, k := range sortedKeys(byKey) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -191,6 +183,20 @@ func (e *Engine) mergeFlushed(ctx context.Context, cutoff time.Time) error {
 		}
 	}
 	return nil
+}
+
+// mergeablePartsByKey returns the span and log parts that keep says to, by day and kind ("day/kind").
+func (e *Engine) mergeablePartsByKey(keep func(*partHandle) bool) map[string][]*partHandle {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	byKey := map[string][]*partHandle{}
+	for _, p := range e.parts {
+		if p.meta.Kind != part.KindMetrics && keep(p) {
+			k := fmt.Sprintf("%s/%d", p.day, p.meta.Kind)
+			byKey[k] = append(byKey[k], p)
+		}
+	}
+	return byKey
 }
 
 // Compact merges the parts of each day and kind into as few parts as it can (maxMergeInputs at a time).
@@ -217,20 +223,11 @@ func (e *Engine) partCount() int {
 // balanced, it merges only parts of comparable size (see balancedPrefix), so that an item is rewritten about
 // log(parts of its day) times over the day, not once per merge.
 func (e *Engine) merge(ctx context.Context, minParts int, balanced bool) (merged bool, err error) {
-	e.mu.RLock()
-	byKey := map[string][]*partHandle{}
-	for _, p := range e.parts {
-		if p.meta.Kind == part.KindMetrics {
-			continue
-		}
-		k := fmt.Sprintf("%s/%d", p.day, p.meta.Kind)
-		byKey[k] = append(byKey[k], p)
-	}
-	e.mu.RUnlock()
+	byKey := e.mergeablePartsByKey(func(*partHandle) bool { return true })
 	for _, k := range sortedKeys(byKey) {
 		ps := byKey[k]
 		if len(ps) < minParts || (len(ps) == 1 && len(ps[0].meta.Sources) > 0) {
-			continue // a lone part is merged (recompressed) only when a flush wrote it (at the fast level)
+			continue // a lone part is merged (compressed) only when a flush wrote it
 		}
 		if err := ctx.Err(); err != nil {
 			return merged, err

@@ -9,7 +9,7 @@ import (
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
 )
 
-// recompressLevel returns the level at which a merge compresses column c of a block of a part of kind
+// recompressLevel returns the level at which a merge compresses column c of a block (of spans or logs)
 // when a flush wrote the block (stored uncompressed, part.LevelStore, or in parts of older versions at
 // zstd's fastest level); ok is false for a column copied as stored. A
 // block from a merge is copied as stored, but for its set and name columns (compressed at LevelBetter).
@@ -23,7 +23,7 @@ import (
 // records take 38.6 B with every column at LevelBetter and 39.3 B with their body, blob and attribute
 // columns at LevelDefault, whose merge costs 27% less CPU per record; spans gain 9% of merge CPU for 0.4 B
 // that way. Those three columns are therefore at LevelDefault, the small ones at LevelBetter.
-func recompressLevel(kind part.Kind, c int) (level part.Level, ok bool) {
+func recompressLevel(c int) (level part.Level, ok bool) {
 	switch c {
 	case part.ColTID, part.ColSpanID:
 		return 0, false // random bytes
@@ -176,7 +176,7 @@ func (e *Engine) copyParts(ps []*partHandle) (*partHandle, error) {
 		}
 		for c := range part.NumCols {
 			in.level[c] = part.LevelBetter
-			if l, ok := recompressLevel(meta.Kind, c); ok && len(p.meta.Sources) == 0 {
+			if l, ok := recompressLevel(c); ok && len(p.meta.Sources) == 0 {
 				in.level[c], in.recompress = l, in.recompress|1<<c
 			}
 		}
