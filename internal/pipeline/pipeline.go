@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -62,18 +63,19 @@ type EncodedMetricsConsumer interface {
 // alone, so that the batch need not be decoded for it (Pipeline.TracesRaw).
 type RawTracesConsumer interface {
 	// ConsumeTracesRaw consumes the spans of raw, an OTLP TracesData message that pdata decodes and every span
-	// of which passed the receiver's validation (the rules of storage.RawSpanWriter); spans is how many it
-	// holds. The consumer must not keep raw, or anything that refers to its memory, after the call returns.
+	// of which passed the receiver's validation (the rules of storage.RawSpanWriter); idx indexes its spans
+	// (the receiver's check builds it; nil when no one did). The consumer must not keep raw or idx, or
+	// anything that refers to their memory, after the call returns.
 	//
 	// It returns errors.ErrUnsupported, having done nothing, to be given the batch decoded instead
 	// (ConsumeTracesEncoded or ConsumeTraces), for instance when it cannot use raw for this batch.
-	ConsumeTracesRaw(ctx context.Context, raw []byte, spans int) error
+	ConsumeTracesRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error
 }
 
-// RawLogsConsumer is RawTracesConsumer for logs (raw is an OTLP LogsData message; records is how many log
-// records it holds).
+// RawLogsConsumer is RawTracesConsumer for logs (raw is an OTLP LogsData message, idx indexes its log
+// records).
 type RawLogsConsumer interface {
-	ConsumeLogsRaw(ctx context.Context, raw []byte, records int) error
+	ConsumeLogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error
 }
 
 // Options configures a Pipeline.
@@ -171,11 +173,11 @@ func (p *Pipeline) TracesEncoded(ctx context.Context, td ptrace.Traces, size int
 }
 
 // TracesRaw consumes the spans of raw, an OTLP TracesData message (an ExportTraceServiceRequest has the same
-// encoding) that pdata decodes and every span of which passed the receiver's validation; spans is how many
-// it holds and size its encoded size (len(raw) normally). Consumers that take raw (RawTracesConsumer) get it;
+// encoding) that pdata decodes and every span of which passed the receiver's validation; idx indexes its
+// spans (nil when nothing did) and size is its encoded size (len(raw) normally). Consumers that take raw (RawTracesConsumer) get it;
 // the others get the batch decoded, once for all of them and only if one needs it. The pipeline does not keep
 // raw after the call returns. A batch that does not decode fails the durable consumers that need it decoded.
-func (p *Pipeline) TracesRaw(ctx context.Context, raw []byte, spans int, size int64) error {
+func (p *Pipeline) TracesRaw(ctx context.Context, raw []byte, idx *otlpwire.Index, size int64) error {
 	var (
 		td      ptrace.Traces
 		decoded bool
@@ -195,7 +197,7 @@ func (p *Pipeline) TracesRaw(ctx context.Context, raw []byte, spans int, size in
 			return false, nil
 		}
 		if rc, ok := c.Traces.(RawTracesConsumer); ok {
-			if err := rc.ConsumeTracesRaw(ctx, raw, spans); !errors.Is(err, errors.ErrUnsupported) {
+			if err := rc.ConsumeTracesRaw(ctx, raw, idx); !errors.Is(err, errors.ErrUnsupported) {
 				return true, err
 			}
 		}
@@ -228,8 +230,8 @@ func (p *Pipeline) LogsEncoded(ctx context.Context, ld plog.Logs, size int64, ra
 	})
 }
 
-// LogsRaw is TracesRaw for logs (raw is an OTLP LogsData message; records is how many log records it holds).
-func (p *Pipeline) LogsRaw(ctx context.Context, raw []byte, records int, size int64) error {
+// LogsRaw is TracesRaw for logs (raw is an OTLP LogsData message, idx indexes its log records).
+func (p *Pipeline) LogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index, size int64) error {
 	var (
 		ld      plog.Logs
 		decoded bool
@@ -249,7 +251,7 @@ func (p *Pipeline) LogsRaw(ctx context.Context, raw []byte, records int, size in
 			return false, nil
 		}
 		if rc, ok := c.Logs.(RawLogsConsumer); ok {
-			if err := rc.ConsumeLogsRaw(ctx, raw, records); !errors.Is(err, errors.ErrUnsupported) {
+			if err := rc.ConsumeLogsRaw(ctx, raw, idx); !errors.Is(err, errors.ErrUnsupported) {
 				return true, err
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage"
 )
 
@@ -30,14 +31,17 @@ func (r *rawTraces) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
 	return r.err
 }
 
-func (r *rawTraces) ConsumeTracesRaw(_ context.Context, raw []byte, spans int) error {
+// traceIndex stands for the receiver's index of a batch: the pipeline hands it on as it is.
+var traceIndex = &otlpwire.Index{Items: make([]otlpwire.Item, 2)}
+
+func (r *rawTraces) ConsumeTracesRaw(_ context.Context, raw []byte, idx *otlpwire.Index) error {
 	if r.unsupported {
 		return errors.ErrUnsupported
 	}
 	*r.log = append(*r.log, r.name+":raw")
 	r.raws = append(r.raws, bytes.Clone(raw))
-	if spans != 2 {
-		return errors.New("wrong span count")
+	if idx != traceIndex {
+		return errors.New("not the batch's index")
 	}
 	return r.err
 }
@@ -88,7 +92,7 @@ func TestTracesRaw(t *testing.T) {
 		Consumer{Name: "plain", Traces: plain},
 		Consumer{Name: "enc", Traces: enc},
 	)
-	if err := p.TracesRaw(context.Background(), raw, 2, int64(len(raw))); err != nil {
+	if err := p.TracesRaw(context.Background(), raw, traceIndex, int64(len(raw))); err != nil {
 		t.Fatal(err)
 	}
 	want := "durRaw:raw declines:pdata plain:pdata obsRaw:raw obsPlain:pdata"
@@ -121,12 +125,12 @@ func TestTracesRawLazy(t *testing.T) {
 	var log []string
 	r := &rawTraces{name: "r", log: &log}
 	p := New(Options{}, Consumer{Name: "r", Traces: r})
-	if err := p.TracesRaw(context.Background(), garbage, 2, 3); err != nil {
+	if err := p.TracesRaw(context.Background(), garbage, traceIndex, 3); err != nil {
 		t.Fatalf("raw-only pipeline: %v", err)
 	}
 	plain := &pdataTraces{name: "plain", log: &log}
 	p = New(Options{}, Consumer{Name: "r", Traces: r}, Consumer{Name: "plain", Traces: plain})
-	err := p.TracesRaw(context.Background(), garbage, 2, 3)
+	err := p.TracesRaw(context.Background(), garbage, traceIndex, 3)
 	if err == nil || !strings.Contains(err.Error(), "plain: decode traces batch") {
 		t.Fatalf("err %v, want the decode error named after the consumer", err)
 	}
@@ -135,7 +139,7 @@ func TestTracesRawLazy(t *testing.T) {
 	}
 	// Observers that need decoding do not fail the batch.
 	p = New(Options{}, Consumer{Name: "r", Traces: r}, Consumer{Name: "obs", Traces: plain, Observer: true})
-	if err := p.TracesRaw(context.Background(), garbage, 2, 3); err != nil {
+	if err := p.TracesRaw(context.Background(), garbage, traceIndex, 3); err != nil {
 		t.Fatalf("observer's decode failed the batch: %v", err)
 	}
 }
@@ -150,14 +154,14 @@ func TestTracesRawErrors(t *testing.T) {
 	obs := &rawTraces{name: "obs", log: &log}
 	p := New(Options{}, Consumer{Name: "r", Traces: r}, Consumer{Name: "obs", Traces: obs, Observer: true})
 	var re *storage.RejectedError
-	if err := p.TracesRaw(context.Background(), raw, 2, 10); !errors.As(err, &re) || re.Rejected != 1 {
+	if err := p.TracesRaw(context.Background(), raw, traceIndex, 10); !errors.As(err, &re) || re.Rejected != 1 {
 		t.Fatalf("err %v, want the RejectedError", err)
 	}
 	if len(obs.raws) != 1 {
 		t.Fatal("observers not called after a partial success")
 	}
 	r.err = errors.New("disk full")
-	if err := p.TracesRaw(context.Background(), raw, 2, 10); err == nil || !strings.Contains(err.Error(), "r: disk full") {
+	if err := p.TracesRaw(context.Background(), raw, traceIndex, 10); err == nil || !strings.Contains(err.Error(), "r: disk full") {
 		t.Fatalf("err %v", err)
 	}
 	if len(obs.raws) != 1 {
@@ -168,7 +172,7 @@ func TestTracesRawErrors(t *testing.T) {
 	if err := p.admit(8); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.TracesRaw(context.Background(), raw, 2, 5); !errors.Is(err, ErrOverloaded) {
+	if err := p.TracesRaw(context.Background(), raw, traceIndex, 5); !errors.Is(err, ErrOverloaded) {
 		t.Fatalf("err %v, want ErrOverloaded", err)
 	}
 }
@@ -185,12 +189,14 @@ func (r *rawLogs) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 	return nil
 }
 
-func (r *rawLogs) ConsumeLogsRaw(_ context.Context, raw []byte, records int) error {
+var logIndex = &otlpwire.Index{Items: make([]otlpwire.Item, 1)}
+
+func (r *rawLogs) ConsumeLogsRaw(_ context.Context, raw []byte, idx *otlpwire.Index) error {
 	if r.unsupported {
 		return errors.ErrUnsupported
 	}
-	if records != 1 {
-		return errors.New("wrong record count")
+	if idx != logIndex {
+		return errors.New("not the batch's index")
 	}
 	r.raws++
 	return nil
@@ -206,7 +212,7 @@ func TestLogsRaw(t *testing.T) {
 	takes, declines, obs := &rawLogs{}, &rawLogs{unsupported: true}, &rawLogs{unsupported: true}
 	p := New(Options{}, Consumer{Name: "a", Logs: takes}, Consumer{Name: "b", Logs: declines},
 		Consumer{Name: "c", Logs: obs, Observer: true})
-	if err := p.LogsRaw(context.Background(), raw, 1, int64(len(raw))); err != nil {
+	if err := p.LogsRaw(context.Background(), raw, logIndex, int64(len(raw))); err != nil {
 		t.Fatal(err)
 	}
 	if takes.raws != 1 || len(takes.lds) != 0 {
@@ -218,7 +224,7 @@ func TestLogsRaw(t *testing.T) {
 	if got := declines.lds[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str(); got != "hi" {
 		t.Fatalf("decoded body %q", got)
 	}
-	if err := New(Options{}, Consumer{Name: "b", Logs: declines}).LogsRaw(context.Background(), []byte{0xff}, 1, 1); err == nil {
+	if err := New(Options{}, Consumer{Name: "b", Logs: declines}).LogsRaw(context.Background(), []byte{0xff}, logIndex, 1); err == nil {
 		t.Fatal("undecodable logs accepted")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 
 	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/storage/memory"
 )
@@ -35,27 +36,27 @@ var (
 	_ storage.RawLogWriter  = (*rawMemory)(nil)
 )
 
-func (m *rawMemory) WriteSpansRaw(ctx context.Context, raw []byte, spans int) error {
+func (m *rawMemory) WriteSpansRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw)
 	if err != nil {
 		return err
 	}
-	if td.SpanCount() != spans {
+	if idx != nil && td.SpanCount() != len(idx.Items) {
 		panic("BUG: span count differs from the batch's")
 	}
-	m.spans.Add(int64(spans))
+	m.spans.Add(int64(td.SpanCount()))
 	return m.WriteSpans(ctx, td)
 }
 
-func (m *rawMemory) WriteLogsRaw(ctx context.Context, raw []byte, records int) error {
+func (m *rawMemory) WriteLogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
 	if err != nil {
 		return err
 	}
-	if ld.LogRecordCount() != records {
+	if idx != nil && ld.LogRecordCount() != len(idx.Items) {
 		panic("BUG: record count differs from the batch's")
 	}
-	m.records.Add(int64(records))
+	m.records.Add(int64(ld.LogRecordCount()))
 	return m.WriteLogs(ctx, ld)
 }
 
@@ -139,19 +140,19 @@ func TestTimedRaw(t *testing.T) {
 	}
 	obs := &countingObserver{}
 	rawBackend := timedTraces{backendWriter{&rawMemory{Store: memory.New(memory.Options{})}}, obs}
-	if err := rawBackend.ConsumeTracesRaw(ctx, raw, 3); err != nil || obs.n != 1 {
+	if err := rawBackend.ConsumeTracesRaw(ctx, raw, nil); err != nil || obs.n != 1 {
 		t.Fatalf("raw backend: err %v, %d timings; want nil and 1", err, obs.n)
 	}
 	obs.n = 0
 	plain := timedTraces{backendWriter{memory.New(memory.Options{})}, obs}
-	if err := plain.ConsumeTracesRaw(ctx, raw, 3); !errors.Is(err, errors.ErrUnsupported) || obs.n != 0 {
+	if err := plain.ConsumeTracesRaw(ctx, raw, nil); !errors.Is(err, errors.ErrUnsupported) || obs.n != 0 {
 		t.Fatalf("memory backend: err %v, %d timings; want ErrUnsupported and none", err, obs.n)
 	}
 	lraw, err := (&plog.ProtoMarshaler{}).MarshalLogs(plog.NewLogs())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (timedLogs{backendWriter{memory.New(memory.Options{})}, obs}).ConsumeLogsRaw(ctx, lraw, 0); !errors.Is(err, errors.ErrUnsupported) || obs.n != 0 {
+	if err := (timedLogs{backendWriter{memory.New(memory.Options{})}, obs}).ConsumeLogsRaw(ctx, lraw, nil); !errors.Is(err, errors.ErrUnsupported) || obs.n != 0 {
 		t.Fatalf("memory backend logs: err %v, %d timings", err, obs.n)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/config"
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/storage/engine"
@@ -108,17 +109,17 @@ var (
 
 // ConsumeTracesRaw hands raw to a backend that takes it (storage.RawSpanWriter); for another backend it asks
 // for the batch decoded (errors.ErrUnsupported), which then goes through ConsumeTracesEncoded.
-func (w backendWriter) ConsumeTracesRaw(ctx context.Context, raw []byte, spans int) error {
+func (w backendWriter) ConsumeTracesRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	if rw, ok := w.b.(storage.RawSpanWriter); ok {
-		return rw.WriteSpansRaw(ctx, raw, spans)
+		return rw.WriteSpansRaw(ctx, raw, idx)
 	}
 	return errors.ErrUnsupported
 }
 
 // ConsumeLogsRaw hands raw to a backend that takes it (storage.RawLogWriter), as ConsumeTracesRaw does.
-func (w backendWriter) ConsumeLogsRaw(ctx context.Context, raw []byte, records int) error {
+func (w backendWriter) ConsumeLogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	if rw, ok := w.b.(storage.RawLogWriter); ok {
-		return rw.WriteLogsRaw(ctx, raw, records)
+		return rw.WriteLogsRaw(ctx, raw, idx)
 	}
 	return errors.ErrUnsupported
 }

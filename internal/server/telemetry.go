@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otlpd/otlpd/internal/ingest/otlp"
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/spanmetrics"
 	"github.com/otlpd/otlpd/internal/storage/engine"
@@ -153,13 +154,13 @@ func (t timedTraces) ConsumeTracesEncoded(ctx context.Context, td ptrace.Traces,
 
 // ConsumeTracesRaw passes raw on when the next consumer takes it, timed; otherwise it asks for the batch
 // decoded (errors.ErrUnsupported), and the decoded write is timed instead.
-func (t timedTraces) ConsumeTracesRaw(ctx context.Context, raw []byte, spans int) error {
+func (t timedTraces) ConsumeTracesRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	rc, ok := t.next.(pipeline.RawTracesConsumer)
 	if !ok {
 		return errors.ErrUnsupported
 	}
 	start := time.Now()
-	err := rc.ConsumeTracesRaw(ctx, raw, spans)
+	err := rc.ConsumeTracesRaw(ctx, raw, idx)
 	if !errors.Is(err, errors.ErrUnsupported) {
 		observeSince(t.obs, start)
 	}
@@ -186,13 +187,13 @@ func (t timedLogs) ConsumeLogsEncoded(ctx context.Context, ld plog.Logs, raw []b
 }
 
 // ConsumeLogsRaw is timedTraces.ConsumeTracesRaw for logs.
-func (t timedLogs) ConsumeLogsRaw(ctx context.Context, raw []byte, records int) error {
+func (t timedLogs) ConsumeLogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	rc, ok := t.next.(pipeline.RawLogsConsumer)
 	if !ok {
 		return errors.ErrUnsupported
 	}
 	start := time.Now()
-	err := rc.ConsumeLogsRaw(ctx, raw, records)
+	err := rc.ConsumeLogsRaw(ctx, raw, idx)
 	if !errors.Is(err, errors.ErrUnsupported) {
 		observeSince(t.obs, start)
 	}

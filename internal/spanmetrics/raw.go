@@ -32,7 +32,7 @@ var _ pipeline.RawTracesConsumer = (*Generator)(nil)
 //
 // A scalar field present more than once counts by its last value, and a repeated resource or status message
 // is merged, as protobuf decoding does.
-func (g *Generator) ConsumeTracesRaw(_ context.Context, raw []byte, _ int) error {
+func (g *Generator) ConsumeTracesRaw(_ context.Context, raw []byte, _ *otlpwire.Index) error {
 	now := g.opts.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -24,7 +24,7 @@ func FuzzConsumeTracesRaw(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		clk := &clock{time.Unix(1_700_000_000, 0)}
 		viaRaw := New(nil, Options{Now: clk.now, MaxSeries: 8})
-		if err := viaRaw.ConsumeTracesRaw(context.Background(), raw, 0); err != nil {
+		if err := viaRaw.ConsumeTracesRaw(context.Background(), raw, nil); err != nil {
 			return
 		}
 		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw)

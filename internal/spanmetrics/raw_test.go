@@ -35,7 +35,7 @@ func sameSeries(t *testing.T, opts Options, batches ...ptrace.Traces) {
 		if err := viaPdata.ConsumeTraces(context.Background(), dec); err != nil {
 			t.Fatal(err)
 		}
-		if err := viaRaw.ConsumeTracesRaw(context.Background(), raw, td.SpanCount()); err != nil {
+		if err := viaRaw.ConsumeTracesRaw(context.Background(), raw, nil); err != nil {
 			t.Fatal(err)
 		}
 		// The raw generator must keep nothing of raw.
@@ -137,7 +137,7 @@ func TestRawUnusualEncodings(t *testing.T) {
 	clk := &clock{time.Unix(1_700_000_000, 0)}
 	a, b := New(nil, Options{Now: clk.now}), New(nil, Options{Now: clk.now})
 	_ = a.ConsumeTraces(context.Background(), td)
-	if err := b.ConsumeTracesRaw(context.Background(), raw, 1); err != nil {
+	if err := b.ConsumeTracesRaw(context.Background(), raw, nil); err != nil {
 		t.Fatal(err)
 	}
 	wb, _ := (&pmetric.ProtoMarshaler{}).MarshalMetrics(a.Collect())
@@ -148,7 +148,7 @@ func TestRawUnusualEncodings(t *testing.T) {
 	if _, _, ok := point(t, a.Collect(), CallsMetric, key4("late", "last", "SPAN_KIND_CLIENT", "STATUS_CODE_ERROR")); !ok {
 		t.Fatal("expected series missing")
 	}
-	if err := b.ConsumeTracesRaw(context.Background(), raw[:len(raw)-3], 1); err == nil {
+	if err := b.ConsumeTracesRaw(context.Background(), raw[:len(raw)-3], nil); err == nil {
 		t.Fatal("truncated batch accepted")
 	}
 }
@@ -194,7 +194,7 @@ func BenchmarkConsumeTracesRaw(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = g.ConsumeTracesRaw(context.Background(), raw, td.SpanCount())
+		_ = g.ConsumeTracesRaw(context.Background(), raw, nil)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*td.SpanCount()), "ns/span")
 }

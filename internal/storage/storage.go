@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otlpd/otlpd/internal/otlpwire"
 )
 
 // ErrNotFound is returned by readers when the thing asked for by ID (a trace) does not exist.
@@ -47,9 +49,10 @@ type EncodedSpanWriter interface {
 type RawSpanWriter interface {
 	// WriteSpansRaw is WriteSpans of the spans raw holds: raw is an OTLP TracesData message (an
 	// ExportTraceServiceRequest has the same encoding) that pdata decodes, every span of which passed the
-	// receiver's validation; spans is how many spans it holds. The writer must not keep raw after the call
-	// returns.
-	WriteSpansRaw(ctx context.Context, raw []byte, spans int) error
+	// receiver's validation. idx, when not nil, is the receiver's index of raw (otlpwire.Index), built by a
+	// check that also vouches for raw's structure: a writer may take the spans from it rather than read raw
+	// again. The writer must not keep raw or idx, or views of them, after the call returns.
+	WriteSpansRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error
 }
 
 // SpanReader finds spans and traces. Safe for concurrent use.
@@ -131,9 +134,9 @@ type EncodedLogWriter interface {
 	WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte) error
 }
 
-// RawLogWriter is RawSpanWriter for log records (raw is an OTLP LogsData message).
+// RawLogWriter is RawSpanWriter for log records (raw is an OTLP LogsData message, idx indexes its records).
 type RawLogWriter interface {
-	WriteLogsRaw(ctx context.Context, raw []byte, records int) error
+	WriteLogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error
 }
 
 // LogReader finds log records. Safe for concurrent use.

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/storage"
 )
@@ -266,7 +267,7 @@ var (
 
 // ConsumeTracesRaw returns at once when no one is subscribed, so that a raw batch is not decoded for the
 // hub; otherwise it asks for the batch decoded (errors.ErrUnsupported), which ConsumeTraces then offers.
-func (h *Hub) ConsumeTracesRaw(context.Context, []byte, int) error {
+func (h *Hub) ConsumeTracesRaw(context.Context, []byte, *otlpwire.Index) error {
 	if h.n.Load() == 0 {
 		return nil
 	}
@@ -274,7 +275,7 @@ func (h *Hub) ConsumeTracesRaw(context.Context, []byte, int) error {
 }
 
 // ConsumeLogsRaw is ConsumeTracesRaw for log records.
-func (h *Hub) ConsumeLogsRaw(context.Context, []byte, int) error {
+func (h *Hub) ConsumeLogsRaw(context.Context, []byte, *otlpwire.Index) error {
 	if h.n.Load() == 0 {
 		return nil
 	}

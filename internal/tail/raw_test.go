@@ -20,10 +20,10 @@ func TestRawBatches(t *testing.T) {
 	p := pipeline.New(pipeline.Options{}, pipeline.Consumer{Name: "tail", Traces: h, Logs: h})
 	garbage := []byte{0x0a, 0x09, 0x01}
 	ctx := context.Background()
-	if err := p.TracesRaw(ctx, garbage, 1, 3); err != nil {
+	if err := p.TracesRaw(ctx, garbage, nil, 3); err != nil {
 		t.Fatalf("traces decoded without subscribers: %v", err)
 	}
-	if err := p.LogsRaw(ctx, garbage, 1, 3); err != nil {
+	if err := p.LogsRaw(ctx, garbage, nil, 3); err != nil {
 		t.Fatalf("logs decoded without subscribers: %v", err)
 	}
 
@@ -31,17 +31,17 @@ func TestRawBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.TracesRaw(ctx, garbage, 1, 3); err == nil {
+	if err := p.TracesRaw(ctx, garbage, nil, 3); err == nil {
 		t.Fatal("a subscriber did not get the batch decoded")
 	}
 	w := workload.New(3, workload.Options{})
 	td, ld := w.NextTraces(7), w.NextLogs(5)
 	traw, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	lraw, _ := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-	if err := p.TracesRaw(ctx, traw, 7, int64(len(traw))); err != nil {
+	if err := p.TracesRaw(ctx, traw, nil, int64(len(traw))); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.LogsRaw(ctx, lraw, 5, int64(len(lraw))); err != nil {
+	if err := p.LogsRaw(ctx, lraw, nil, int64(len(lraw))); err != nil {
 		t.Fatal(err)
 	}
 	items := drain(s)

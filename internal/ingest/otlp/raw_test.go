@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/storage"
 )
@@ -44,8 +45,8 @@ func (c *rawConsumer) record(signal string, raw []byte, items int, size int64) {
 	c.rawCalls = append(c.rawCalls, rawCall{signal, bytes.Clone(raw), items, size})
 }
 
-func (c *rawConsumer) TracesRaw(_ context.Context, raw []byte, spans int, size int64) error {
-	c.record("traces", raw, spans, size)
+func (c *rawConsumer) TracesRaw(_ context.Context, raw []byte, idx *otlpwire.Index, size int64) error {
+	c.record("traces", raw, len(idx.Items), size)
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw)
 	if err != nil {
 		return err
@@ -56,8 +57,8 @@ func (c *rawConsumer) TracesRaw(_ context.Context, raw []byte, spans int, size i
 	return c.rawErr
 }
 
-func (c *rawConsumer) LogsRaw(_ context.Context, raw []byte, records int, size int64) error {
-	c.record("logs", raw, records, size)
+func (c *rawConsumer) LogsRaw(_ context.Context, raw []byte, idx *otlpwire.Index, size int64) error {
+	c.record("logs", raw, len(idx.Items), size)
 	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
 	if err != nil {
 		return err
@@ -264,9 +265,9 @@ func (s *rawStore) ConsumeTraces(context.Context, ptrace.Traces) error {
 	panic("BUG: a raw store given pdata")
 }
 
-func (s *rawStore) ConsumeTracesRaw(_ context.Context, raw []byte, spans int) error {
+func (s *rawStore) ConsumeTracesRaw(_ context.Context, raw []byte, idx *otlpwire.Index) error {
 	s.raws = append(s.raws, bytes.Clone(raw))
-	s.spans = append(s.spans, spans)
+	s.spans = append(s.spans, len(idx.Items))
 	return nil
 }
 

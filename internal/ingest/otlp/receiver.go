@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/pipeline"
 	"github.com/otlpd/otlpd/internal/storage"
 )
@@ -43,8 +44,8 @@ type EncodedConsumer interface {
 // records it holds. raw is valid only during the call (it may be a pooled buffer): the consumer must not keep
 // it, or anything that refers to its memory. The errors are those of Consumer.
 type RawConsumer interface {
-	TracesRaw(ctx context.Context, raw []byte, spans int, size int64) error
-	LogsRaw(ctx context.Context, raw []byte, records int, size int64) error
+	TracesRaw(ctx context.Context, raw []byte, idx *otlpwire.Index, size int64) error
+	LogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index, size int64) error
 }
 
 var (
@@ -160,9 +161,10 @@ func (r *Receiver) wholeProto(body []byte, f format, rej rejections) []byte {
 func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, itemCounts, error) {
 	resp := ptraceotlp.NewExportResponse()
 	if r.raw != nil && f == formatProto {
-		if n, ok := checkTracesWire(body, r.opts.MaxAttributeValueBytes); ok {
+		idx := new(otlpwire.Index) // the consumer may keep it
+		if n, ok := checkTracesWire(body, r.opts.MaxAttributeValueBytes, idx); ok {
 			var rej rejections
-			err := r.raw.TracesRaw(ctx, body, n, int64(len(body)))
+			err := r.raw.TracesRaw(ctx, body, idx, int64(len(body)))
 			if err := r.consumeResult(ctx, "traces", err, &rej); err != nil {
 				return resp, itemCounts{}, err
 			}
@@ -201,9 +203,10 @@ func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptr
 func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogotlp.ExportResponse, itemCounts, error) {
 	resp := plogotlp.NewExportResponse()
 	if r.raw != nil && f == formatProto {
-		if n, ok := checkLogsWire(body, r.opts.MaxAttributeValueBytes); ok {
+		idx := new(otlpwire.Index)
+		if n, ok := checkLogsWire(body, r.opts.MaxAttributeValueBytes, idx); ok {
 			var rej rejections
-			err := r.raw.LogsRaw(ctx, body, n, int64(len(body)))
+			err := r.raw.LogsRaw(ctx, body, idx, int64(len(body)))
 			if err := r.consumeResult(ctx, "logs", err, &rej); err != nil {
 				return resp, itemCounts{}, err
 			}

@@ -64,21 +64,24 @@ const (
 )
 
 // checkTracesWire reports whether body, an ExportTraceServiceRequest, may skip decoding (see above), and how
-// many spans it holds. maxAttrBytes is validation's limit on string and bytes values.
-func checkTracesWire(body []byte, maxAttrBytes int) (spans int, ok bool) {
-	c := wireCheck{maxAttr: maxAttrBytes, traces: true}
+// many spans it holds. maxAttrBytes is validation's limit on string and bytes values. When idx is not nil,
+// the check also indexes the spans into it (otlpwire.Index; reset first), which is then complete when ok.
+func checkTracesWire(body []byte, maxAttrBytes int, idx *otlpwire.Index) (spans int, ok bool) {
+	c := wireCheck{maxAttr: maxAttrBytes, traces: true, idx: idx}
 	return c.request(body)
 }
 
 // checkLogsWire is checkTracesWire for an ExportLogsServiceRequest: it counts log records.
-func checkLogsWire(body []byte, maxAttrBytes int) (records int, ok bool) {
-	c := wireCheck{maxAttr: maxAttrBytes}
+func checkLogsWire(body []byte, maxAttrBytes int, idx *otlpwire.Index) (records int, ok bool) {
+	c := wireCheck{maxAttr: maxAttrBytes, idx: idx}
 	return c.request(body)
 }
 
 type wireCheck struct {
 	maxAttr int
-	traces  bool // spans, else log records
+	traces  bool            // spans, else log records
+	idx     *otlpwire.Index // when not nil, what the check learns of the items goes here
+	group   int32           // the index in idx.Groups of the scope being read
 }
 
 // fields tracks the singular fields of one message seen so far (all numbers are below 32).
@@ -98,6 +101,9 @@ func (s *fields) once(num uint32) bool {
 func plain(f *otlpwire.Field) bool { return f.Type != otlpwire.Group }
 
 func (c *wireCheck) request(msg []byte) (int, bool) {
+	if c.idx != nil {
+		c.idx.Reset()
+	}
 	n := 0
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
@@ -128,6 +134,11 @@ func (c *wireCheck) request(msg []byte) (int, bool) {
 func (c *wireCheck) resourceItems(msg []byte) (int, bool) {
 	var seen fields
 	n := 0
+	var res, schema []byte // for the index
+	groups := 0            // index of the first group of the resource
+	if c.idx != nil {
+		groups = len(c.idx.Groups)
+	}
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
 	for r.Next(&f) {
@@ -136,6 +147,7 @@ func (c *wireCheck) resourceItems(msg []byte) (int, bool) {
 			if f.Type != otlpwire.Bytes || !seen.once(f.Num) || !c.resource(f.Bytes) {
 				return 0, false
 			}
+			res = f.Bytes
 		case otlpwire.ResourceScopes:
 			if f.Type != otlpwire.Bytes {
 				return 0, false
@@ -149,6 +161,7 @@ func (c *wireCheck) resourceItems(msg []byte) (int, bool) {
 			if f.Type != otlpwire.Bytes || !seen.once(f.Num) {
 				return 0, false
 			}
+			schema = f.Bytes
 		case deprecatedScopes:
 			return 0, false
 		default:
@@ -159,6 +172,11 @@ func (c *wireCheck) resourceItems(msg []byte) (int, bool) {
 	}
 	if r.Err() != nil || n == 0 {
 		return 0, false
+	}
+	if c.idx != nil { // the resource may come after its scopes
+		for i := groups; i < len(c.idx.Groups); i++ {
+			c.idx.Groups[i].Resource, c.idx.Groups[i].ResourceSchema = res, schema
+		}
 	}
 	return n, true
 }
@@ -217,6 +235,11 @@ func entityRef(msg []byte) bool {
 func (c *wireCheck) scopeItems(msg []byte) (int, bool) {
 	var seen fields
 	n := 0
+	var scope, schema []byte // for the index
+	if c.idx != nil {
+		c.group = int32(len(c.idx.Groups))
+		c.idx.Groups = append(c.idx.Groups, otlpwire.ItemGroup{})
+	}
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
 	for r.Next(&f) {
@@ -225,6 +248,7 @@ func (c *wireCheck) scopeItems(msg []byte) (int, bool) {
 			if f.Type != otlpwire.Bytes || !seen.once(f.Num) || !c.scope(f.Bytes) {
 				return 0, false
 			}
+			scope = f.Bytes
 		case otlpwire.ScopeItems:
 			if f.Type != otlpwire.Bytes {
 				return 0, false
@@ -243,6 +267,7 @@ func (c *wireCheck) scopeItems(msg []byte) (int, bool) {
 			if f.Type != otlpwire.Bytes || !seen.once(f.Num) {
 				return 0, false
 			}
+			schema = f.Bytes
 		default:
 			if !plain(&f) {
 				return 0, false
@@ -251,6 +276,10 @@ func (c *wireCheck) scopeItems(msg []byte) (int, bool) {
 	}
 	if r.Err() != nil || n == 0 {
 		return 0, false
+	}
+	if c.idx != nil {
+		g := &c.idx.Groups[c.group]
+		g.Scope, g.ScopeSchema = scope, schema
 	}
 	return n, true
 }
@@ -309,6 +338,8 @@ const spanRepeated = 1<<otlpwire.SpanAttributes | 1<<otlpwire.SpanEvents | 1<<ot
 
 func (c *wireCheck) span(msg []byte) bool {
 	var seen fields
+	var key otlpwire.SpanKey // for the index
+	var start int64
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
 	for r.Next(&f) {
@@ -329,6 +360,13 @@ func (c *wireCheck) span(msg []byte) bool {
 			if !validID(f.Bytes, 16) {
 				return false
 			}
+			key.TraceID = [16]byte(f.Bytes)
+		case otlpwire.SpanName:
+			key.Name = f.Bytes
+		case otlpwire.SpanKind:
+			key.Kind = uint32(int32(f.Value))
+		case otlpwire.SpanStart:
+			start = int64(f.Value)
 		case otlpwire.SpanSpanID:
 			if !validID(f.Bytes, 8) {
 				return false
@@ -356,7 +394,14 @@ func (c *wireCheck) span(msg []byte) bool {
 		}
 	}
 	// Without a trace_id or span_id field, the ID is empty: invalid.
-	return r.Err() == nil && seen&(1<<otlpwire.SpanTraceID|1<<otlpwire.SpanSpanID) == 1<<otlpwire.SpanTraceID|1<<otlpwire.SpanSpanID
+	if r.Err() != nil || seen&(1<<otlpwire.SpanTraceID|1<<otlpwire.SpanSpanID) != 1<<otlpwire.SpanTraceID|1<<otlpwire.SpanSpanID {
+		return false
+	}
+	if c.idx != nil {
+		c.idx.Items = append(c.idx.Items, otlpwire.Item{Msg: msg, TS: start, Group: c.group})
+		c.idx.Spans = append(c.idx.Spans, key)
+	}
+	return true
 }
 
 func (c *wireCheck) event(msg []byte) bool {
@@ -462,6 +507,7 @@ var logTypes = [...]otlpwire.Type{
 
 func (c *wireCheck) logRecord(msg []byte) bool {
 	var seen fields
+	var ts, observed int64 // for the index
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
 	for r.Next(&f) {
@@ -478,6 +524,10 @@ func (c *wireCheck) logRecord(msg []byte) bool {
 			return false
 		}
 		switch f.Num {
+		case otlpwire.LogTime:
+			ts = int64(f.Value)
+		case otlpwire.LogObservedTime:
+			observed = int64(f.Value)
 		case otlpwire.LogBody:
 			if !c.anyValue(f.Bytes, 0) {
 				return false
@@ -497,7 +547,16 @@ func (c *wireCheck) logRecord(msg []byte) bool {
 			}
 		}
 	}
-	return r.Err() == nil
+	if r.Err() != nil {
+		return false
+	}
+	if c.idx != nil {
+		if ts == 0 {
+			ts = observed
+		}
+		c.idx.Items = append(c.idx.Items, otlpwire.Item{Msg: msg, TS: ts, Group: c.group})
+	}
+	return true
 }
 
 // keyValue checks a KeyValue whose value sits depth arrays or maps deep.

@@ -12,6 +12,8 @@ import (
 	collogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otlpd/otlpd/internal/otlpwire"
 )
 
 // The wire check against what it saves: a bare pdata unmarshal of the same request (512 workload spans or
@@ -21,15 +23,16 @@ import (
 
 // benchWire runs the check on body as pdata encodes it (fields in reverse order) and as protobuf-go (the
 // SDKs) encodes it (sdkOrder: fields in order), and the slow path on body.
-func benchWire(b *testing.B, body, sdkOrder []byte, items int, check func([]byte, int) (int, bool), unmarshal func([]byte) error, slow func([]byte) int) {
+func benchWire(b *testing.B, body, sdkOrder []byte, items int, check func([]byte, int, *otlpwire.Index) (int, bool), unmarshal func([]byte) error, slow func([]byte) int) {
 	for _, in := range []struct {
 		name string
 		body []byte
 	}{{"check", body}, {"check-sdk-order", sdkOrder}} {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.body)))
+			idx := &otlpwire.Index{} // indexing as the receiver does, into a reused index
 			measure(b, items, func() {
-				if n, ok := check(in.body, 64<<10); !ok || n != items {
+				if n, ok := check(in.body, 64<<10, idx); !ok || n != items {
 					b.Fatalf("check: %d, %v", n, ok)
 				}
 			})
@@ -101,8 +104,8 @@ func (nopConsumer) Metrics(context.Context, pmetric.Metrics, int64) error { retu
 
 type nopRawConsumer struct{ nopConsumer }
 
-func (nopRawConsumer) TracesRaw(context.Context, []byte, int, int64) error { return nil }
-func (nopRawConsumer) LogsRaw(context.Context, []byte, int, int64) error   { return nil }
+func (nopRawConsumer) TracesRaw(context.Context, []byte, *otlpwire.Index, int64) error { return nil }
+func (nopRawConsumer) LogsRaw(context.Context, []byte, *otlpwire.Index, int64) error   { return nil }
 
 // BenchmarkExportTraces is the receiver's whole handling of a protobuf request (not the transport) for a
 // consumer that takes raw batches and for one that does not.

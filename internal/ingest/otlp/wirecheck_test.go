@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage/engine"
 )
 
@@ -83,34 +84,141 @@ func agree(t testing.TB, signal string, body []byte, maxAttr int) (checked bool)
 	t.Helper()
 	var n, sn int
 	var ok, sok bool
+	idx := &otlpwire.Index{}
 	if signal == "traces" {
-		n, ok = checkTracesWire(body, maxAttr)
+		n, ok = checkTracesWire(body, maxAttr, idx)
 		if ok {
 			sn, sok = slowTraces(t, body, maxAttr)
 		}
 	} else {
-		n, ok = checkLogsWire(body, maxAttr)
+		n, ok = checkLogsWire(body, maxAttr, idx)
 		if ok {
 			sn, sok = slowLogs(t, body, maxAttr)
 		}
+	}
+	check := checkLogsWire
+	if signal == "traces" {
+		check = checkTracesWire
+	}
+	if n2, ok2 := check(body, maxAttr, nil); n2 != n || ok2 != ok {
+		t.Fatalf("check with an index: %d, %v; without: %d, %v", n, ok, n2, ok2)
 	}
 	if ok && (!sok || sn != n) {
 		t.Fatalf("check accepted %d %s; slow path accepted whole: %v, %d items", n, signal, sok, sn)
 	}
 	if ok {
-		// What the check passes goes to the engine as it is (RawSpanWriter): the engine must take it.
+		sameIndex(t, signal, body, idx)
+		// What the check passes goes to the engine as it is (RawSpanWriter), with its index, and without:
+		// the engine must take both.
 		e := checkEngine(t)
 		var err error
-		if signal == "traces" {
-			err = e.WriteSpansRaw(context.Background(), body, n)
-		} else {
-			err = e.WriteLogsRaw(context.Background(), body, n)
-		}
-		if err != nil {
-			t.Fatalf("check accepted %d %s; the engine refuses them: %v", n, signal, err)
+		for _, x := range []*otlpwire.Index{idx, nil} {
+			if signal == "traces" {
+				err = e.WriteSpansRaw(context.Background(), body, x)
+			} else {
+				err = e.WriteLogsRaw(context.Background(), body, x)
+			}
+			if err != nil {
+				t.Fatalf("check accepted %d %s; the engine refuses them (index given: %v): %v", n, signal, x != nil, err)
+			}
 		}
 	}
 	return ok
+}
+
+// sameIndex fails t unless idx, the check's index of body, describes the items pdata decodes from body: for
+// each item in order, the message with its group's resource and scope decodes (as a request of one item) to
+// the same item, resource and scope as pdata's, and its time (and for spans the trace ID, name and kind) is
+// the item's.
+func sameIndex(t testing.TB, signal string, body []byte, idx *otlpwire.Index) {
+	t.Helper()
+	one := func(it otlpwire.Item) []byte { // a request of the item alone, in its group
+		if it.Group < 0 || int(it.Group) >= len(idx.Groups) {
+			t.Fatalf("item in group %d of %d", it.Group, len(idx.Groups))
+		}
+		g := idx.Groups[it.Group]
+		var sc, rs []byte
+		if g.Scope != nil {
+			sc = append(sc, bf(1, g.Scope)...)
+		}
+		sc = append(sc, bf(2, it.Msg)...)
+		if g.ScopeSchema != nil {
+			sc = append(sc, bf(3, g.ScopeSchema)...)
+		}
+		if g.Resource != nil {
+			rs = append(rs, bf(1, g.Resource)...)
+		}
+		rs = append(rs, bf(2, sc)...)
+		if g.ResourceSchema != nil {
+			rs = append(rs, bf(3, g.ResourceSchema)...)
+		}
+		return bf(1, rs)
+	}
+	if signal == "traces" {
+		td := must((&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(body))
+		if len(idx.Items) != td.SpanCount() || len(idx.Spans) != len(idx.Items) {
+			t.Fatalf("index of %d spans (%d keys), pdata %d", len(idx.Items), len(idx.Spans), td.SpanCount())
+		}
+		i := 0
+		for _, rs := range td.ResourceSpans().All() {
+			for _, ss := range rs.ScopeSpans().All() {
+				for _, sp := range ss.Spans().All() {
+					it, k := idx.Items[i], idx.Spans[i]
+					want := ptrace.NewTraces()
+					r := want.ResourceSpans().AppendEmpty()
+					rs.Resource().CopyTo(r.Resource())
+					r.SetSchemaUrl(rs.SchemaUrl())
+					s := r.ScopeSpans().AppendEmpty()
+					ss.Scope().CopyTo(s.Scope())
+					s.SetSchemaUrl(ss.SchemaUrl())
+					sp.CopyTo(s.Spans().AppendEmpty())
+					got := must((&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(one(it)))
+					if !bytes.Equal(must((&ptrace.ProtoMarshaler{}).MarshalTraces(got)), must((&ptrace.ProtoMarshaler{}).MarshalTraces(want))) {
+						t.Fatalf("span %d: the index's message and group are not pdata's span", i)
+					}
+					if it.TS != int64(sp.StartTimestamp()) || k.TraceID != [16]byte(sp.TraceID()) || string(k.Name) != sp.Name() ||
+						k.Kind != uint32(sp.Kind()) {
+						t.Fatalf("span %d: index has time %d, trace %x, name %q, kind %d; pdata %d, %x, %q, %d", i, it.TS,
+							k.TraceID, k.Name, k.Kind, sp.StartTimestamp(), [16]byte(sp.TraceID()), sp.Name(), sp.Kind())
+					}
+					i++
+				}
+			}
+		}
+		return
+	}
+	ld := must((&plog.ProtoUnmarshaler{}).UnmarshalLogs(body))
+	if len(idx.Items) != ld.LogRecordCount() || len(idx.Spans) != 0 {
+		t.Fatalf("index of %d records (%d span keys), pdata %d", len(idx.Items), len(idx.Spans), ld.LogRecordCount())
+	}
+	i := 0
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				it := idx.Items[i]
+				want := plog.NewLogs()
+				r := want.ResourceLogs().AppendEmpty()
+				rl.Resource().CopyTo(r.Resource())
+				r.SetSchemaUrl(rl.SchemaUrl())
+				s := r.ScopeLogs().AppendEmpty()
+				sl.Scope().CopyTo(s.Scope())
+				s.SetSchemaUrl(sl.SchemaUrl())
+				lr.CopyTo(s.LogRecords().AppendEmpty())
+				got := must((&plog.ProtoUnmarshaler{}).UnmarshalLogs(one(it)))
+				if !bytes.Equal(must((&plog.ProtoMarshaler{}).MarshalLogs(got)), must((&plog.ProtoMarshaler{}).MarshalLogs(want))) {
+					t.Fatalf("record %d: the index's message and group are not pdata's record", i)
+				}
+				ts := int64(lr.Timestamp())
+				if ts == 0 {
+					ts = int64(lr.ObservedTimestamp())
+				}
+				if it.TS != ts {
+					t.Fatalf("record %d: index has time %d, pdata %d", i, it.TS, ts)
+				}
+				i++
+			}
+		}
+	}
 }
 
 var (
@@ -409,22 +517,24 @@ func TestCheckWireCount(t *testing.T) {
 		tracesBody(nil, spansScope(wSpanMsg(), wSpanMsg()), spansScope(wSpanMsg())),
 		tracesBody(nil, spansScope(wSpanMsg(), wSpanMsg(), wSpanMsg())),
 	)
-	if n, ok := checkTracesWire(body, 100); !ok || n != 6 {
+	if n, ok := checkTracesWire(body, 100, nil); !ok || n != 6 {
 		t.Fatalf("got %d, %v; want 6 spans", n, ok)
 	}
 	logs := cat(logsBody(nil, bf(2, logRec()), cat(bf(2, logRec()), bf(2, logRec()))))
-	if n, ok := checkLogsWire(logs, 100); !ok || n != 3 {
+	if n, ok := checkLogsWire(logs, 100, nil); !ok || n != 3 {
 		t.Fatalf("got %d, %v; want 3 records", n, ok)
 	}
 }
 
 func TestCheckWireAllocs(t *testing.T) {
 	body := must(ptraceotlp.NewExportRequestFromTraces(genTraces(1, 100)).MarshalProto())
-	if a := testing.AllocsPerRun(20, func() { checkTracesWire(body, 64<<10) }); a != 0 {
+	// Without an index, and with one reused: the index keeps its storage.
+	idx := &otlpwire.Index{}
+	if a := testing.AllocsPerRun(20, func() { checkTracesWire(body, 64<<10, nil); checkTracesWire(body, 64<<10, idx) }); a != 0 {
 		t.Fatalf("checkTracesWire allocates %v times", a)
 	}
 	lb := must(plogotlp.NewExportRequestFromLogs(genLogs(1, 100)).MarshalProto())
-	if a := testing.AllocsPerRun(20, func() { checkLogsWire(lb, 64<<10) }); a != 0 {
+	if a := testing.AllocsPerRun(20, func() { checkLogsWire(lb, 64<<10, nil); checkLogsWire(lb, 64<<10, idx) }); a != 0 {
 		t.Fatalf("checkLogsWire allocates %v times", a)
 	}
 }

@@ -13,12 +13,15 @@ type pipeBlock struct {
 	buf   []byte // the blob's buffer (beginBlob, endBlob)
 	blob  []byte // the blob, a part of buf
 	attrs []byte
-	tb    part.Bloom
-	kb    part.Bloom
+	// bodies is the encoded body column (logs: part.BodyEncoder, written as the rows are read, each body
+	// while in cache), nil to encode the rows' Body fields.
+	bodies []byte
+	tb     part.Bloom
+	kb     part.Bloom
 }
 
 func (b *pipeBlock) reset() {
-	b.rows, b.buf, b.blob, b.attrs, b.tb, b.kb = b.rows[:0], b.buf[:0], nil, b.attrs[:0], nil, nil
+	b.rows, b.buf, b.blob, b.attrs, b.bodies, b.tb, b.kb = b.rows[:0], b.buf[:0], nil, b.attrs[:0], b.bodies[:0], nil, nil
 }
 
 // buildBlocks writes the blocks of a part from n rows in order, blockRows rows to a block: block k holds rows
@@ -36,7 +39,9 @@ func buildBlocks(w *part.Writer, n, blockRows, workers int, fill func(worker int
 			b.reset()
 			return fill(wk, b, k*blockRows, min(n, (k+1)*blockRows))
 		},
-		func(_ int, b *pipeBlock) error { return w.AddBlock(b.rows, b.blob, b.attrs, b.tb, b.kb) })
+		func(_ int, b *pipeBlock) error {
+			return w.AddBlockBodies(b.rows, b.bodies, b.blob, b.attrs, b.tb, b.kb)
+		})
 }
 
 // runOrdered runs work for units 0..n-1 on up to workers goroutines, unit k on worker k%workers, and hands

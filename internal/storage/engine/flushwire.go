@@ -293,6 +293,7 @@ type wireBlockState struct {
 	words   []uint64           // scratch: the word hashes of a log body
 	sp      wireSpan           // scratch: the span being read
 	l       wireLog            // scratch: the log record being read
+	body    part.BodyEncoder   // logs: the current block's body column
 }
 
 func newWireBlockStates(n int) []*wireBlockState {
@@ -326,6 +327,9 @@ func (st *wireBlockState) endBlock(b *pipeBlock, start int) {
 	b.blob = endBlob(b.buf, start)
 	b.tb, b.kb = bloomsOf(st.traceID, st.tokens)
 	b.attrs = st.ac.encode(b.attrs)
+	if st.body.Rows() > 0 {
+		b.bodies = st.body.Append(b.bodies[:0])
+	}
 }
 
 // mergeStates adds what the workers saw of the part to pb: attribute keys and operations.
@@ -358,6 +362,7 @@ func (e *Engine) writeWirePart(day string, walSeq uint64, kind part.Kind, groups
 	err = buildBlocks(w, len(order), e.opts.BlockRows, len(states), func(worker int, b *pipeBlock, lo, hi int) error {
 		st := states[worker]
 		st.ac.reset()
+		st.body.Reset()
 		var start int
 		b.buf, start = beginBlob(b.buf)
 		for j, i := range order[lo:hi] {
@@ -418,18 +423,22 @@ func logRow(st *wireBlockState, d *sharedDicts, it *wireItem, b *pipeBlock) erro
 		code |= 1 << 8
 	}
 	r := part.Row{TS: it.ts, Aux: l.observed - it.ts, TraceID: l.traceID, Set: d.setOf[it.grp], Code: code, SpanID: l.spanID}
+	// The body column is written here, with the body in cache (the rows' Body stays nil).
 	switch body.Kind {
 	case otlpwire.KindString:
-		r.Body = body.Bytes
-		if r.Body == nil {
-			r.Body = []byte{} // an empty string body is still a string body
+		if body.Bytes == nil {
+			st.body.Add([]byte{}) // an empty string body is still a string body
+		} else {
+			st.body.Add(body.Bytes)
 		}
 		st.words = part.AppendWordHashes(st.words[:0], body.Str())
 		for _, h := range st.words {
 			st.tokens.add(h)
 		}
 	case otlpwire.KindEmpty:
+		st.body.Add(nil)
 	default:
+		st.body.Add(nil)
 		if !valueTokens(body, st.wordToken, 0) {
 			part.Tokens(valueString(body), st.wordToken)
 		}

@@ -416,21 +416,106 @@ func scanSpans(raw []byte, ops opSet, known map[uint64]struct{}) (batchScan, err
 		s.add(sp.start)
 		s.ids = append(s.ids, sp.traceID)
 		s.items = append(s.items, wireItem{ts: sp.start, grp: int32(g), msg: item})
-		if ops != nil {
-			h := (maphash.Bytes(opSeed, sp.name) ^ svcHash*0x9e3779b97f4a7c15) + uint64(sp.kind)
-			if _, ok := known[h]; ok {
-				return nil
-			}
-			if _, ok := ops[h]; !ok {
-				ops[h] = opOf(svc, sp.name, sp.kind)
-			}
-		}
+		addOp(ops, known, svc, svcHash, sp.name, sp.kind)
 		return nil
 	})
 	if err != nil {
 		return batchScan{}, fmt.Errorf("read spans: %w", err)
 	}
 	return s, nil
+}
+
+// addOp adds the operation of a span of service svc (svcHash its hash with opSeed) to ops unless it is known
+// or ops is nil.
+func addOp(ops opSet, known map[uint64]struct{}, svc string, svcHash uint64, name []byte, kind uint32) {
+	if ops == nil {
+		return
+	}
+	h := (maphash.Bytes(opSeed, name) ^ svcHash*0x9e3779b97f4a7c15) + uint64(kind)
+	if _, ok := known[h]; ok {
+		return
+	}
+	if _, ok := ops[h]; !ok {
+		ops[h] = opOf(svc, name, kind)
+	}
+}
+
+// rebase returns the views of raw that an index holds as views of own, a copy of raw; ok is false when a view
+// is not within raw (an index of another message).
+type rebase struct {
+	raw, own []byte
+	ok       bool
+}
+
+func (r *rebase) view(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	if len(b) == 0 {
+		return r.own[:0:0]
+	}
+	off := uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(r.raw)))
+	if off >= uintptr(len(r.raw)) || uintptr(len(b)) > uintptr(len(r.raw))-off {
+		r.ok = false
+		return nil
+	}
+	return r.own[off : off+uintptr(len(b)) : off+uintptr(len(b))]
+}
+
+// indexItems is the scan's groups and items from an index of raw, as views of own.
+func indexItems(rb *rebase, idx *otlpwire.Index) batchScan {
+	s := newBatchScan()
+	s.groups = make([]wireGroup, len(idx.Groups))
+	for i, g := range idx.Groups {
+		s.groups[i] = newWireGroup(rb.view(g.Resource), rb.view(g.ResourceSchema), rb.view(g.Scope), rb.view(g.ScopeSchema))
+	}
+	s.items = make([]wireItem, len(idx.Items))
+	for i, it := range idx.Items {
+		if it.Group < 0 || int(it.Group) >= len(s.groups) {
+			rb.ok = false
+			break
+		}
+		s.add(it.TS)
+		s.items[i] = wireItem{ts: it.TS, grp: it.Group, msg: rb.view(it.Msg)}
+	}
+	return s
+}
+
+// indexSpans is scanSpans from idx, an index of raw (otlpwire.Index, trusted to describe raw as scanSpans
+// would), with own a copy of raw: the scan's views are of own. It reports false for an index that does not
+// fit raw.
+func indexSpans(raw, own []byte, idx *otlpwire.Index, ops opSet, known map[uint64]struct{}) (batchScan, bool) {
+	rb := &rebase{raw: raw, own: own, ok: len(idx.Spans) == len(idx.Items)}
+	if !rb.ok {
+		return batchScan{}, false
+	}
+	s := indexItems(rb, idx)
+	s.ids = make([]storage.TraceID, len(idx.Spans))
+	svcs := make([]string, len(s.groups))
+	svcHashes := make([]uint64, len(s.groups))
+	for g := range s.groups {
+		svc, err := resourceService(s.groups[g].res)
+		if err != nil {
+			return batchScan{}, false
+		}
+		svcs[g], svcHashes[g] = svc, maphash.String(opSeed, svc)
+	}
+	for i, k := range idx.Spans {
+		if !rb.ok {
+			break
+		}
+		s.ids[i] = k.TraceID
+		g := s.items[i].grp
+		addOp(ops, known, svcs[g], svcHashes[g], rb.view(k.Name), k.Kind)
+	}
+	return s, rb.ok
+}
+
+// indexLogs is indexSpans for a LogsData message.
+func indexLogs(raw, own []byte, idx *otlpwire.Index) (batchScan, bool) {
+	rb := &rebase{raw: raw, own: own, ok: true}
+	s := indexItems(rb, idx)
+	return s, rb.ok
 }
 
 // scanLogs reads a LogsData message for the head, and checks that a flush can read every record.

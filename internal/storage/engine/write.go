@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage"
 	"github.com/otlpd/otlpd/internal/storage/engine/wal"
 )
@@ -56,16 +57,23 @@ func (e *Engine) WriteSpansEncoded(ctx context.Context, td ptrace.Traces, raw []
 	if err != nil {
 		return fmt.Errorf("write spans: encode: %w", err)
 	}
-	return e.WriteSpansRaw(ctx, raw, td.SpanCount())
+	return e.WriteSpansRaw(ctx, raw, nil)
 }
 
 // WriteSpansRaw stores the spans of raw, a TracesData message (storage.RawSpanWriter), with the guarantees of
-// WriteSpans. raw is copied before the call returns. A message the write's read in place finds malformed
-// (framing, a known field of the wrong wire type, an ID of the wrong length, an attribute that does not
-// read) is refused with an error before anything is written.
-func (e *Engine) WriteSpansRaw(ctx context.Context, raw []byte, spans int) error {
+// WriteSpans. raw is copied before the call returns. Given idx, the receiver's index of raw (which vouches
+// for its structure), the write takes the spans from it; otherwise it reads raw in place, and a message it
+// finds malformed (framing, a known field of the wrong wire type, an ID of the wrong length, an attribute
+// that does not read) is refused with an error before anything is written.
+func (e *Engine) WriteSpansRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	own := append([]byte(nil), raw...)
 	ops := opSet{}
+	if idx != nil {
+		if sc, ok := indexSpans(raw, own, idx, ops, e.cat.knownOps()); ok {
+			return e.writeSpans(ctx, own, sc, ops)
+		}
+		clear(ops) // an index that does not fit raw: read raw
+	}
 	sc, err := scanSpans(own, ops, e.cat.knownOps())
 	if err != nil {
 		return fmt.Errorf("write spans: %w", err)
@@ -104,12 +112,17 @@ func (e *Engine) WriteLogsEncoded(ctx context.Context, ld plog.Logs, raw []byte)
 	if err != nil {
 		return fmt.Errorf("write logs: encode: %w", err)
 	}
-	return e.WriteLogsRaw(ctx, raw, ld.LogRecordCount())
+	return e.WriteLogsRaw(ctx, raw, nil)
 }
 
 // WriteLogsRaw is WriteSpansRaw for a LogsData message.
-func (e *Engine) WriteLogsRaw(ctx context.Context, raw []byte, records int) error {
+func (e *Engine) WriteLogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index) error {
 	own := append([]byte(nil), raw...)
+	if idx != nil {
+		if sc, ok := indexLogs(raw, own, idx); ok {
+			return e.writeLogs(ctx, own, sc)
+		}
+	}
 	sc, err := scanLogs(own)
 	if err != nil {
 		return fmt.Errorf("write logs: %w", err)

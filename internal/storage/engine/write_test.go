@@ -158,7 +158,7 @@ func TestWriteRawRefusesMalformed(t *testing.T) {
 		"wrong id size": {badID, "trace_id of 3 bytes"},
 		"wire type":     {[]byte{0x08, 0x01}, "wire type"}, // resource_spans as a varint
 	} {
-		err := e.WriteSpansRaw(ctx, tc.raw, 1)
+		err := e.WriteSpansRaw(ctx, tc.raw, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one about %q", name, err, tc.want)
 		}
@@ -166,7 +166,7 @@ func TestWriteRawRefusesMalformed(t *testing.T) {
 	if n, _ := e.active.size(); n != 0 {
 		t.Fatalf("head holds %d items after refused writes", n)
 	}
-	if err := e.WriteSpansRaw(ctx, good, td.SpanCount()); err != nil {
+	if err := e.WriteSpansRaw(ctx, good, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := e.active.size(); n != td.SpanCount() {
@@ -193,7 +193,7 @@ func TestHeadDecodedBudget(t *testing.T) {
 	for raw < 2*headDecodedBudget/decodedFactor {
 		ld := gen.NextLogs(512)
 		b, _ := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-		if err := e.WriteLogsRaw(ctx, b, ld.LogRecordCount()); err != nil {
+		if err := e.WriteLogsRaw(ctx, b, nil); err != nil {
 			t.Fatal(err)
 		}
 		raw += len(b)

@@ -3,6 +3,7 @@ package part
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unsafe"
 )
 
@@ -22,6 +23,20 @@ const minDigitRun = 2
 
 // bodyEncoder holds the scratch of the body column of a Writer.
 type bodyEncoder struct {
+	enc BodyEncoder
+}
+
+func (e *bodyEncoder) encode(dst []byte, rows []Row) []byte {
+	e.enc.Reset()
+	for i := range rows {
+		e.enc.Add(rows[i].Body)
+	}
+	return e.enc.Append(dst)
+}
+
+// BodyEncoder builds a body column row by row, so that a caller can add each body while it has it in
+// cache: Reset, then Add for every row in order, then Append.
+type BodyEncoder struct {
 	skelOf map[string]uint32
 	skels  []string
 	refs   []uint32 // per row: 0 or 1+skeleton
@@ -41,57 +56,97 @@ var bodySpecial = func() (t [256]bool) {
 	return t
 }()
 
-func (e *bodyEncoder) encode(dst []byte, rows []Row) []byte {
+// nextSpecial returns the index of the first digit or mark of b at or after j (len(b) when none), eight
+// bytes at a time.
+func nextSpecial(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		if m := specialBytes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+	}
+	for j < len(b) && !bodySpecial[b[j]] {
+		j++
+	}
+	return j
+}
+
+// specialBytes sets the high bit of each byte of x (little-endian) that is a digit or the mark, and no
+// other bit: each byte is tested on its own, without carries between bytes.
+func specialBytes(x uint64) uint64 {
+	const (
+		ones = 0x0101010101010101
+		low7 = 0x7f7f7f7f7f7f7f7f
+		high = 0x8080808080808080
+	)
+	// Digits: y = x ^ '0' is below 10 exactly for '0'..'9'. A byte of y is below 10 when its high bit is
+	// clear and its low seven bits plus 0x76 (128-10) do not reach 0x80.
+	y := x ^ ('0' * ones)
+	digit := ^((y&low7 + (0x80-10)*ones) | y) & high
+	// The mark: z = x ^ mark is zero exactly for the mark; a byte of z is zero when its low seven bits
+	// plus 0x7f do not reach 0x80 and its high bit is clear.
+	z := x ^ (bodyMark * ones)
+	mark := ^((z&low7 + low7) | z) & high
+	return digit | mark
+}
+
+// Reset starts a new column.
+func (e *BodyEncoder) Reset() {
 	if e.skelOf == nil {
 		e.skelOf = map[string]uint32{}
 	}
 	clear(e.skelOf)
 	e.skels, e.refs, e.runs, e.digits = e.skels[:0], e.refs[:0], e.runs[:0], e.digits[:0]
-	for i := range rows {
-		b := rows[i].Body
-		if b == nil {
-			e.refs = append(e.refs, 0)
+}
+
+// Add adds the next row's body: nil for a row without a string body (empty, not nil, for an empty string).
+// The encoder keeps nothing of b.
+func (e *BodyEncoder) Add(b []byte) {
+	if b == nil {
+		e.refs = append(e.refs, 0)
+		return
+	}
+	s := e.skel[:0]
+	for j := 0; j < len(b); {
+		// Copy the bytes up to the next digit or mark at once.
+		k := nextSpecial(b, j)
+		s = append(s, b[j:k]...)
+		if j = k; j == len(b) {
+			break
+		}
+		if b[j] == bodyMark {
+			s = append(s, bodyMark)
+			e.runs = append(e.runs, 0)
+			j++
 			continue
 		}
-		s := e.skel[:0]
-		for j := 0; j < len(b); {
-			// Copy the bytes up to the next digit or mark at once.
-			k := j
-			for k < len(b) && !bodySpecial[b[k]] {
-				k++
-			}
+		k = j + 1
+		for k < len(b) && isDigit(b[k]) {
+			k++
+		}
+		if k-j < minDigitRun {
 			s = append(s, b[j:k]...)
-			if j = k; j == len(b) {
-				break
-			}
-			if b[j] == bodyMark {
-				s = append(s, bodyMark)
-				e.runs = append(e.runs, 0)
-				j++
-				continue
-			}
-			k = j + 1
-			for k < len(b) && isDigit(b[k]) {
-				k++
-			}
-			if k-j < minDigitRun {
-				s = append(s, b[j:k]...)
-			} else {
-				s = append(s, bodyMark)
-				e.runs = binary.AppendUvarint(e.runs, uint64(k-j))
-				e.digits = append(e.digits, b[j:k]...)
-			}
-			j = k
+		} else {
+			s = append(s, bodyMark)
+			e.runs = binary.AppendUvarint(e.runs, uint64(k-j))
+			e.digits = append(e.digits, b[j:k]...)
 		}
-		e.skel = s
-		id, ok := e.skelOf[string(s)]
-		if !ok {
-			id = uint32(len(e.skels))
-			e.skels = append(e.skels, string(s))
-			e.skelOf[e.skels[id]] = id
-		}
-		e.refs = append(e.refs, 1+id)
+		j = k
 	}
+	e.skel = s
+	id, ok := e.skelOf[string(s)]
+	if !ok {
+		id = uint32(len(e.skels))
+		e.skels = append(e.skels, string(s))
+		e.skelOf[e.skels[id]] = id
+	}
+	e.refs = append(e.refs, 1+id)
+}
+
+// Rows is the number of rows added since Reset.
+func (e *BodyEncoder) Rows() int { return len(e.refs) }
+
+// Append appends the column of the rows added since Reset to dst.
+func (e *BodyEncoder) Append(dst []byte) []byte {
 	for _, r := range e.refs {
 		dst = binary.AppendUvarint(dst, uint64(r))
 	}

@@ -2,9 +2,12 @@ package part
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/otlpd/otlpd/internal/workload"
 )
 
 func bodyRows(bodies ...[]byte) []Row {
@@ -126,4 +129,58 @@ func FuzzParents(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSpecialBytes(t *testing.T) {
+	// Every byte value in every position, among neighbours of every kind: the mask flags exactly the digits
+	// and the mark.
+	for pos := range 8 {
+		for _, fill := range []byte{'a', '0', 0x01, 0xff, 0x80, '/', ':', 0x00} {
+			for c := range 256 {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				m := specialBytes(binary.LittleEndian.Uint64(w[:]))
+				for i := range w {
+					want := bodySpecial[w[i]]
+					got := m>>(8*i+7)&1 == 1
+					if got != want {
+						t.Fatalf("word %x byte %d: flagged %v, want %v", w, i, got, want)
+					}
+				}
+				if m&^0x8080808080808080 != 0 {
+					t.Fatalf("word %x: bits outside the high bits: %x", w, m)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkBodyEncode encodes the bodies of 8,192 log records of the reference workload as one block.
+func BenchmarkBodyEncode(b *testing.B) {
+	gen := workload.New(1, workload.Options{})
+	ld := gen.NextLogs(8192)
+	var rows []Row
+	rls := ld.ResourceLogs()
+	for i := range rls.Len() {
+		sls := rls.At(i).ScopeLogs()
+		for j := range sls.Len() {
+			lrs := sls.At(j).LogRecords()
+			for k := range lrs.Len() {
+				rows = append(rows, Row{Body: []byte(lrs.At(k).Body().AsString())})
+			}
+		}
+	}
+	n := 0
+	for _, r := range rows {
+		n += len(r.Body)
+	}
+	b.SetBytes(int64(n))
+	var e bodyEncoder
+	var dst []byte
+	for b.Loop() {
+		dst = e.encode(dst[:0], rows)
+	}
 }

@@ -235,6 +235,12 @@ func Create(path string, meta Meta) (*Writer, error) {
 
 // AddBlock writes one block of rows (sorted by TS) with their blob and bloom filters.
 func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom Bloom) error {
+	return w.AddBlockBodies(rows, nil, blob, attrs, traceBloom, tokenBloom)
+}
+
+// AddBlockBodies is AddBlock with the rows' body column already encoded (BodyEncoder, one Add per row), the
+// rows' Body fields unused; a nil bodies encodes them from the rows.
+func (w *Writer) AddBlockBodies(rows []Row, bodies, blob, attrs []byte, traceBloom, tokenBloom Bloom) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -261,7 +267,9 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 		w.cols[ColCode] = binary.AppendUvarint(w.cols[ColCode], uint64(r.Code))
 		w.sid = append(w.sid, r.SpanID[:]...)
 	}
-	w.cols[ColBody] = w.bodies.encode(w.cols[ColBody], rows)
+	if bodies == nil {
+		w.cols[ColBody] = w.bodies.encode(w.cols[ColBody], rows)
+	}
 	w.encodeParents(rows)
 	w.cols[ColTID] = appendIDs(w.cols[ColTID], w.tid, 16)
 	w.cols[ColSpanID] = appendIDs(w.cols[ColSpanID], w.sid, 8)
@@ -272,6 +280,10 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 			level = LevelFast // see LevelStore
 		}
 		switch c {
+		case ColBody:
+			if bodies != nil {
+				src = bodies
+			}
 		case ColBlob:
 			src = blob
 		case ColAttrs:
