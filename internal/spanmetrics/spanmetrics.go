@@ -71,7 +71,8 @@ type Generator struct {
 	// comparing strings: on a busy server the series' strings are seldom in the CPU's cache. A collision
 	// (about 2^-64 per pair of keys) would count one key's spans in the other's series.
 	byHash   map[uint64]*series
-	overflow uint64 // spans counted in an overflow series, since start
+	overflow uint64        // spans counted in an overflow series, since start
+	pending  []pendingSpan // ConsumeTracesRaw's batch, read and not yet counted
 }
 
 type key struct {

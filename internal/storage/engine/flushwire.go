@@ -244,6 +244,7 @@ type sharedDicts struct {
 	pb       *partBuilder
 	setOf    []uint32 // by group
 	services []string // by set (spans only)
+	svcOf    []uint32 // by set (spans only): the number of its service among the part's distinct services
 }
 
 // resolveSets finds the set of each group of items, in one pass over them in arrival order (the groups of
@@ -251,6 +252,7 @@ type sharedDicts struct {
 func (d *sharedDicts) resolveSets(items []wireItem, groups []wireGroup, withService bool) error {
 	d.setOf = make([]uint32, len(groups))
 	seen := make([]bool, len(groups))
+	svcNum := map[string]uint32{}
 	for i := range items {
 		g := items[i].grp
 		if seen[g] {
@@ -268,7 +270,14 @@ func (d *sharedDicts) resolveSets(items []wireItem, groups []wireGroup, withServ
 			if err != nil {
 				return err
 			}
-			d.services = append(d.services, strings.Clone(svc))
+			num, ok := svcNum[svc]
+			if !ok {
+				num = uint32(len(svcNum))
+				svc = strings.Clone(svc)
+				svcNum[svc] = num
+			}
+			d.services = append(d.services, svc)
+			d.svcOf = append(d.svcOf, num)
 		}
 	}
 	return nil
@@ -289,7 +298,7 @@ type wireBlockState struct {
 	keys    map[string]struct{}
 	nameOf  map[string]uint32
 	ops     map[part.Op]struct{}
-	opSeen  map[[3]uint32]bool // (set, name, kind) already in ops
+	opSeen  map[[3]uint32]bool // (service number, name, kind) already in ops
 	words   []uint64           // scratch: the word hashes of a log body
 	sp      wireSpan           // scratch: the span being read
 	l       wireLog            // scratch: the log record being read
@@ -398,7 +407,9 @@ func spanRow(st *wireBlockState, d *sharedDicts, it *wireItem, b *pipeBlock) err
 	}
 	set := d.setOf[it.grp]
 	name := st.name(d, wireStr(sp.name))
-	if k := [3]uint32{set, name, sp.kind}; !st.opSeen[k] {
+	// Keyed by service rather than set: the sets of a part are many (each instance, each scope) and its
+	// services few.
+	if k := [3]uint32{d.svcOf[set], name, sp.kind}; !st.opSeen[k] {
 		st.opSeen[k] = true
 		st.ops[opOf(d.services[set], sp.name, sp.kind)] = struct{}{}
 	}
