@@ -11,7 +11,8 @@ type Index struct {
 	// Groups are the resource and scope of each group of items (a ScopeSpans or ScopeLogs that holds at
 	// least one), in message order.
 	Groups []ItemGroup
-	// Spans, for a traces message, hold per item (same index) its catalog fields; empty for logs.
+	// Spans, for a traces message, hold per item (same index) the span's fields that stores and span
+	// metrics take; empty for logs.
 	Spans []SpanKey
 }
 
@@ -28,11 +29,14 @@ type ItemGroup struct {
 	Resource, ResourceSchema, Scope, ScopeSchema []byte
 }
 
-// SpanKey is what a span store's catalogs and trace index take of a span.
+// SpanKey is what a span store's catalogs and trace index, and span metrics, take of a span.
 type SpanKey struct {
 	TraceID [16]byte
+	SpanID  [8]byte
 	Name    []byte
-	Kind    uint32
+	Kind    uint32 // the SpanKind enum's value
+	Status  uint32 // the StatusCode enum's value (0, unset, when the span has no status)
+	End     int64  // end time, Unix nanoseconds
 }
 
 // Reset empties x, keeping its storage.

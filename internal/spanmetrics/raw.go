@@ -32,11 +32,14 @@ var _ pipeline.RawTracesConsumer = (*Generator)(nil)
 //
 // A scalar field present more than once counts by its last value, and a repeated resource or status message
 // is merged, as protobuf decoding does.
-func (g *Generator) ConsumeTracesRaw(_ context.Context, raw []byte, _ *otlpwire.Index) error {
+func (g *Generator) ConsumeTracesRaw(_ context.Context, raw []byte, idx *otlpwire.Index) error {
 	now := g.opts.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	defer g.countPending(now)
+	if idx != nil && len(idx.Spans) == len(idx.Items) {
+		return g.indexed(now, idx)
+	}
 	r := otlpwire.NewReader(raw)
 	var f otlpwire.Field
 	for r.Next(&f) {
@@ -52,6 +55,32 @@ func (g *Generator) ConsumeTracesRaw(_ context.Context, raw []byte, _ *otlpwire.
 	}
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("span metrics: %w", err)
+	}
+	return nil
+}
+
+// indexed reads the spans of a batch from the receiver's index of it (otlpwire.Index), with ConsumeTracesRaw's
+// rules: the check that built it accepted only what pdata decodes without any repeated singular field.
+func (g *Generator) indexed(now time.Time, idx *otlpwire.Index) error {
+	svcs := make([]string, len(idx.Groups))
+	for i, gr := range idx.Groups {
+		svc, _, err := serviceName(gr.Resource)
+		if err != nil {
+			return fmt.Errorf("span metrics: %w", err)
+		}
+		if svc == "" {
+			svc = "unknown_service"
+		}
+		svcs[i] = svc
+	}
+	for i, it := range idx.Items {
+		if it.Group < 0 || int(it.Group) >= len(svcs) {
+			return fmt.Errorf("span metrics: span %d in group %d of %d", i, it.Group, len(svcs))
+		}
+		sk := &idx.Spans[i]
+		k := key{service: svcs[it.Group], name: view(sk.Name), kind: ptrace.SpanKind(int32(sk.Kind)), status: ptrace.StatusCode(int32(sk.Status))}
+		sp := spanTimes{start: pcommon.Timestamp(it.TS), end: pcommon.Timestamp(sk.End), traceID: sk.TraceID, spanID: sk.SpanID}
+		g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k), sp})
 	}
 	return nil
 }
@@ -217,6 +246,12 @@ func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
+	g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k), sp})
+	return nil
+}
+
+// seriesOf returns the series that counts a span of key k (whose strings may be views of a batch).
+func (g *Generator) seriesOf(now time.Time, k key) *series {
 	h := keyHash(k)
 	s := g.byHash[h]
 	if s == nil {
@@ -226,8 +261,7 @@ func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 			g.byHash[h] = s
 		}
 	}
-	g.pending = append(g.pending, pendingSpan{s, sp})
-	return nil
+	return s
 }
 
 // pendingSpan is a span of a raw batch read and looked up, to be counted in s.

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/ingest/otlp"
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/workload"
 )
 
@@ -37,6 +39,16 @@ func FuzzConsumeTracesRaw(f *testing.F) {
 		got, _ := (&pmetric.ProtoMarshaler{}).MarshalMetrics(viaRaw.Collect())
 		if !bytes.Equal(want, got) {
 			t.Fatalf("raw path and pdata disagree on %d spans", td.SpanCount())
+		}
+		idx := &otlpwire.Index{}
+		if _, ok := otlp.CheckTraces(raw, 64<<10, idx); ok {
+			viaIndex := New(nil, Options{Now: clk.now, MaxSeries: 8})
+			if err := viaIndex.ConsumeTracesRaw(context.Background(), raw, idx); err != nil {
+				t.Fatalf("indexed path: %v", err)
+			}
+			if ib, _ := (&pmetric.ProtoMarshaler{}).MarshalMetrics(viaIndex.Collect()); !bytes.Equal(want, ib) {
+				t.Fatalf("indexed path and pdata disagree on %d spans", td.SpanCount())
+			}
 		}
 	})
 }

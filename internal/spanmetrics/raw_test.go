@@ -12,16 +12,19 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/otlpd/otlpd/internal/ingest/otlp"
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/workload"
 )
 
-// sameSeries feeds batches to two generators, one decoded, one raw, and fails t when they collect different
-// metrics.
+// sameSeries feeds batches to three generators, one decoded, one raw, one raw with the receiver's index of
+// the batch (when its check accepts it), and fails t when they collect different metrics.
 func sameSeries(t *testing.T, opts Options, batches ...ptrace.Traces) {
 	t.Helper()
 	clk := &clock{time.Unix(1_700_000_000, 0)}
 	opts.Now = clk.now
-	viaPdata, viaRaw := New(nil, opts), New(nil, opts)
+	viaPdata, viaRaw, viaIndex := New(nil, opts), New(nil, opts), New(nil, opts)
+	indexed := 0
 	for _, td := range batches {
 		raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 		if err != nil {
@@ -36,6 +39,15 @@ func sameSeries(t *testing.T, opts Options, batches ...ptrace.Traces) {
 			t.Fatal(err)
 		}
 		if err := viaRaw.ConsumeTracesRaw(context.Background(), raw, nil); err != nil {
+			t.Fatal(err)
+		}
+		idx := &otlpwire.Index{}
+		if _, ok := otlp.CheckTraces(raw, 64<<10, idx); ok {
+			indexed++
+		} else {
+			idx = nil
+		}
+		if err := viaIndex.ConsumeTracesRaw(context.Background(), raw, idx); err != nil {
 			t.Fatal(err)
 		}
 		// The raw generator must keep nothing of raw.
@@ -61,6 +73,13 @@ func sameSeries(t *testing.T, opts Options, batches ...ptrace.Traces) {
 	}
 	if viaRaw.OverflowSpans() != viaPdata.OverflowSpans() || viaRaw.Series() != viaPdata.Series() {
 		t.Fatalf("overflow %d/%d, series %d/%d", viaRaw.OverflowSpans(), viaPdata.OverflowSpans(), viaRaw.Series(), viaPdata.Series())
+	}
+	ib, err := (&pmetric.ProtoMarshaler{}).MarshalMetrics(viaIndex.Collect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(wb, ib) || viaIndex.OverflowSpans() != viaPdata.OverflowSpans() {
+		t.Fatalf("indexed path (%d of %d batches indexed) and pdata path differ", indexed, len(batches))
 	}
 }
 

@@ -371,6 +371,9 @@ func (c *wireCheck) span(msg []byte) bool {
 			if !validID(f.Bytes, 8) {
 				return false
 			}
+			key.SpanID = [8]byte(f.Bytes)
+		case otlpwire.SpanEnd:
+			key.End = int64(f.Value)
 		case otlpwire.SpanParentSpanID:
 			if len(f.Bytes) != 0 && len(f.Bytes) != 8 {
 				return false
@@ -388,9 +391,11 @@ func (c *wireCheck) span(msg []byte) bool {
 				return false
 			}
 		case otlpwire.SpanStatus:
-			if !spanStatus(f.Bytes) {
+			code, ok := spanStatus(f.Bytes)
+			if !ok {
 				return false
 			}
+			key.Status = code
 		}
 	}
 	// Without a trace_id or span_id field, the ID is empty: invalid.
@@ -474,27 +479,30 @@ func (c *wireCheck) link(msg []byte) bool {
 	return r.Err() == nil && seen&(1<<otlpwire.LinkTraceID|1<<otlpwire.LinkSpanID) == 1<<otlpwire.LinkTraceID|1<<otlpwire.LinkSpanID
 }
 
-func spanStatus(msg []byte) bool {
+// spanStatus checks a Status message and returns its code.
+func spanStatus(msg []byte) (uint32, bool) {
 	var seen fields
+	var code uint32
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
 	for r.Next(&f) {
 		switch f.Num {
 		case otlpwire.StatusMessage:
 			if f.Type != otlpwire.Bytes || !seen.once(f.Num) {
-				return false
+				return 0, false
 			}
 		case otlpwire.StatusCode:
 			if f.Type != otlpwire.Varint || !seen.once(f.Num) {
-				return false
+				return 0, false
 			}
+			code = uint32(int32(f.Value))
 		default:
 			if !plain(&f) {
-				return false
+				return 0, false
 			}
 		}
 	}
-	return r.Err() == nil
+	return code, r.Err() == nil
 }
 
 // logTypes is the wire type of each LogRecord field, by number; 0xff marks a number that is not a field.
@@ -708,4 +716,11 @@ func continued(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// CheckTraces is the receiver's wire check of a protobuf ExportTraceServiceRequest (checkTracesWire): whether
+// the request may go to raw consumers undecoded, and how many spans it holds, indexed into idx when idx is not
+// nil. Consumers of the index test themselves with it.
+func CheckTraces(body []byte, maxAttrBytes int, idx *otlpwire.Index) (spans int, ok bool) {
+	return checkTracesWire(body, maxAttrBytes, idx)
 }

@@ -10,10 +10,12 @@
 // returns after fsync; appends that arrive while an fsync runs share the next one (group commit: at most one
 // fsync in flight, so the batching window is one fsync long). The batch then goes into the head, where
 // queries see it: span and log batches as their protobuf encoding (WriteSpansRaw and WriteLogsRaw take
-// nothing else, so an export need never be decoded into pdata), read once in place (package otlpwire) for
-// the number of items, their time bounds, trace IDs, operations and the position of each item. That read
-// also checks what a flush will read (message framing, wire types, ID lengths, attributes and bodies): a
-// batch that fails it is refused before anything is written. A query decodes a head batch into pdata the
+// nothing else, so an export need never be decoded into pdata), with the number of items, their time bounds,
+// trace IDs, operations and the position of each item. The receiver's wire check, which reads every item of a
+// protobuf request anyway, hands these over as an index (otlpwire.Index) that also vouches for what a flush
+// will read; given none, the write reads the batch once in place (package otlpwire) for them and checks what
+// a flush will read (message framing, wire types, ID lengths, attributes and bodies): a batch that fails it
+// is refused before anything is written. A query decodes a head batch into pdata the
 // first time it needs it; the head keeps what it decodes up to an estimated 96 MiB, then each query decodes
 // the batches it needs again, so queries on recent data cost bounded memory. SyncNone skips the fsync and is
 // for benchmarks only: a machine crash loses
