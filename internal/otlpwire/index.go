@@ -1,5 +1,7 @@
 package otlpwire
 
+import "hash/maphash"
+
 // Index lists the items (spans or log records) of a TracesData or LogsData message with what a store needs
 // of each without reading it again: its time, its resource and scope, and for spans the trace ID, name and
 // kind. The receiver's check builds one as it reads a request (every item is read there anyway), so that a
@@ -34,10 +36,17 @@ type SpanKey struct {
 	TraceID [16]byte
 	SpanID  [8]byte
 	Name    []byte
+	NameH   uint64 // HashName(Name), taken while the name is in cache
 	Kind    uint32 // the SpanKind enum's value
 	Status  uint32 // the StatusCode enum's value (0, unset, when the span has no status)
 	End     int64  // end time, Unix nanoseconds
 }
+
+// nameSeed seeds HashName.
+var nameSeed = maphash.MakeSeed()
+
+// HashName is a 64-bit hash of a span name, the same for the life of the process.
+func HashName(name []byte) uint64 { return maphash.Bytes(nameSeed, name) }
 
 // Reset empties x, keeping its storage.
 func (x *Index) Reset() {

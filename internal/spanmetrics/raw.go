@@ -63,6 +63,7 @@ func (g *Generator) ConsumeTracesRaw(_ context.Context, raw []byte, idx *otlpwir
 // rules: the check that built it accepted only what pdata decodes without any repeated singular field.
 func (g *Generator) indexed(now time.Time, idx *otlpwire.Index) error {
 	svcs := make([]string, len(idx.Groups))
+	svcHashes := make([]uint64, len(idx.Groups))
 	for i, gr := range idx.Groups {
 		svc, _, err := serviceName(gr.Resource)
 		if err != nil {
@@ -71,7 +72,7 @@ func (g *Generator) indexed(now time.Time, idx *otlpwire.Index) error {
 		if svc == "" {
 			svc = "unknown_service"
 		}
-		svcs[i] = svc
+		svcs[i], svcHashes[i] = svc, maphash.String(hashSeed, svc)
 	}
 	for i, it := range idx.Items {
 		if it.Group < 0 || int(it.Group) >= len(svcs) {
@@ -80,7 +81,7 @@ func (g *Generator) indexed(now time.Time, idx *otlpwire.Index) error {
 		sk := &idx.Spans[i]
 		k := key{service: svcs[it.Group], name: view(sk.Name), kind: ptrace.SpanKind(int32(sk.Kind)), status: ptrace.StatusCode(int32(sk.Status))}
 		sp := spanTimes{start: pcommon.Timestamp(it.TS), end: pcommon.Timestamp(sk.End), traceID: sk.TraceID, spanID: sk.SpanID}
-		g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k), sp})
+		g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k, svcHashes[it.Group], sk.NameH), sp})
 	}
 	return nil
 }
@@ -246,13 +247,17 @@ func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k), sp})
+	g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k, maphash.String(hashSeed, k.service), otlpwire.HashName(nameBytes(k.name))), sp})
 	return nil
 }
 
-// seriesOf returns the series that counts a span of key k (whose strings may be views of a batch).
-func (g *Generator) seriesOf(now time.Time, k key) *series {
-	h := keyHash(k)
+// nameBytes views s as bytes (not to be changed).
+func nameBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// seriesOf returns the series that counts a span of key k (whose strings may be views of a batch), given the
+// hashes of its service (maphash with hashSeed) and name (otlpwire.HashName).
+func (g *Generator) seriesOf(now time.Time, k key, svcHash, nameHash uint64) *series {
+	h := keyHash(svcHash, nameHash, k)
 	s := g.byHash[h]
 	if s == nil {
 		s = g.lookup(now, k)
@@ -284,10 +289,10 @@ func (g *Generator) countPending(now time.Time) {
 // hashSeed seeds keyHash.
 var hashSeed = maphash.MakeSeed()
 
-// keyHash is a 64-bit hash of a key of a span (not an overflow key).
-func keyHash(k key) uint64 {
-	h := maphash.String(hashSeed, k.service)
-	h = (h ^ uint64(len(k.name))) * 0x9e3779b97f4a7c15
-	h ^= maphash.String(hashSeed, k.name)
+// keyHash is a 64-bit hash of a key of a span (not an overflow key), from the hashes of its service and name,
+// so that a span whose name hash is known (otlpwire.SpanKey) is looked up without reading its name.
+func keyHash(svcHash, nameHash uint64, k key) uint64 {
+	h := (svcHash ^ uint64(len(k.name))) * 0x9e3779b97f4a7c15
+	h ^= nameHash
 	return h*0xff51afd7ed558ccd + uint64(k.kind)<<8 + uint64(k.status)
 }

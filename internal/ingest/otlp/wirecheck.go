@@ -403,6 +403,7 @@ func (c *wireCheck) span(msg []byte) bool {
 		return false
 	}
 	if c.idx != nil {
+		key.NameH = otlpwire.HashName(key.Name)
 		c.idx.Items = append(c.idx.Items, otlpwire.Item{Msg: msg, TS: start, Group: c.group})
 		c.idx.Spans = append(c.idx.Spans, key)
 	}

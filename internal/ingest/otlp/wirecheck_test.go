@@ -181,7 +181,8 @@ func sameIndex(t testing.TB, signal string, body []byte, idx *otlpwire.Index) {
 						t.Fatalf("span %d: index has time %d, trace %x, name %q, kind %d; pdata %d, %x, %q, %d", i, it.TS,
 							k.TraceID, k.Name, k.Kind, sp.StartTimestamp(), [16]byte(sp.TraceID()), sp.Name(), sp.Kind())
 					}
-					if k.SpanID != [8]byte(sp.SpanID()) || k.End != int64(sp.EndTimestamp()) || k.Status != uint32(sp.Status().Code()) {
+					if k.SpanID != [8]byte(sp.SpanID()) || k.End != int64(sp.EndTimestamp()) || k.Status != uint32(sp.Status().Code()) ||
+						k.NameH != otlpwire.HashName([]byte(sp.Name())) {
 						t.Fatalf("span %d: index has span %x, end %d, status %d; pdata %x, %d, %d", i, k.SpanID, k.End, k.Status,
 							[8]byte(sp.SpanID()), sp.EndTimestamp(), sp.Status().Code())
 					}
