@@ -36,6 +36,28 @@ func appendOccurrenceSets(dst []uint32, h *attrHeader, sets []uint32, k int) []u
 	return dst
 }
 
+// allOccurrenceSets is appendOccurrenceSets for every key at once, in one pass over the rows.
+func allOccurrenceSets(h *attrHeader, sets []uint32) [][]uint32 {
+	occ := make([][]uint32, len(h.keys))
+	for k := range occ {
+		occ[k] = make([]uint32, 0, h.strs[k])
+	}
+	last := make([]int, len(h.keys)) // 1 + the last row that gave key k an occurrence
+	for row, si := range h.rowShape {
+		for _, x := range h.shapes[si] {
+			if x%2 == 0 {
+				continue // an int (2+2k) or an attribute left in the blob (0)
+			}
+			k := int(x-1) / 2
+			if k < len(occ) && last[k] != row+1 { // the first string entry of k in the row, as appendOccurrenceSets
+				last[k] = row + 1
+				occ[k] = append(occ[k], sets[row])
+			}
+		}
+	}
+	return occ
+}
+
 // maxDenseSet is the largest set index for which a block's sets are tracked in a slice.
 const maxDenseSet = 1 << 16
 
@@ -122,7 +144,7 @@ func byset(dst, raw []byte, rows int, sets []uint32) ([]byte, bool, error) {
 		sec        []byte
 	}
 	var rws []rewrite
-	var occ []uint32
+	var occ [][]uint32 // per key, its occurrence sets (allOccurrenceSets), once a key needs them
 	for k := range h.keys {
 		start, end := r.span()
 		if r.bad {
@@ -151,6 +173,11 @@ func byset(dst, raw []byte, rows int, sets []uint32) ([]byte, bool, error) {
 		sr.off += int(dictBytes)
 		dictEnd := sr.off
 		n := h.strs[k]
+		if ndict <= 1 || ndict > n/4 {
+			// One value costs no bits to begin with; more than n/4 values make more than n/4 occurrences
+			// new to their set, where bySetCodes gives up.
+			continue
+		}
 		idx := make([]uint32, n)
 		for i := range idx {
 			x := sr.uvarint()
@@ -162,8 +189,10 @@ func byset(dst, raw []byte, rows int, sets []uint32) ([]byte, bool, error) {
 		if sr.bad {
 			return nil, false, errAttrCol
 		}
-		occ = appendOccurrenceSets(occ[:0], h, sets, k)
-		codes, news, ok := bySetCodes(idx, occ, ndict)
+		if occ == nil {
+			occ = allOccurrenceSets(h, sets)
+		}
+		codes, news, ok := bySetCodes(idx, occ[k], ndict)
 		if !ok {
 			continue
 		}
