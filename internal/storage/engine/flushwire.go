@@ -297,12 +297,41 @@ type wireBlockState struct {
 	traceID map[storage.TraceID]struct{}
 	keys    map[string]struct{}
 	nameOf  map[string]uint32
-	ops     map[part.Op]struct{}
-	opSeen  map[[3]uint32]bool // (service number, name, kind) already in ops
-	words   []uint64           // scratch: the word hashes of a log body
-	sp      wireSpan           // scratch: the span being read
-	l       wireLog            // scratch: the log record being read
-	body    part.BodyEncoder   // logs: the current block's body column
+	ops     []part.Op          // the operations of the part's spans this worker read, each once
+	opSeen  map[[3]uint32]bool // (service number, name, kind) already in ops, for kinds of 8 and more
+	// opBits marks the operations in ops by name: bit 8*service number+kind of opBits[name] (kinds below 8,
+	// which are all SpanKind has): a look-up per span without hashing.
+	opBits [][]uint64
+	words  []uint64         // scratch: the word hashes of a log body
+	sp     wireSpan         // scratch: the span being read
+	l      wireLog          // scratch: the log record being read
+	body   part.BodyEncoder // logs: the current block's body column
+}
+
+// newOp reports whether the operation (service number svc, name, kind) is new to the worker, and marks it.
+func (st *wireBlockState) newOp(svc, name, kind uint32) bool {
+	if kind >= 8 {
+		k := [3]uint32{svc, name, kind}
+		if st.opSeen[k] {
+			return false
+		}
+		st.opSeen[k] = true
+		return true
+	}
+	for int(name) >= len(st.opBits) {
+		st.opBits = append(st.opBits, nil)
+	}
+	bit := 8*int(svc) + int(kind)
+	bs := st.opBits[name]
+	for bit/64 >= len(bs) {
+		bs = append(bs, 0)
+	}
+	st.opBits[name] = bs
+	if bs[bit/64]&(1<<(bit%64)) != 0 {
+		return false
+	}
+	bs[bit/64] |= 1 << (bit % 64)
+	return true
 }
 
 func newWireBlockStates(n int) []*wireBlockState {
@@ -310,7 +339,7 @@ func newWireBlockStates(n int) []*wireBlockState {
 	for i := range states {
 		st := &wireBlockState{tokens: &hashSet{}, traceID: map[storage.TraceID]struct{}{},
 			keys: map[string]struct{}{}, nameOf: map[string]uint32{},
-			ops: map[part.Op]struct{}{}, opSeen: map[[3]uint32]bool{}}
+			opSeen: map[[3]uint32]bool{}}
 		st.ac = attrCols{tokens: st.tokens, catalog: st.keys}
 		states[i] = st
 	}
@@ -347,7 +376,7 @@ func mergeStates(pb *partBuilder, states []*wireBlockState) {
 		for k := range st.keys {
 			pb.keys[k] = struct{}{}
 		}
-		for op := range st.ops {
+		for _, op := range st.ops {
 			pb.ops[op] = struct{}{}
 		}
 	}
@@ -409,9 +438,8 @@ func spanRow(st *wireBlockState, d *sharedDicts, it *wireItem, b *pipeBlock) err
 	name := st.name(d, wireStr(sp.name))
 	// Keyed by service rather than set: the sets of a part are many (each instance, each scope) and its
 	// services few.
-	if k := [3]uint32{d.svcOf[set], name, sp.kind}; !st.opSeen[k] {
-		st.opSeen[k] = true
-		st.ops[opOf(d.services[set], sp.name, sp.kind)] = struct{}{}
+	if st.newOp(d.svcOf[set], name, sp.kind) {
+		st.ops = append(st.ops, opOf(d.services[set], sp.name, sp.kind))
 	}
 	b.rows = append(b.rows, part.Row{
 		TS: it.ts, Aux: sp.end - it.ts, TraceID: sp.traceID, Set: set,
