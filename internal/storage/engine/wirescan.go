@@ -416,7 +416,7 @@ func scanSpans(raw []byte, ops opSet, known map[uint64]struct{}) (batchScan, err
 		s.add(sp.start)
 		s.ids = append(s.ids, sp.traceID)
 		s.items = append(s.items, wireItem{ts: sp.start, grp: int32(g), msg: item})
-		addOp(ops, known, svc, svcHash, sp.name, sp.kind)
+		addOp(ops, known, svc, svcHash, sp.name, otlpwire.HashName(sp.name), sp.kind)
 		return nil
 	})
 	if err != nil {
@@ -426,12 +426,12 @@ func scanSpans(raw []byte, ops opSet, known map[uint64]struct{}) (batchScan, err
 }
 
 // addOp adds the operation of a span of service svc (svcHash its hash with opSeed) to ops unless it is known
-// or ops is nil.
-func addOp(ops opSet, known map[uint64]struct{}, svc string, svcHash uint64, name []byte, kind uint32) {
+// or ops is nil; nameHash is otlpwire.HashName(name).
+func addOp(ops opSet, known map[uint64]struct{}, svc string, svcHash uint64, name []byte, nameHash uint64, kind uint32) {
 	if ops == nil {
 		return
 	}
-	h := (maphash.Bytes(opSeed, name) ^ svcHash*0x9e3779b97f4a7c15) + uint64(kind)
+	h := (nameHash ^ svcHash*0x9e3779b97f4a7c15) + uint64(kind)
 	if _, ok := known[h]; ok {
 		return
 	}
@@ -506,7 +506,7 @@ func indexSpans(raw, own []byte, idx *otlpwire.Index, ops opSet, known map[uint6
 		}
 		s.ids[i] = k.TraceID
 		g := s.items[i].grp
-		addOp(ops, known, svcs[g], svcHashes[g], rb.view(k.Name), k.Kind)
+		addOp(ops, known, svcs[g], svcHashes[g], rb.view(k.Name), k.NameH, k.Kind)
 	}
 	return s, rb.ok
 }
