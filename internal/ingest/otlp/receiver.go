@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -40,9 +41,9 @@ type EncodedConsumer interface {
 // RawConsumer is an optional interface of a Consumer that takes a protobuf traces or logs request as it is,
 // without decoding. The receiver uses it for a protobuf request that the wire check passes (wirecheck.go):
 // pdata decodes it, validation would reject and remove nothing, and its encoding is plain. raw is an
-// Export*ServiceRequest, which has the encoding of TracesData or LogsData; items is how many spans or log
-// records it holds. raw is valid only during the call (it may be a pooled buffer): the consumer must not keep
-// it, or anything that refers to its memory. The errors are those of Consumer.
+// Export*ServiceRequest, which has the encoding of TracesData or LogsData; idx is the check's index of its
+// spans or log records. raw and idx are valid only during the call (both are recycled): the consumer must not
+// keep them, or anything that refers to their memory. The errors are those of Consumer.
 type RawConsumer interface {
 	TracesRaw(ctx context.Context, raw []byte, idx *otlpwire.Index, size int64) error
 	LogsRaw(ctx context.Context, raw []byte, idx *otlpwire.Index, size int64) error
@@ -146,6 +147,22 @@ func (r *Receiver) consumeResult(ctx context.Context, signal string, err error, 
 	}
 }
 
+// indexes recycles the indexes the wire check builds: consumers do not keep them (pipeline.RawTracesConsumer).
+var indexes = sync.Pool{New: func() any { return new(otlpwire.Index) }}
+
+// maxPooledIndex is the most items an index may hold and still be recycled.
+const maxPooledIndex = 1 << 16
+
+func getIndex() *otlpwire.Index { return indexes.Get().(*otlpwire.Index) }
+
+func putIndex(idx *otlpwire.Index) {
+	if cap(idx.Items) > maxPooledIndex {
+		return
+	}
+	idx.Reset()
+	indexes.Put(idx)
+}
+
 // wholeProto returns body when it can go to the consumer as the batch's encoding: a protobuf request that
 // decoded without salvage and lost nothing to validation (not even a resource or scope without items), and a consumer that takes encodings. Otherwise nil.
 func (r *Receiver) wholeProto(body []byte, f format, rej rejections) []byte {
@@ -161,7 +178,8 @@ func (r *Receiver) wholeProto(body []byte, f format, rej rejections) []byte {
 func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptraceotlp.ExportResponse, itemCounts, error) {
 	resp := ptraceotlp.NewExportResponse()
 	if r.raw != nil && f == formatProto {
-		idx := new(otlpwire.Index) // the consumer may keep it
+		idx := getIndex()
+		defer putIndex(idx)
 		if n, ok := checkTracesWire(body, r.opts.MaxAttributeValueBytes, idx); ok {
 			var rej rejections
 			err := r.raw.TracesRaw(ctx, body, idx, int64(len(body)))
@@ -203,7 +221,8 @@ func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptr
 func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogotlp.ExportResponse, itemCounts, error) {
 	resp := plogotlp.NewExportResponse()
 	if r.raw != nil && f == formatProto {
-		idx := new(otlpwire.Index)
+		idx := getIndex()
+		defer putIndex(idx)
 		if n, ok := checkLogsWire(body, r.opts.MaxAttributeValueBytes, idx); ok {
 			var rej rejections
 			err := r.raw.LogsRaw(ctx, body, idx, int64(len(body)))
