@@ -725,3 +725,8 @@ func continued(b []byte) bool {
 func CheckTraces(body []byte, maxAttrBytes int, idx *otlpwire.Index) (spans int, ok bool) {
 	return checkTracesWire(body, maxAttrBytes, idx)
 }
+
+// CheckLogs is CheckTraces for an ExportLogsServiceRequest.
+func CheckLogs(body []byte, maxAttrBytes int, idx *otlpwire.Index) (records int, ok bool) {
+	return checkLogsWire(body, maxAttrBytes, idx)
+}

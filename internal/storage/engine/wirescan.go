@@ -440,8 +440,8 @@ func addOp(ops opSet, known map[uint64]struct{}, svc string, svcHash uint64, nam
 	}
 }
 
-// rebase returns the views of raw that an index holds as views of own, a copy of raw; ok is false when a view
-// is not within raw (an index of another message).
+// rebase turns the views of raw that an index holds into views of own, a copy of raw (view); ok turns false
+// at a view not within raw (an index of another message).
 type rebase struct {
 	raw, own []byte
 	ok       bool
