@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -331,6 +332,15 @@ func (w *Writer) AddBlockBodies(rows []Row, bodies, blob, attrs []byte, traceBlo
 // row (spans of a trace arrive together, so it is small), other parents are written raw after the codes.
 func (w *Writer) encodeParents(rows []Row) {
 	var zero [8]byte
+	col := w.cols[ColParent]
+	if !slices.ContainsFunc(rows, func(r Row) bool { return r.ParentID != zero }) {
+		// No parent (log records, root spans): no span IDs to index.
+		for range rows {
+			col = append(col, 0)
+		}
+		w.cols[ColParent] = col
+		return
+	}
 	if w.rowOf == nil {
 		w.rowOf = map[[8]byte]int32{}
 	}
@@ -342,17 +352,17 @@ func (w *Writer) encodeParents(rows []Row) {
 			}
 		}
 	}
-	col := w.cols[ColParent]
 	w.raw = w.raw[:0]
 	for i := range rows {
 		p := rows[i].ParentID
-		switch j, ok := w.rowOf[p]; {
-		case p == zero:
+		if p == zero {
 			col = append(col, 0)
-		case ok:
+			continue
+		}
+		if j, ok := w.rowOf[p]; ok {
 			d := int64(j) - int64(i)
 			col = binary.AppendUvarint(col, 2+uint64(d<<1^d>>63))
-		default:
+		} else {
 			col = append(col, 1)
 			w.raw = append(w.raw, p[:]...)
 		}
