@@ -197,6 +197,7 @@ const anyStrindex = 8
 
 func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 	k := key{service: svc}
+	var name []byte
 	var sp spanTimes
 	r := otlpwire.NewReader(msg)
 	var f otlpwire.Field
@@ -214,7 +215,8 @@ func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 			}
 		case otlpwire.SpanName:
 			if f.Type == otlpwire.Bytes {
-				k.name = view(f.Bytes)
+				name = f.Bytes
+				k.name = view(name)
 			}
 		case otlpwire.SpanKind:
 			if f.Type == otlpwire.Varint {
@@ -247,12 +249,10 @@ func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k, maphash.String(hashSeed, k.service), otlpwire.HashName(nameBytes(k.name))), sp})
+	g.pending = append(g.pending, pendingSpan{g.seriesOf(now, k, maphash.String(hashSeed, k.service), otlpwire.HashName(name)), sp})
 	return nil
 }
 
-// nameBytes views s as bytes (not to be changed).
-func nameBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // seriesOf returns the series that counts a span of key k (whose strings may be views of a batch), given the
 // hashes of its service (maphash with hashSeed) and name (otlpwire.HashName).

@@ -180,7 +180,7 @@ func (r *Receiver) exportTraces(ctx context.Context, body []byte, f format) (ptr
 	if r.raw != nil && f == formatProto {
 		idx := getIndex()
 		defer putIndex(idx)
-		if n, ok := checkTracesWire(body, r.opts.MaxAttributeValueBytes, idx); ok {
+		if n, ok := CheckTraces(body, r.opts.MaxAttributeValueBytes, idx); ok {
 			var rej rejections
 			err := r.raw.TracesRaw(ctx, body, idx, int64(len(body)))
 			if err := r.consumeResult(ctx, "traces", err, &rej); err != nil {
@@ -223,7 +223,7 @@ func (r *Receiver) exportLogs(ctx context.Context, body []byte, f format) (plogo
 	if r.raw != nil && f == formatProto {
 		idx := getIndex()
 		defer putIndex(idx)
-		if n, ok := checkLogsWire(body, r.opts.MaxAttributeValueBytes, idx); ok {
+		if n, ok := CheckLogs(body, r.opts.MaxAttributeValueBytes, idx); ok {
 			var rej rejections
 			err := r.raw.LogsRaw(ctx, body, idx, int64(len(body)))
 			if err := r.consumeResult(ctx, "logs", err, &rej); err != nil {

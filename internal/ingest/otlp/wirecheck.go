@@ -63,16 +63,17 @@ const (
 	kvKeyStrindex    = 3    // KeyValue.key_strindex
 )
 
-// checkTracesWire reports whether body, an ExportTraceServiceRequest, may skip decoding (see above), and how
-// many spans it holds. maxAttrBytes is validation's limit on string and bytes values. When idx is not nil,
-// the check also indexes the spans into it (otlpwire.Index; reset first), which is then complete when ok.
-func checkTracesWire(body []byte, maxAttrBytes int, idx *otlpwire.Index) (spans int, ok bool) {
+// CheckTraces is the receiver's wire check: it reports whether body, an ExportTraceServiceRequest, may skip
+// decoding (see above), and how many spans it holds. maxAttrBytes is validation's limit on string and bytes
+// values. When idx is not nil, the check also indexes the spans into it (otlpwire.Index; reset first), which
+// is then complete when ok. Exported so that consumers of the index test themselves with it.
+func CheckTraces(body []byte, maxAttrBytes int, idx *otlpwire.Index) (spans int, ok bool) {
 	c := wireCheck{maxAttr: maxAttrBytes, traces: true, idx: idx}
 	return c.request(body)
 }
 
-// checkLogsWire is checkTracesWire for an ExportLogsServiceRequest: it counts log records.
-func checkLogsWire(body []byte, maxAttrBytes int, idx *otlpwire.Index) (records int, ok bool) {
+// CheckLogs is CheckTraces for an ExportLogsServiceRequest: it counts log records.
+func CheckLogs(body []byte, maxAttrBytes int, idx *otlpwire.Index) (records int, ok bool) {
 	c := wireCheck{maxAttr: maxAttrBytes, idx: idx}
 	return c.request(body)
 }
@@ -717,16 +718,4 @@ func continued(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// CheckTraces is the receiver's wire check of a protobuf ExportTraceServiceRequest (checkTracesWire): whether
-// the request may go to raw consumers undecoded, and how many spans it holds, indexed into idx when idx is not
-// nil. Consumers of the index test themselves with it.
-func CheckTraces(body []byte, maxAttrBytes int, idx *otlpwire.Index) (spans int, ok bool) {
-	return checkTracesWire(body, maxAttrBytes, idx)
-}
-
-// CheckLogs is CheckTraces for an ExportLogsServiceRequest.
-func CheckLogs(body []byte, maxAttrBytes int, idx *otlpwire.Index) (records int, ok bool) {
-	return checkLogsWire(body, maxAttrBytes, idx)
 }

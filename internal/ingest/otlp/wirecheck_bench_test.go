@@ -65,7 +65,7 @@ func BenchmarkWireCheckTraces(b *testing.B) {
 	if err := proto.Unmarshal(body, &req); err != nil {
 		b.Fatal(err)
 	}
-	benchWire(b, body, must(proto.MarshalOptions{Deterministic: true}.Marshal(&req)), benchSpans, checkTracesWire,
+	benchWire(b, body, must(proto.MarshalOptions{Deterministic: true}.Marshal(&req)), benchSpans, CheckTraces,
 		func(body []byte) error { return ptraceotlp.NewExportRequest().UnmarshalProto(body) },
 		func(body []byte) int {
 			td, _, err := decodeTraces(body, formatProto)
@@ -83,7 +83,7 @@ func BenchmarkWireCheckLogs(b *testing.B) {
 	if err := proto.Unmarshal(body, &req); err != nil {
 		b.Fatal(err)
 	}
-	benchWire(b, body, must(proto.MarshalOptions{Deterministic: true}.Marshal(&req)), benchLogs, checkLogsWire,
+	benchWire(b, body, must(proto.MarshalOptions{Deterministic: true}.Marshal(&req)), benchLogs, CheckLogs,
 		func(body []byte) error { return plogotlp.NewExportRequest().UnmarshalProto(body) },
 		func(body []byte) int {
 			ld, _, err := decodeLogs(body, formatProto)

@@ -86,19 +86,19 @@ func agree(t testing.TB, signal string, body []byte, maxAttr int) (checked bool)
 	var ok, sok bool
 	idx := &otlpwire.Index{}
 	if signal == "traces" {
-		n, ok = checkTracesWire(body, maxAttr, idx)
+		n, ok = CheckTraces(body, maxAttr, idx)
 		if ok {
 			sn, sok = slowTraces(t, body, maxAttr)
 		}
 	} else {
-		n, ok = checkLogsWire(body, maxAttr, idx)
+		n, ok = CheckLogs(body, maxAttr, idx)
 		if ok {
 			sn, sok = slowLogs(t, body, maxAttr)
 		}
 	}
-	check := checkLogsWire
+	check := CheckLogs
 	if signal == "traces" {
-		check = checkTracesWire
+		check = CheckTraces
 	}
 	if n2, ok2 := check(body, maxAttr, nil); n2 != n || ok2 != ok {
 		t.Fatalf("check with an index: %d, %v; without: %d, %v", n, ok, n2, ok2)
@@ -522,11 +522,11 @@ func TestCheckWireCount(t *testing.T) {
 		tracesBody(nil, spansScope(wSpanMsg(), wSpanMsg()), spansScope(wSpanMsg())),
 		tracesBody(nil, spansScope(wSpanMsg(), wSpanMsg(), wSpanMsg())),
 	)
-	if n, ok := checkTracesWire(body, 100, nil); !ok || n != 6 {
+	if n, ok := CheckTraces(body, 100, nil); !ok || n != 6 {
 		t.Fatalf("got %d, %v; want 6 spans", n, ok)
 	}
 	logs := cat(logsBody(nil, bf(2, logRec()), cat(bf(2, logRec()), bf(2, logRec()))))
-	if n, ok := checkLogsWire(logs, 100, nil); !ok || n != 3 {
+	if n, ok := CheckLogs(logs, 100, nil); !ok || n != 3 {
 		t.Fatalf("got %d, %v; want 3 records", n, ok)
 	}
 }
@@ -535,12 +535,12 @@ func TestCheckWireAllocs(t *testing.T) {
 	body := must(ptraceotlp.NewExportRequestFromTraces(genTraces(1, 100)).MarshalProto())
 	// Without an index, and with one reused: the index keeps its storage.
 	idx := &otlpwire.Index{}
-	if a := testing.AllocsPerRun(20, func() { checkTracesWire(body, 64<<10, nil); checkTracesWire(body, 64<<10, idx) }); a != 0 {
-		t.Fatalf("checkTracesWire allocates %v times", a)
+	if a := testing.AllocsPerRun(20, func() { CheckTraces(body, 64<<10, nil); CheckTraces(body, 64<<10, idx) }); a != 0 {
+		t.Fatalf("CheckTraces allocates %v times", a)
 	}
 	lb := must(plogotlp.NewExportRequestFromLogs(genLogs(1, 100)).MarshalProto())
-	if a := testing.AllocsPerRun(20, func() { checkLogsWire(lb, 64<<10, nil); checkLogsWire(lb, 64<<10, idx) }); a != 0 {
-		t.Fatalf("checkLogsWire allocates %v times", a)
+	if a := testing.AllocsPerRun(20, func() { CheckLogs(lb, 64<<10, nil); CheckLogs(lb, 64<<10, idx) }); a != 0 {
+		t.Fatalf("CheckLogs allocates %v times", a)
 	}
 }
 
