@@ -7,8 +7,10 @@
 // A write appends the batch, as OTLP protobuf, as one record to the write-ahead log (package wal): the bytes
 // of the export request when the receiver passes them (WriteSpansEncoded; an Export*ServiceRequest is encoded
 // as TracesData, LogsData or MetricsData), else the batch marshaled. With SyncBatch (the default) the append
-// returns after fsync; appends that arrive while an fsync runs share the next one (group commit: at most one
-// fsync in flight, so the batching window is one fsync long). The batch then goes into the head, where
+// returns after fsync; each append writes its record at the place it took (pwritev, concurrently with other
+// appends and with the fsync in flight), and the records written while an fsync runs share the next one
+// (group commit: at most one fsync in flight, so the batching window is one fsync long; a record is
+// acknowledged only with every record placed before it, so a crash cuts only unacknowledged ones). The batch then goes into the head, where
 // queries see it: span and log batches as their protobuf encoding (WriteSpansRaw and WriteLogsRaw take
 // nothing else, so an export need never be decoded into pdata), with the number of items, their time bounds,
 // trace IDs, operations and the position of each item. The receiver's wire check, which reads every item of a

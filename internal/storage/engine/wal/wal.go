@@ -34,10 +34,6 @@ const Version = 1
 // MaxRecordBytes bounds one record's payload; a larger length field is treated as corruption.
 const MaxRecordBytes = 256 << 20
 
-// maxSpareBuffer bounds the frame headers a writer keeps for reuse (with the list of the pieces written), so
-// that one burst of records does not pin its memory.
-const maxSpareBuffer = 16 << 20
-
 const (
 	magic      = "OTLPDWAL"
 	headerSize = 12
@@ -61,6 +57,12 @@ const (
 var ErrClosed = errors.New("wal closed")
 
 // Writer appends records to the newest segment of a directory. Safe for concurrent use.
+//
+// Each Append reserves its record's place at the end of the segment and writes it there itself (pwritev),
+// concurrently with other appends and with an fsync in flight; an fsync then covers every record written
+// before it began. Records are numbered in the order of their places: a record is acknowledged only once an
+// fsync covered it and every record before it (a record still being written would leave a hole, which replay
+// reads as the end of the segment), so a crash can cut only records that were not acknowledged.
 type Writer struct {
 	dir  string
 	mode SyncMode
@@ -68,20 +70,21 @@ type Writer struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 	f    *os.File
+	fd   int    // f's descriptor
 	seq  uint64 // current segment number
-	// The records appended but not yet written, as the pieces of one vectored write: each record's frame
-	// header (in hdrs) and its payload, the caller's slice, which Append holds until it is written.
-	pending      [][]byte
-	pendingBytes int
-	hdrs         []byte
-	spare        [][]byte // pending and hdrs last written, kept for reuse
-	spareHdrs    []byte
-	gen          uint64 // generation of buf: records in buf become durable when synced reaches gen
-	synced       uint64
-	syncing      bool
-	err          error // sticky: after a failed write or fsync nothing more is acknowledged
-	closed       bool
-	size         int64
+	size int64  // bytes of the segment, the records whose places are taken included
+	// Records are numbered from 0 per writer in the order of their places. written: every record below it is
+	// in the file; finished: records at or above written whose writes finished (out of order); durable: every record
+	// below it was fsynced.
+	next     uint64
+	written  uint64
+	finished map[uint64]struct{}
+	durable  uint64
+	writing  int   // appends between taking their place and finishing their write
+	syncing  bool  // an fsync is in flight
+	rotating bool  // Rotate or Close waits for the writes in flight: appends wait for it
+	err      error // sticky: after a failed write or fsync nothing more is acknowledged
+	closed   bool
 }
 
 // SegmentPath is the file name of segment seq in dir.
@@ -113,7 +116,7 @@ func Segments(dir string) ([]uint64, error) {
 
 // Create starts a new segment seq in dir (which must exist) and returns a writer appending to it.
 func Create(dir string, seq uint64, mode SyncMode) (*Writer, error) {
-	w := &Writer{dir: dir, mode: mode}
+	w := &Writer{dir: dir, mode: mode, finished: map[uint64]struct{}{}}
 	w.cond = sync.NewCond(&w.mu)
 	if err := w.open(seq); err != nil {
 		return nil, err
@@ -141,7 +144,7 @@ func (w *Writer) open(seq uint64) error {
 		f.Close()
 		return err
 	}
-	w.f, w.seq, w.size = f, seq, headerSize
+	w.f, w.fd, w.seq, w.size = f, int(f.Fd()), seq, headerSize
 	return nil
 }
 
@@ -156,7 +159,7 @@ func (w *Writer) Seq() uint64 {
 func (w *Writer) Size() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.size + int64(w.pendingBytes)
+	return w.size
 }
 
 // frameHeader returns the frame header of a record: length, CRC, type.
@@ -170,12 +173,10 @@ func frameHeader(typ byte, payload []byte) [frameSize]byte {
 	return h
 }
 
-// writeVec writes pieces to f, one after the other, with as few system calls as it can (writev) and no copy.
-func writeVec(f *os.File, pieces [][]byte) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
+// writeAt writes pieces to the file fd at off, one after the other, with as few system calls as it can
+// (pwritev) and no copy. It takes the descriptor, not the os.File, whose writes exclude one another: appends
+// write concurrently.
+func writeAt(fd int, off int64, pieces [][]byte) error {
 	for {
 		for len(pieces) > 0 && len(pieces[0]) == 0 {
 			pieces = pieces[1:]
@@ -183,24 +184,17 @@ func writeVec(f *os.File, pieces [][]byte) error {
 		if len(pieces) == 0 {
 			return nil
 		}
-		batch := pieces[:min(len(pieces), maxIovecs)]
-		var n int
-		var werr error
-		if err := rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Writev(int(fd), batch)
-			return werr != unix.EAGAIN
-		}); err != nil {
-			return err
-		}
-		if werr == unix.EINTR {
+		n, err := unix.Pwritev(fd, pieces[:min(len(pieces), maxIovecs)], off)
+		if err == unix.EINTR {
 			continue
 		}
-		if werr != nil {
-			return &os.PathError{Op: "writev", Path: f.Name(), Err: werr}
+		if err != nil {
+			return err
 		}
 		if n == 0 {
-			return &os.PathError{Op: "writev", Path: f.Name(), Err: io.ErrShortWrite}
+			return io.ErrShortWrite
 		}
+		off += int64(n)
 		// Skip what was written; a piece written in part is continued from where the write stopped.
 		for n > 0 && len(pieces) > 0 {
 			if n < len(pieces[0]) {
@@ -213,13 +207,13 @@ func writeVec(f *os.File, pieces [][]byte) error {
 	}
 }
 
-// maxIovecs is the most pieces one writev takes (IOV_MAX on Linux).
+// maxIovecs is the most pieces one pwritev takes (IOV_MAX on Linux).
 const maxIovecs = 1024
 
-// Append writes one record and, in SyncBatch mode, returns once it is fsynced. Records appended concurrently
-// share an fsync: while one fsync runs, the records arriving meanwhile gather for the next one. It returns the
-// segment the record went to. The caller may reuse payload after the call (it is written, not copied, before
-// Append returns).
+// Append writes one record and, in SyncBatch mode, returns once it is fsynced. Appends write their records
+// concurrently and share fsyncs: while one fsync runs, the records written meanwhile gather for the next
+// one. It returns the segment the record went to. The caller may reuse payload after the call (it is
+// written, not copied, before Append returns).
 func (w *Writer) Append(typ byte, payload []byte) (uint64, error) {
 	if len(payload) > MaxRecordBytes {
 		return 0, fmt.Errorf("wal append: record of %d bytes exceeds limit %d", len(payload), MaxRecordBytes)
@@ -227,78 +221,90 @@ func (w *Writer) Append(typ byte, payload []byte) (uint64, error) {
 	h := frameHeader(typ, payload) // outside the lock: the CRC reads the whole payload
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for w.rotating && !w.closed && w.err == nil {
+		w.cond.Wait()
+	}
 	if w.closed {
 		return 0, ErrClosed
 	}
 	if w.err != nil {
 		return 0, w.err
 	}
-	n := len(w.hdrs)
-	w.hdrs = append(w.hdrs, h[:]...)
-	w.pending = append(w.pending, w.hdrs[n:n+frameSize:n+frameSize], payload)
-	w.pendingBytes += frameSize + len(payload)
-	seq := w.seq
-	if w.mode == SyncNone {
-		// Bound what a crash of the process (not the machine) can lose: write through to the OS now.
-		return seq, w.writeLocked(false)
+	// Take the record's place.
+	n, off, fd, seq := w.next, w.size, w.fd, w.seq
+	w.next++
+	w.size += int64(frameSize + len(payload))
+	w.writing++
+	w.mu.Unlock()
+	err := writeAt(fd, off, [][]byte{h[:], payload}) // the file is not closed while writing > 0
+	w.mu.Lock()
+	w.writing--
+	if err != nil && w.err == nil {
+		w.err = fmt.Errorf("wal write segment %d: %w", seq, err)
 	}
-	my := w.gen + 1 // the generation this record will be synced with
-	for w.synced < my && w.err == nil {
-		if w.syncing {
+	w.finished[n] = struct{}{}
+	from := w.written
+	for {
+		if _, ok := w.finished[w.written]; !ok {
+			break
+		}
+		delete(w.finished, w.written)
+		w.written++
+	}
+	if w.written != from || w.err != nil || (w.rotating && w.writing == 0) {
+		w.cond.Broadcast()
+	}
+	// Acknowledged once this record and every one before it are written (SyncNone: a crash of the process
+	// then cuts none of them) and, in SyncBatch mode, fsynced.
+	for w.err == nil && (w.written <= n || (w.mode == SyncBatch && w.durable <= n)) {
+		if w.written <= n || w.syncing {
 			w.cond.Wait()
 			continue
 		}
-		if err := w.writeLocked(true); err != nil {
+		if err := w.syncLocked(); err != nil {
 			return 0, err
 		}
 	}
-	if w.err != nil && w.synced < my {
+	if w.err != nil {
 		return 0, w.err
 	}
 	return seq, nil
 }
 
-// writeLocked writes buf (and fsyncs when sync), releasing the lock during I/O. Called with mu held.
-func (w *Writer) writeLocked(sync bool) error {
-	for w.syncing {
-		w.cond.Wait()
-	}
-	if w.err != nil {
-		// Nothing more is written: the records waiting were not acknowledged, and their payloads are their
-		// callers' again.
-		clear(w.pending)
-		w.pending, w.hdrs, w.pendingBytes = w.pending[:0], w.hdrs[:0], 0
-		return w.err
-	}
-	if len(w.pending) == 0 && !sync {
-		return w.err
-	}
-	w.gen++
-	gen := w.gen
-	pieces, hdrs, size := w.pending, w.hdrs, w.pendingBytes
-	w.pending, w.hdrs, w.pendingBytes = w.spare[:0], w.spareHdrs[:0], 0
-	w.spare, w.spareHdrs = nil, nil
+// syncLocked fsyncs the segment, releasing the lock meanwhile: the records written when it starts become
+// durable. Called with mu held and no fsync in flight.
+func (w *Writer) syncLocked() error {
+	upTo, f := w.written, w.f
 	w.syncing = true
-	f := w.f
 	w.mu.Unlock()
-	err := writeVec(f, pieces)
-	if err == nil && sync {
-		err = f.Sync()
-	}
+	err := f.Sync()
 	w.mu.Lock()
 	w.syncing = false
-	w.size += int64(size)
-	clear(pieces) // drop the callers' payloads
-	if cap(hdrs) <= maxSpareBuffer {
-		w.spare, w.spareHdrs = pieces[:0], hdrs[:0]
-	}
 	if err != nil {
-		w.err = fmt.Errorf("wal write segment %d: %w", w.seq, err)
+		if w.err == nil {
+			w.err = fmt.Errorf("wal sync segment %d: %w", w.seq, err)
+		}
 	} else {
-		w.synced = gen
+		w.durable = max(w.durable, upTo)
 	}
 	w.cond.Broadcast()
 	return w.err
+}
+
+// quiesceLocked waits until no append is writing and no fsync is in flight, new appends held back, then
+// fsyncs what is not yet durable. Called with mu held; w.rotating is left set for the caller to clear.
+func (w *Writer) quiesceLocked() error {
+	w.rotating = true
+	for w.writing > 0 || w.syncing {
+		w.cond.Wait()
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if w.durable < w.written {
+		return w.syncLocked()
+	}
+	return nil
 }
 
 // Rotate makes every appended record durable, closes the current segment and starts the next one. It returns
@@ -309,7 +315,11 @@ func (w *Writer) Rotate() (uint64, error) {
 	if w.closed {
 		return 0, ErrClosed
 	}
-	if err := w.writeLocked(true); err != nil {
+	defer func() {
+		w.rotating = false
+		w.cond.Broadcast()
+	}()
+	if err := w.quiesceLocked(); err != nil {
 		return 0, err
 	}
 	old := w.seq
@@ -331,8 +341,9 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return nil
 	}
-	err := w.writeLocked(true)
+	err := w.quiesceLocked()
 	w.closed = true
+	w.rotating = false
 	w.cond.Broadcast()
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close wal segment %d: %w", w.seq, cerr)
