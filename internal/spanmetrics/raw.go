@@ -253,7 +253,6 @@ func (g *Generator) span(now time.Time, svc string, msg []byte) error {
 	return nil
 }
 
-
 // seriesOf returns the series that counts a span of key k (whose strings may be views of a batch), given the
 // hashes of its service (maphash with hashSeed) and name (otlpwire.HashName).
 func (g *Generator) seriesOf(now time.Time, k key, svcHash, nameHash uint64) *series {

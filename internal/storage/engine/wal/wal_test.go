@@ -101,7 +101,7 @@ func TestRotateWhileAppending(t *testing.T) {
 		}
 		for _, seq := range segs {
 			for _, r := range replayAll(t, dir, seq) {
-				unit := r[1:bytes.IndexByte(r, ';')+1]
+				unit := r[1 : bytes.IndexByte(r, ';')+1]
 				if !bytes.Equal(r[1:], bytes.Repeat(unit, (len(r)-1)/len(unit))) {
 					t.Fatalf("record %.40q... is not whole", r[1:])
 				}
