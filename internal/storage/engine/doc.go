@@ -117,10 +117,10 @@
 // Blocks hold at most Options.BlockRows rows. A flush stores its columns (part.LevelStore: zstd frames of raw
 // blocks, which every zstd reader reads) but for the ID and integer columns, compressed at zstd's fastest
 // level. A part's first merge compresses the columns of its blocks, all but the trace and span IDs (random
-// bytes, copied): the body column at zstd's default level, the blob and attribute columns at its fastest, the
-// others at its "better" level; later merges copy the frames as stored (recompressLevel in merge.go gives the measurements behind
-// this). Footers of merged parts
-// are at the "better" level. Columns of a block of n rows, rows sorted by time within the block (integer
+// bytes) and the two time columns of log records (no smaller at a slower level), which it copies: the body
+// column at zstd's default level, the blob and attribute columns at its fastest, the others at its "better"
+// level; later merges copy the frames as stored (recompressLevel in merge.go gives the measurements behind
+// this). Footers of merged parts are at the "better" level. Columns of a block of n rows, rows sorted by time within the block (integer
 // columns start with a mode byte: 0, then a uvarint per row, or w in 1..8, then w bytes little-endian per
 // row, whichever compresses smaller; ID columns start with a mode byte: 0, then every row's ID, or 1, then a
 // bitmap of the rows whose ID is not zero, bit i%8 of byte i/8, then those IDs):
