@@ -46,7 +46,9 @@
 // they were last touched when written, and are read in time order, not in the order they sit in memory.
 // An attribute whose encoded KeyValue was seen earlier in the block goes to its key and dictionary entry
 // without being read again (attrCols.kvs). Then the number of the newest closed segment is written to the file
-// "flushed" (write, fsync, rename, fsync directory) and the closed segments are deleted. At start-up, parts
+// "flushed" (write, fsync, rename, fsync directory) and the closed segments are recycled: two files are
+// kept for the next segments to overwrite (an fdatasync of a segment written over its blocks commits no
+// allocation or size, and the file system frees nothing), the rest deleted. At start-up, parts
 // recording a newer segment than "flushed" are the remains of an unfinished flush and are deleted, and the
 // segments after "flushed" are replayed: no acknowledged item is lost and none is stored twice.
 //
@@ -97,7 +99,8 @@
 //	FORMAT                 "otlpd-engine 3\n"; version 2 (the same but for attribute sections coded by set,
 //	                       mode 3) is read and marked 3; another version (1 included) is refused by Open
 //	flushed                newest WAL segment whose records are all in parts (decimal)
-//	wal/%020d.wal          write-ahead log segments (format in package wal)
+//	wal/%020d.wal          write-ahead log segments (format in package wal, version 2; 1 is read)
+//	wal/%020d.free         recycled segment files, reused for the next segments
 //	parts/YYYY-MM-DD/%016x-K.part   parts of one UTC day; K is the kind: 1 spans, 2 logs, 3 metrics
 //	quarantine/            parts that failed to open, moved aside and reported
 //

@@ -107,7 +107,7 @@ func (e *Engine) flush() error {
 	segs, _ := wal.Segments(e.walDir())
 	for _, s := range segs {
 		if s <= h.walSeq {
-			if err := os.Remove(wal.SegmentPath(e.walDir(), s)); err != nil {
+			if err := e.wal.Recycle(s); err != nil { // its file kept for a later segment, or removed
 				e.log.Warn("engine: cannot remove flushed wal segment", "segment", s, "err", err)
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
-	"github.com/otlpd/otlpd/internal/storage/engine/wal"
 )
 
 // KindStats describes the parts of one kind of data.
@@ -22,7 +21,7 @@ type Stats struct {
 	Spans, Logs, Metrics KindStats
 	HeadItems            int   // items in the active head, not yet in parts
 	FrozenItems          int   // items of a head being flushed
-	WALBytes             int64 // the segments of the write-ahead log
+	WALBytes             int64 // the files of the write-ahead log: segments and recycled ones
 	Quarantined          int   // parts moved to quarantine/ because they could not be read
 }
 
@@ -61,9 +60,9 @@ func (e *Engine) Stats() Stats {
 	if frozen != nil {
 		s.FrozenItems = frozen.items()
 	}
-	if segs, err := wal.Segments(e.walDir()); err == nil {
-		for _, seg := range segs {
-			if fi, err := os.Stat(wal.SegmentPath(e.walDir(), seg)); err == nil {
+	if ents, err := os.ReadDir(e.walDir()); err == nil { // segments and recycled files
+		for _, ent := range ents {
+			if fi, err := ent.Info(); err == nil && fi.Mode().IsRegular() {
 				s.WALBytes += fi.Size()
 			}
 		}

@@ -3,12 +3,19 @@
 //
 // A segment file is a 12-byte header followed by records:
 //
-//	segment: "OTLPDWAL" (8 bytes) | version uint32 LE (= 1) | record...
+//	segment: "OTLPDWAL" (8 bytes) | version uint32 LE (= 2) | record...
 //	record:  length uint32 LE | crc uint32 LE | type uint8 | payload (length-1 bytes)
 //
-// length counts the type byte and the payload; crc is CRC-32C (Castagnoli) of the type byte and the payload.
-// A record is valid only when it is complete and its CRC matches; replay stops at the first invalid record of a
-// segment and truncates the segment there.
+// length counts the type byte and the payload; crc is CRC-32C (Castagnoli) of the type byte, the payload and
+// the segment's number (uint64 LE; version 1, which replay still reads, had no number). A record is valid only
+// when it is complete and its CRC matches; replay stops at the first invalid record of a segment and truncates
+// the segment there.
+//
+// Segments whose records are all in parts are recycled (Writer.Recycle): the next segment reuses the file,
+// overwriting its blocks, so that an fsync of the segment has no block allocation or file size to commit and
+// the file system frees nothing. The bytes of the file's earlier use beyond the records written are not
+// records of the new segment: their CRCs hold the old segment's number. A segment is cut to its records when
+// closed, so only a crash leaves such bytes for replay to cut.
 package wal
 
 import (
@@ -29,7 +36,10 @@ import (
 )
 
 // Version is the segment format version written in every segment header.
-const Version = 1
+const Version = 2
+
+// maxFree is how many recycled segment files a directory keeps for reuse.
+const maxFree = 2
 
 // MaxRecordBytes bounds one record's payload; a larger length field is treated as corruption.
 const MaxRecordBytes = 256 << 20
@@ -39,6 +49,7 @@ const (
 	headerSize = 12
 	frameSize  = 9 // length + crc + type
 	suffix     = ".wal"
+	freeSuffix = ".free"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -80,10 +91,11 @@ type Writer struct {
 	written  uint64
 	finished map[uint64]struct{}
 	durable  uint64
-	writing  int   // appends between taking their place and finishing their write
-	syncing  bool  // an fsync is in flight
-	rotating bool  // Rotate or Close waits for the writes in flight: appends wait for it
-	err      error // sticky: after a failed write or fsync nothing more is acknowledged
+	writing  int      // appends between taking their place and finishing their write
+	syncing  bool     // an fsync is in flight
+	rotating bool     // Rotate or Close waits for the writes in flight: appends wait for it
+	free     []string // recycled segment files, for the next segments
+	err      error    // sticky: after a failed write or fsync nothing more is acknowledged
 	closed   bool
 }
 
@@ -118,24 +130,38 @@ func Segments(dir string) ([]uint64, error) {
 func Create(dir string, seq uint64, mode SyncMode) (*Writer, error) {
 	w := &Writer{dir: dir, mode: mode, finished: map[uint64]struct{}{}}
 	w.cond = sync.NewCond(&w.mu)
+	w.free, _ = filepath.Glob(filepath.Join(dir, "*"+freeSuffix))
 	if err := w.open(seq); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
+// open starts segment seq: in a recycled file when there is one, else in a new file.
 func (w *Writer) open(seq uint64) error {
-	f, err := os.OpenFile(SegmentPath(w.dir, seq), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	path := SegmentPath(w.dir, seq)
+	flags := os.O_CREATE | os.O_EXCL | os.O_WRONLY
+	if n := len(w.free); n > 0 {
+		old := w.free[n-1]
+		w.free = w.free[:n-1]
+		if err := os.Rename(old, path); err == nil {
+			flags = os.O_WRONLY
+		} else {
+			os.Remove(old)
+		}
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("create wal segment %d: %w", seq, err)
 	}
 	hdr := make([]byte, headerSize)
 	copy(hdr, magic)
 	binary.LittleEndian.PutUint32(hdr[8:], Version)
-	if _, err := f.Write(hdr); err != nil {
+	if _, err := f.WriteAt(hdr, 0); err != nil {
 		f.Close()
 		return fmt.Errorf("write wal segment %d header: %w", seq, err)
 	}
+	// The header is durable before any record is: a recycled file holds the header of its earlier use.
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("sync wal segment %d: %w", seq, err)
@@ -146,6 +172,25 @@ func (w *Writer) open(seq uint64) error {
 	}
 	w.f, w.fd, w.seq, w.size = f, int(f.Fd()), seq, headerSize
 	return nil
+}
+
+// Recycle gives up segment seq, whose records are all stored elsewhere, and which is not the one appended
+// to: its file is kept for a later segment (up to maxFree of them), else removed.
+func (w *Writer) Recycle(seq uint64) error {
+	path := SegmentPath(w.dir, seq)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if seq == w.seq && !w.closed {
+		return fmt.Errorf("wal: cannot recycle segment %d: it is being appended to", seq)
+	}
+	if len(w.free) < maxFree {
+		free := strings.TrimSuffix(path, suffix) + freeSuffix
+		if err := os.Rename(path, free); err == nil {
+			w.free = append(w.free, free)
+			return nil
+		}
+	}
+	return os.Remove(path)
 }
 
 // Seq returns the number of the segment being appended to.
@@ -162,15 +207,26 @@ func (w *Writer) Size() int64 {
 	return w.size
 }
 
-// frameHeader returns the frame header of a record: length, CRC, type.
-func frameHeader(typ byte, payload []byte) [frameSize]byte {
+// frameHeader returns the frame header of a record of segment seq: length, CRC, type. payloadCRC is the
+// CRC-32C of the type byte and the payload (recordCRC).
+func frameHeader(seq uint64, typ byte, payloadLen int, payloadCRC uint32) [frameSize]byte {
 	var h [frameSize]byte
-	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)+1))
-	crc := crc32.Update(0, castagnoli, []byte{typ})
-	crc = crc32.Update(crc, castagnoli, payload)
-	binary.LittleEndian.PutUint32(h[4:], crc)
+	binary.LittleEndian.PutUint32(h[0:], uint32(payloadLen+1))
+	binary.LittleEndian.PutUint32(h[4:], withSeq(payloadCRC, seq))
 	h[8] = typ
 	return h
+}
+
+// recordCRC is the CRC-32C of a record's type byte and payload.
+func recordCRC(typ byte, payload []byte) uint32 {
+	return crc32.Update(crc32.Update(0, castagnoli, []byte{typ}), castagnoli, payload)
+}
+
+// withSeq extends a record's CRC with its segment's number (version 2).
+func withSeq(crc uint32, seq uint64) uint32 {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seq)
+	return crc32.Update(crc, castagnoli, b[:])
 }
 
 // writeAt writes pieces to the file fd at off, one after the other, with as few system calls as it can
@@ -218,7 +274,7 @@ func (w *Writer) Append(typ byte, payload []byte) (uint64, error) {
 	if len(payload) > MaxRecordBytes {
 		return 0, fmt.Errorf("wal append: record of %d bytes exceeds limit %d", len(payload), MaxRecordBytes)
 	}
-	h := frameHeader(typ, payload) // outside the lock: the CRC reads the whole payload
+	crc := recordCRC(typ, payload) // outside the lock: it reads the whole payload
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.rotating && !w.closed && w.err == nil {
@@ -232,6 +288,7 @@ func (w *Writer) Append(typ byte, payload []byte) (uint64, error) {
 	}
 	// Take the record's place.
 	n, off, fd, seq := w.next, w.size, w.fd, w.seq
+	h := frameHeader(seq, typ, len(payload), crc)
 	w.next++
 	w.size += int64(frameSize + len(payload))
 	w.writing++
@@ -277,7 +334,7 @@ func (w *Writer) syncLocked() error {
 	upTo, f := w.written, w.f
 	w.syncing = true
 	w.mu.Unlock()
-	err := f.Sync()
+	err := fdatasync(f)
 	w.mu.Lock()
 	w.syncing = false
 	if err != nil {
@@ -289,6 +346,20 @@ func (w *Writer) syncLocked() error {
 	}
 	w.cond.Broadcast()
 	return w.err
+}
+
+// fdatasync makes f's data durable, and its metadata when reading the data needs it (its size): a recycled
+// segment's blocks are overwritten in place, so there is nothing else to commit.
+func fdatasync(f *os.File) error {
+	for {
+		err := unix.Fdatasync(int(f.Fd()))
+		if err != unix.EINTR {
+			if err != nil {
+				return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
 }
 
 // quiesceLocked waits until no append is writing and no fsync is in flight, new appends held back, then
@@ -307,6 +378,24 @@ func (w *Writer) quiesceLocked() error {
 	return nil
 }
 
+// cutLocked cuts the segment after its records (a recycled file is longer) and syncs it. Called with mu held
+// and nothing being written.
+func (w *Writer) cutLocked() error {
+	fi, err := w.f.Stat()
+	if err != nil || fi.Size() == w.size {
+		return err
+	}
+	if err := w.f.Truncate(w.size); err != nil {
+		w.err = fmt.Errorf("cut wal segment %d: %w", w.seq, err)
+		return w.err
+	}
+	if err := fdatasync(w.f); err != nil {
+		w.err = fmt.Errorf("sync wal segment %d: %w", w.seq, err)
+		return w.err
+	}
+	return nil
+}
+
 // Rotate makes every appended record durable, closes the current segment and starts the next one. It returns
 // the number of the segment it closed: every record appended before Rotate is in that segment or an older one.
 func (w *Writer) Rotate() (uint64, error) {
@@ -320,6 +409,9 @@ func (w *Writer) Rotate() (uint64, error) {
 		w.cond.Broadcast()
 	}()
 	if err := w.quiesceLocked(); err != nil {
+		return 0, err
+	}
+	if err := w.cutLocked(); err != nil {
 		return 0, err
 	}
 	old := w.seq
@@ -342,6 +434,9 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	err := w.quiesceLocked()
+	if err == nil {
+		err = w.cutLocked()
+	}
 	w.closed = true
 	w.rotating = false
 	w.cond.Broadcast()
@@ -364,8 +459,9 @@ func Replay(dir string, seq uint64, logger *slog.Logger, fn func(typ byte, paylo
 		logger.Warn("wal segment has no valid header; discarding it", "segment", path, "bytes", len(data))
 		return truncate(path, 0, true)
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != Version {
-		return fmt.Errorf("wal segment %s has format version %d; this otlpd reads version %d", path, v, Version)
+	v := binary.LittleEndian.Uint32(data[8:])
+	if v != 1 && v != Version {
+		return fmt.Errorf("wal segment %s has format version %d; this otlpd reads versions 1 and %d", path, v, Version)
 	}
 	off := headerSize
 	records := 0
@@ -381,7 +477,7 @@ func Replay(dir string, seq uint64, logger *slog.Logger, fn func(typ byte, paylo
 				reason = fmt.Sprintf("bad record length %d", n)
 			case off+8+n > len(data):
 				reason = "torn record"
-			case crc32.Checksum(data[off+8:off+8+n], castagnoli) != binary.LittleEndian.Uint32(data[off+4:]):
+			case recordSum(v, seq, data[off+8:off+8+n]) != binary.LittleEndian.Uint32(data[off+4:]):
 				reason = "checksum mismatch"
 			}
 		}
@@ -397,6 +493,15 @@ func Replay(dir string, seq uint64, logger *slog.Logger, fn func(typ byte, paylo
 		off += 8 + n
 	}
 	return nil
+}
+
+// recordSum is the CRC of a record (type byte and payload) of segment seq, of format version v.
+func recordSum(v uint32, seq uint64, rec []byte) uint32 {
+	crc := crc32.Checksum(rec, castagnoli)
+	if v >= 2 {
+		crc = withSeq(crc, seq)
+	}
+	return crc
 }
 
 func truncate(path string, size int64, remove bool) error {

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
@@ -181,6 +182,82 @@ func TestTornAndCorruptTail(t *testing.T) {
 	}
 }
 
+// TestVersion1Replayed: segments of version 1 (CRCs without the segment number) are still read.
+func TestVersion1Replayed(t *testing.T) {
+	dir := t.TempDir()
+	seg := append([]byte(magic), 1, 0, 0, 0)
+	seg = appendFrame(seg, 1, 4, 3, []byte("one"))
+	seg = appendFrame(seg, 1, 4, 3, []byte("two"))
+	if err := os.WriteFile(SegmentPath(dir, 4), seg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := replayAll(t, dir, 4); len(got) != 2 || string(got[1]) != "\x03two" {
+		t.Fatalf("replayed %q", got)
+	}
+}
+
+// TestRecycle: a segment reuses the file of a recycled one, whose earlier records are not replayed as its
+// own, whether the writer closed (the file cut to its records) or crashed (the old records left after the
+// new ones).
+func TestRecycle(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		dir := t.TempDir()
+		w, err := Create(dir, 1, SyncBatch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 {
+			w.Append(1, fmt.Appendf(nil, "old record %d of a longer segment", i))
+		}
+		if _, err := w.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Recycle(1); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Recycle(2); err == nil {
+			t.Fatal("recycled the segment being appended to")
+		}
+		if _, err := os.Stat(SegmentPath(dir, 1)); !os.IsNotExist(err) {
+			t.Fatalf("segment 1 still listed after Recycle: %v", err)
+		}
+		if _, err := w.Rotate(); err != nil { // segment 3 reuses segment 1's file
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(SegmentPath(dir, 3))
+		if err != nil || fi.Size() < 1000 {
+			t.Fatalf("segment 3 is not the recycled file: %v, %v", fi, err)
+		}
+		w.Append(1, []byte("new"))
+		w.Append(2, []byte("newer"))
+		if !crash {
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if fi, _ := os.Stat(SegmentPath(dir, 3)); fi.Size() != int64(headerSize+2*frameSize+len("new")+len("newer")) {
+				t.Fatalf("closed segment holds %d bytes, not only its records", fi.Size())
+			}
+		}
+		got := replayAll(t, dir, 3)
+		if len(got) != 2 || string(got[0]) != "\x01new" || string(got[1]) != "\x02newer" {
+			t.Fatalf("crash %v: replayed %q, want the two new records", crash, got)
+		}
+		if !crash {
+			continue
+		}
+		// Started again, a writer reuses the files left free.
+		w.Close()
+		w2, err := Create(dir, 4, SyncBatch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w2.free) != 0 {
+			t.Fatalf("%d free files left after reuse", len(w2.free))
+		}
+		w2.Close()
+	}
+}
+
 func TestUnknownVersionRefused(t *testing.T) {
 	dir := t.TempDir()
 	w, _ := Create(dir, 1, SyncNone)
@@ -196,10 +273,14 @@ func TestUnknownVersionRefused(t *testing.T) {
 }
 
 func FuzzReplay(f *testing.F) {
-	seed := appendFrame(nil, 1, []byte("hello"))
+	seed := appendFrame(nil, 1, 1, 1, []byte("hello"))
 	hdr := append([]byte(magic), 1, 0, 0, 0)
 	f.Add(append(bytes.Clone(hdr), seed...))
 	f.Add(append(bytes.Clone(hdr), seed[:5]...))
+	seed = appendFrame(nil, 2, 1, 1, []byte("hello"))
+	hdr = append([]byte(magic), 2, 0, 0, 0)
+	f.Add(append(bytes.Clone(hdr), seed...))
+	f.Add(append(append(bytes.Clone(hdr), seed...), appendFrame(nil, 2, 7, 1, []byte("stale"))...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		os.WriteFile(SegmentPath(dir, 1), data, 0o644)
@@ -249,11 +330,11 @@ func TestWriteAt(t *testing.T) {
 // record before it). Replay stops at the hole and cuts the segment there.
 func TestHoleEndsReplay(t *testing.T) {
 	dir := t.TempDir()
-	seg := []byte(magic + "\x01\x00\x00\x00")
-	seg = appendFrame(seg, 1, []byte("acknowledged"))
+	seg := []byte(magic + "\x02\x00\x00\x00")
+	seg = appendFrame(seg, 2, 1, 1, []byte("acknowledged"))
 	cut := len(seg)
 	seg = append(seg, make([]byte, frameSize+20)...) // a record whose write had not happened
-	seg = appendFrame(seg, 1, []byte("written after it"))
+	seg = appendFrame(seg, 2, 1, 1, []byte("written after it"))
 	if err := os.WriteFile(SegmentPath(dir, 1), seg, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -287,9 +368,13 @@ func BenchmarkAppend(b *testing.B) {
 	})
 }
 
-// appendFrame appends one record frame for typ and payload to dst, as a segment holds it.
-func appendFrame(dst []byte, typ byte, payload []byte) []byte {
-	h := frameHeader(typ, payload)
+// appendFrame appends one record frame for typ and payload to dst, as segment seq of format version v holds
+// it.
+func appendFrame(dst []byte, v uint32, seq uint64, typ byte, payload []byte) []byte {
+	h := frameHeader(seq, typ, len(payload), recordCRC(typ, payload))
+	if v == 1 {
+		binary.LittleEndian.PutUint32(h[4:], recordCRC(typ, payload))
+	}
 	dst = append(dst, h[:]...)
 	return append(dst, payload...)
 }
