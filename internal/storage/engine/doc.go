@@ -27,7 +27,7 @@
 // a frozen head is still being flushed, or at twice the threshold; so the heads hold about twice the threshold
 // at most. It also waits while 4 x Options.MergeMinParts parts written by flushes await a merge: sustained
 // ingest runs at the rate at which flushes and merges together keep up, instead of piling up parts (which
-// slow every query and, stored uncompressed, take twice the disk). A merge yields to a waiting flush.
+// slow every query and, stored uncompressed, take twice the disk). Merges run alongside flushes.
 //
 // # Flush, merge, retention
 //
@@ -63,7 +63,7 @@
 // server taking few items a second) are instead merged row by row, a k-way merge on time into full blocks at
 // zstd's best level: small blocks compress at about half the rate of full ones (rewrite.go; the k-way merge
 // is over blocks, as a merged part's blocks overlap). A merge reads and compresses blocks on two workers and
-// writes them in order; it yields to a waiting flush between blocks (rows), and holds the merge lock
+// writes them in order, alongside flushes (which never wait for a merge), and holds the merge lock
 // throughout, so no other merge takes its inputs meanwhile. The merger runs after every flush and every
 // Options.MaintenanceInterval, until nothing is due. A day is merged once it has Options.MergeMinParts
 // parts, and then only parts of

@@ -117,17 +117,14 @@ type Engine struct {
 	closed   bool
 	flushErr error
 
-	flushMu sync.Mutex // one flush or merge at a time
-	// mergeMu is held by a merge from its check that its inputs are still parts to the replacement of them:
-	// a merge lets go of flushMu while a flush runs (yieldToFlush), and another merge must not take the
-	// same inputs meanwhile.
-	mergeMu sync.Mutex
-	// flushWaiting counts the flushes waiting for flushMu; a merge holding it yields to them (yieldToFlush).
-	flushWaiting atomic.Int32
-	nextID       atomic.Uint64
-	arrival      atomic.Uint64
-	kick         chan struct{}
-	mergeKick    chan struct{} // a flush added parts: merges may have work
+	flushMu sync.Mutex // one flush at a time (retention takes it too)
+	// mergeMu is held by a merge from its check that its inputs are still parts to the replacement of them,
+	// so that no other merge (or retention) takes the same inputs meanwhile. Merges run alongside flushes.
+	mergeMu   sync.Mutex
+	nextID    atomic.Uint64
+	arrival   atomic.Uint64
+	kick      chan struct{}
+	mergeKick chan struct{} // a flush added parts: merges may have work
 	// unmerged counts the parts of spans and logs that flushes wrote and no merge took yet (under mu, see
 	// countUnmerged); writers wait while there are maxUnmerged of them (waitRoom).
 	unmerged int

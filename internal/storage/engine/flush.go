@@ -48,9 +48,7 @@ func (d dayNames) of(ts int64) string {
 // the closed segments), writes its parts, records the covered segment in the "flushed" file and deletes those
 // segments. A frozen head whose flush failed is retried first.
 func (e *Engine) flush() error {
-	e.flushWaiting.Add(1)
 	e.flushMu.Lock()
-	e.flushWaiting.Add(-1)
 	defer e.flushMu.Unlock()
 	e.mu.RLock()
 	h := e.frozen

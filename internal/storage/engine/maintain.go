@@ -271,18 +271,3 @@ func balancedPrefix(sizes []int64, minParts int) int {
 	}
 	return 0
 }
-
-// yieldToFlush, called by a merge holding flushMu between blocks, lets a waiting flush run first: writers
-// wait for flushes (waitRoom), and a merge takes seconds. The merge's part has its ID already (copyParts
-// takes it before it first yields), so a part flushed meanwhile still gets a higher one, as its rows are
-// newer.
-func (e *Engine) yieldToFlush() {
-	if e.flushWaiting.Load() == 0 {
-		return
-	}
-	e.flushMu.Unlock()
-	for e.flushWaiting.Load() > 0 { // until the flush holds flushMu
-		time.Sleep(time.Millisecond)
-	}
-	e.flushMu.Lock()
-}

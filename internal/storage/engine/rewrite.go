@@ -125,8 +125,7 @@ func (h *cursorHeap) done() {
 }
 
 // rewriteParts writes parts (of one day and kind, sorted by ID) as one by a k-way merge of their blocks' rows
-// on time (ties: the older part first, so arrival order holds), and opens it. It yields to a waiting flush between
-// rows.
+// on time (ties: the older part first, so arrival order holds), and opens it.
 func (e *Engine) rewriteParts(ps []*partHandle) (*partHandle, error) {
 	var groups []flushGroup
 	var cursors cursorHeap
@@ -161,7 +160,6 @@ func (e *Engine) rewriteParts(ps []*partHandle) (*partHandle, error) {
 	var err error
 	if ps[0].meta.Kind == part.KindSpans {
 		np, err = e.writeSpanPart(ps[0].day, walSeq, sources, groups, func() (spanItem, bool) {
-			e.yieldToFlush()
 			c := pick()
 			if c == nil {
 				return spanItem{}, false
@@ -172,7 +170,6 @@ func (e *Engine) rewriteParts(ps []*partHandle) (*partHandle, error) {
 		}, keys)
 	} else {
 		np, err = e.writeLogPart(ps[0].day, walSeq, sources, groups, func() (logItem, bool) {
-			e.yieldToFlush()
 			c := pick()
 			if c == nil {
 				return logItem{}, false
