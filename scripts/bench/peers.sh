@@ -363,7 +363,7 @@ main() {
 	pid=""
 	# On any exit: the server of the current row (if any) goes too, then the temporary data.
 	trap '[[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp/bin"
-		find "$tmp" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} +; rmdir "$tmp" 2>/dev/null' EXIT
+		find "$tmp" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} +; rmdir "$tmp" 2>/dev/null || true' EXIT
 	log "building otlpd and the sink into $bin"
 	(cd "$repo" && go build -o "$bin/otlpd" ./cmd/otlpd && go build -o "$bin/sink" ./scripts/bench/sink)
 	otlpd=${OTLPD:-$bin/otlpd}
