@@ -48,7 +48,7 @@
 // without being read again (attrCols.kvs). Then the number of the newest closed segment is written to the file
 // "flushed" (write, fsync, rename, fsync directory) and the closed segments are recycled: two files are
 // kept for the next segments to overwrite (an fdatasync of a segment written over its blocks commits no
-// allocation or size, and the file system frees nothing), the rest deleted. At start-up, parts
+// allocation or size, and the file system frees nothing; removed at shutdown), the rest deleted. At start-up, parts
 // recording a newer segment than "flushed" are the remains of an unfinished flush and are deleted, and the
 // segments after "flushed" are replayed: no acknowledged item is lost and none is stored twice.
 //

@@ -15,7 +15,7 @@
 // overwriting its blocks, so that an fsync of the segment has no block allocation or file size to commit and
 // the file system frees nothing. The bytes of the file's earlier use beyond the records written are not
 // records of the new segment: their CRCs hold the old segment's number. A segment is cut to its records when
-// closed, so only a crash leaves such bytes for replay to cut.
+// closed, so only a crash leaves such bytes for replay to cut. Close removes the recycled files.
 package wal
 
 import (
@@ -426,7 +426,7 @@ func (w *Writer) Rotate() (uint64, error) {
 	return old, nil
 }
 
-// Close syncs what was appended and closes the segment.
+// Close syncs what was appended, closes the segment and removes the recycled files.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -443,6 +443,10 @@ func (w *Writer) Close() error {
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close wal segment %d: %w", w.seq, cerr)
 	}
+	for _, f := range w.free { // at rest the log takes only its records' room
+		os.Remove(f)
+	}
+	w.free = nil
 	return err
 }
 

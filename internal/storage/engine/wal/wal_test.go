@@ -245,16 +245,31 @@ func TestRecycle(t *testing.T) {
 		if !crash {
 			continue
 		}
-		// Started again, a writer reuses the files left free.
-		w.Close()
-		w2, err := Create(dir, 4, SyncBatch)
+		// A crashed writer's recycled files are reused by the next one; Close removes them.
+		if err := w.Recycle(2); err != nil {
+			t.Fatal(err)
+		}
+		w2, err := Create(dir, 4, SyncBatch) // segment 4 takes segment 2's file
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(w2.free) != 0 {
-			t.Fatalf("%d free files left after reuse", len(w2.free))
+		if free, _ := filepath.Glob(filepath.Join(dir, "*"+freeSuffix)); len(free) != 0 {
+			t.Fatalf("recycled files left after the new writer's first segment: %v", free)
+		}
+		w2.Append(1, []byte("after the restart"))
+		if _, err := w2.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := replayAll(t, dir, 4); len(got) != 1 {
+			t.Fatalf("segment 4 replayed %q", got)
+		}
+		if err := w2.Recycle(4); err != nil {
+			t.Fatal(err)
 		}
 		w2.Close()
+		if free, _ := filepath.Glob(filepath.Join(dir, "*"+freeSuffix)); len(free) != 0 {
+			t.Fatalf("recycled files left after Close: %v", free)
+		}
 	}
 }
 
