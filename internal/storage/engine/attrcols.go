@@ -68,6 +68,10 @@ type attrKeyCol struct {
 	idx     []uint32          // per string occurrence, index in vals (dict only)
 	ints    []int64
 	seenInt map[int64]struct{}
+	// skel encodes a raw key's strings as skeletons as they come, while each is in cache, when its first
+	// attrRawAfter strings say the section will be written so (digitHeavy): section then takes the result.
+	skel   *part.BodyEncoder
+	skelOn bool
 }
 
 // attrCols collects the attribute column of a block being written, and the block's attribute tokens.
@@ -108,7 +112,7 @@ func (c *attrCols) reset() {
 		k := &c.keys[i]
 		clear(k.dict)
 		clear(k.seenInt)
-		k.vals, k.idx, k.ints = k.vals[:0], k.idx[:0], k.ints[:0]
+		k.vals, k.idx, k.ints, k.skelOn = k.vals[:0], k.idx[:0], k.ints[:0], false
 	}
 	c.keys = c.keys[:0]
 	clear(c.kvs[:])
@@ -132,7 +136,7 @@ func (c *attrCols) key(k string) int32 {
 		c.keys = append(c.keys, attrKeyCol{})
 	}
 	ck := &c.keys[i]
-	ck.name, ck.next, ck.lastRow, ck.raw = k, -1, -1, false
+	ck.name, ck.next, ck.lastRow, ck.raw, ck.skelOn = k, -1, -1, false, false
 	if ck.dict == nil {
 		ck.dict, ck.seenInt = map[string]uint32{}, map[int64]struct{}{}
 	}
@@ -283,6 +287,9 @@ func (c *attrCols) addStr(ck *attrKeyCol, s string) {
 	if ck.raw {
 		ck.vals = append(ck.vals, s)
 		c.token(ck.name, s)
+		if ck.skelOn {
+			ck.skel.Add(skelBytes(s))
+		}
 		return
 	}
 	id, ok := ck.dict[s]
@@ -308,7 +315,25 @@ func (c *attrCols) addIdx(ck *attrKeyCol, id uint32) {
 		}
 		ck.vals, ck.idx, ck.raw = all, ck.idx[:0], true
 		clear(ck.dict)
+		// digitHeavy reads the first digitSample strings, all here: section's choice is known now.
+		if ck.skelOn = digitHeavy(all); ck.skelOn {
+			if ck.skel == nil {
+				ck.skel = &part.BodyEncoder{}
+			}
+			ck.skel.Reset()
+			for _, v := range all {
+				ck.skel.Add(skelBytes(v))
+			}
+		}
 	}
+}
+
+// skelBytes is s as bytes for part.BodyEncoder.Add, empty rather than nil for "" (a string body).
+func skelBytes(s string) []byte {
+	if s == "" {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // encode appends the column to dst.
@@ -364,7 +389,11 @@ func (c *attrCols) section(dst []byte, ck *attrKeyCol) []byte {
 				c.strs = all
 			}
 			dst = append(dst, attrModeSkeleton)
-			c.skel = c.skelEnc.Append(c.skel[:0], all)
+			if ck.raw && ck.skelOn {
+				c.skel = ck.skel.Append(c.skel[:0]) // the same encoding, made as the strings came
+			} else {
+				c.skel = c.skelEnc.Append(c.skel[:0], all)
+			}
 			dst = binary.AppendUvarint(dst, uint64(len(c.skel)))
 			dst = append(dst, c.skel...)
 			clear(c.strs)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"math/rand/v2"
@@ -179,6 +180,49 @@ func TestAttrColsManyRows(t *testing.T) {
 				t.Fatalf("attrStrEq(%s=%s) row %d: %v, want %v", key, want, i, eq[i], w)
 			}
 		}
+	}
+}
+
+// TestAttrColsSkeletonsAsTheyCome: a raw key whose strings are digit-heavy is encoded as skeletons while the
+// rows are added; the section is byte for byte the one encoding the strings at the end writes.
+func TestAttrColsSkeletonsAsTheyCome(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var c, again attrCols
+	c.reset()
+	again.reset()
+	for i := range 3*attrRawAfter + 17 {
+		m := pcommon.NewMap()
+		m.PutStr("req", fmt.Sprintf("/orders/%d/items/%d?page=%d", r.IntN(1e6), i, r.IntN(40)))
+		if i%7 != 0 {
+			m.PutStr("trace", fmt.Sprintf("%x-%d", r.Uint64(), r.IntN(100)))
+		}
+		if i%11 == 0 {
+			m.PutStr("req2", "") // an empty string among them
+		}
+		m.PutStr("host", fmt.Sprint("node-", r.IntN(4)))
+		c.add(m)
+		again.add(m)
+	}
+	on := 0
+	for i := range again.keys {
+		if again.keys[i].skelOn {
+			on++
+			again.keys[i].skelOn = false // encode the strings at the end instead
+		}
+	}
+	if on < 2 {
+		t.Fatalf("%d keys encoded as they came, want the two digit-heavy ones", on)
+	}
+	if got, want := c.encode(nil), again.encode(nil); !bytes.Equal(got, want) {
+		t.Fatalf("column of %d bytes differs from the one encoded at the end (%d bytes)", len(got), len(want))
+	}
+	// After a reset, the next block starts over.
+	c.reset()
+	m := pcommon.NewMap()
+	m.PutStr("req", "/orders/1")
+	c.add(m)
+	if c.keys[0].skelOn {
+		t.Fatal("skeleton encoding left on after reset")
 	}
 }
 
