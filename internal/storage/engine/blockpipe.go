@@ -18,10 +18,21 @@ type pipeBlock struct {
 	bodies []byte
 	tb     part.Bloom
 	kb     part.Bloom
+	// framed holds the columns the worker compressed (part.Writer.AddBlockFramed), nil for the others; their
+	// frames are built in zbuf.
+	framed [part.NumCols][]byte
+	zbuf   [part.NumCols][]byte
 }
 
 func (b *pipeBlock) reset() {
 	b.rows, b.buf, b.blob, b.attrs, b.bodies, b.tb, b.kb = b.rows[:0], b.buf[:0], nil, b.attrs[:0], b.bodies[:0], nil, nil
+	b.framed = [part.NumCols][]byte{}
+}
+
+// frame compresses column c of the block, whose content is src, at level on the worker.
+func (b *pipeBlock) frame(c int, level part.Level, src []byte) {
+	b.zbuf[c] = part.Compress(level, b.zbuf[c][:0], src)
+	b.framed[c] = b.zbuf[c]
 }
 
 // buildBlocks writes the blocks of a part from n rows in order, blockRows rows to a block: block k holds rows
@@ -40,7 +51,7 @@ func buildBlocks(w *part.Writer, n, blockRows, workers int, fill func(worker int
 			return fill(wk, b, k*blockRows, min(n, (k+1)*blockRows))
 		},
 		func(_ int, b *pipeBlock) error {
-			return w.AddBlockBodies(b.rows, b.bodies, b.blob, b.attrs, b.tb, b.kb)
+			return w.AddBlockFramed(b.rows, b.bodies, b.blob, b.attrs, &b.framed, b.tb, b.kb)
 		})
 }
 

@@ -119,8 +119,10 @@
 //
 // Blocks hold at most Options.BlockRows rows. A flush stores its columns (part.LevelStore: zstd frames of raw
 // blocks, which every zstd reader reads) but for the ID and integer columns, compressed at zstd's fastest
-// level. A part's first merge compresses the columns of its blocks, all but the trace and span IDs (random
-// bytes) and the two time columns of log records (no smaller at a slower level), which it copies: the body
+// level, and the blob and attribute columns of spans, compressed at that level on the flush's workers
+// (flushCompresses). A part's first merge compresses the columns of its blocks still stored (part.Stored), all
+// but the trace and span IDs (random bytes) and the two time columns of log records (no smaller at a slower
+// level), which it copies: the body
 // column at zstd's default level, the blob and attribute columns at its fastest, the others at its "better"
 // level; later merges copy the frames as stored (recompressLevel in merge.go gives the measurements behind
 // this). Footers of merged parts are at the "better" level. Columns of a block of n rows, rows sorted by time within the block (integer

@@ -412,6 +412,14 @@ func (e *Engine) writeWirePart(day string, walSeq uint64, kind part.Kind, groups
 			}
 		}
 		st.endBlock(b, start)
+		// The columns the part's first merge would compress and then copy, compressed here, on the workers
+		// (flushCompresses).
+		for c, src := range [part.NumCols][]byte{part.ColBlob: b.blob, part.ColBody: b.bodies, part.ColAttrs: b.attrs} {
+			if flushCompresses(kind, c) {
+				level, _ := recompressLevel(kind, c)
+				b.frame(c, level, src)
+			}
+		}
 		return nil
 	})
 	if err != nil {

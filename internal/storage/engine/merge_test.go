@@ -494,14 +494,8 @@ func TestSmallFlushesRewritten(t *testing.T) {
 	}
 }
 
-// isStored reports whether a column frame holds its bytes as they are (part.LevelStore): the zstd frame
-// header a stored frame has, and its block is raw.
-func isStored(frame []byte) bool {
-	return len(frame) >= 12 && string(frame[:4]) == "\x28\xb5\x2f\xfd" && frame[4] == 0xa4 && (frame[9]>>1)&3 == 0
-}
-
-// TestFlushedPartsMerged checks that flushes store the columns merges compress (all but the IDs and the
-// integer columns) as they are, and that mergeFlushed merges the flushed parts of a day and kind (a lone
+// TestFlushedPartsMerged checks that flushes store the columns merges compress (all but the IDs, the integer
+// columns and those the flush compresses, flushCompresses) as they are, and that mergeFlushed merges the flushed parts of a day and kind (a lone
 // one too) into a compressed part with the same items, leaving merged parts alone.
 func TestFlushedPartsMerged(t *testing.T) {
 	e := openTest(t, t.TempDir(), mergeTestOptions())
@@ -534,10 +528,20 @@ func TestFlushedPartsMerged(t *testing.T) {
 		flushedBytes += p.r.Size
 		for _, cols := range frames(t, p) {
 			for c, f := range cols {
-				want := c != part.ColTID && c != part.ColSpanID && c != part.ColTS && c != part.ColAux
-				if isStored(f) != want {
-					t.Fatalf("flushed part, column %d: stored %v, want %v", c, isStored(f), want)
+				want := c != part.ColTID && c != part.ColSpanID && c != part.ColTS && c != part.ColAux &&
+					!flushCompresses(part.KindLogs, c)
+				if part.Stored(f) != want {
+					t.Fatalf("flushed part, column %d: stored %v, want %v", c, part.Stored(f), want)
 				}
+			}
+		}
+	}
+	for _, cols := range frames(t, partsOf(e, part.KindSpans)[0]) {
+		for c, f := range cols {
+			want := c != part.ColTID && c != part.ColSpanID && c != part.ColTS && c != part.ColAux &&
+				!flushCompresses(part.KindSpans, c)
+			if part.Stored(f) != want {
+				t.Fatalf("flushed span part, column %d: stored %v, want %v", c, part.Stored(f), want)
 			}
 		}
 	}
@@ -558,7 +562,7 @@ func TestFlushedPartsMerged(t *testing.T) {
 		}
 		for _, cols := range frames(t, ps[0]) {
 			for c, f := range cols {
-				if isStored(f) {
+				if part.Stored(f) {
 					t.Fatalf("kind %d: merged part, column %d still stored", kind, c)
 				}
 			}
@@ -678,7 +682,7 @@ func TestCloseFlushCompresses(t *testing.T) {
 	}
 	for _, cols := range frames(t, ps[0]) {
 		for c, f := range cols {
-			if isStored(f) {
+			if part.Stored(f) {
 				t.Fatalf("column %d of the part Close flushed is stored uncompressed", c)
 			}
 		}

@@ -138,7 +138,7 @@ func appendStoredFrame(dst, src []byte) []byte {
 		panic("BUG: column of 4 GiB or more")
 	}
 	dst = binary.LittleEndian.AppendUint32(dst, 0xFD2FB528)
-	dst = append(dst, 2<<6|1<<5|1<<2) // Frame_Content_Size_flag 2 (4 bytes), Single_Segment_flag, Content_Checksum_flag
+	dst = append(dst, storedDescriptor) // Frame_Content_Size_flag 2 (4 bytes), Single_Segment_flag, Content_Checksum_flag
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(src)))
 	sum := uint32(xxhash.Sum64(src))
 	for {
@@ -153,6 +153,20 @@ func appendStoredFrame(dst, src []byte) []byte {
 			return binary.LittleEndian.AppendUint32(dst, sum)
 		}
 	}
+}
+
+// storedDescriptor is the frame header descriptor appendStoredFrame writes.
+const storedDescriptor = 2<<6 | 1<<5 | 1<<2
+
+// Stored reports whether frame is stored rather than compressed: its first block is raw, as
+// appendStoredFrame (LevelStore) writes every block. (zstd may store a block of incompressible bytes raw
+// too: such a frame is then reported stored.)
+func Stored(frame []byte) bool {
+	const hdr = 4 + 1 + 4 // magic, descriptor, 4-byte content size; single segment: no window byte
+	if len(frame) < hdr+3 || binary.LittleEndian.Uint32(frame) != 0xFD2FB528 || frame[4] != storedDescriptor {
+		return false
+	}
+	return (frame[hdr]>>1)&3 == 0 // Block_Type 0: raw
 }
 
 func newEncoderPool(l zstd.EncoderLevel) *sync.Pool {
@@ -242,6 +256,13 @@ func (w *Writer) AddBlock(rows []Row, blob, attrs []byte, traceBloom, tokenBloom
 // AddBlockBodies is AddBlock with the rows' body column already encoded (BodyEncoder, one Add per row), the
 // rows' Body fields unused; a nil bodies encodes them from the rows.
 func (w *Writer) AddBlockBodies(rows []Row, bodies, blob, attrs []byte, traceBloom, tokenBloom Bloom) error {
+	return w.AddBlockFramed(rows, bodies, blob, attrs, nil, traceBloom, tokenBloom)
+}
+
+// AddBlockFramed is AddBlockBodies with some columns given as the frames to store: a non-nil framed[c] is
+// written as column c as it is (a flush compresses columns on its workers, Compress), and the column's
+// content (bodies, blob or attrs) is not read.
+func (w *Writer) AddBlockFramed(rows []Row, bodies, blob, attrs []byte, framed *[NumCols][]byte, traceBloom, tokenBloom Bloom) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -275,6 +296,14 @@ func (w *Writer) AddBlockBodies(rows []Row, bodies, blob, attrs []byte, traceBlo
 	w.cols[ColTID] = appendIDs(w.cols[ColTID], w.tid, 16)
 	w.cols[ColSpanID] = appendIDs(w.cols[ColSpanID], w.sid, 8)
 	for c := range NumCols {
+		if framed != nil && framed[c] != nil {
+			if _, err := w.f.Write(framed[c]); err != nil {
+				return fmt.Errorf("write part block: %w", err)
+			}
+			bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(framed[c]))}
+			w.off += uint64(len(framed[c]))
+			continue
+		}
 		src := w.cols[c]
 		level := w.Level
 		if level == LevelStore && (c == ColTID || c == ColSpanID || c == ColTS || c == ColAux) {

@@ -193,3 +193,29 @@ func TestStoredFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestStored tells stored frames (LevelStore) from compressed ones, and both decompress to their bytes.
+func TestStored(t *testing.T) {
+	src := bytes.Repeat([]byte("a compressible column "), 500)
+	stored := Compress(LevelStore, nil, src)
+	if !Stored(stored) {
+		t.Fatal("stored frame not reported stored")
+	}
+	for _, l := range []Level{LevelFast, LevelDefault, LevelBetter} {
+		z := Compress(l, nil, src)
+		if Stored(z) {
+			t.Fatalf("level %d frame reported stored", l)
+		}
+		if out, err := Decompress(z, nil); err != nil || !bytes.Equal(out, src) {
+			t.Fatalf("level %d: %v", l, err)
+		}
+	}
+	if out, err := Decompress(stored, nil); err != nil || !bytes.Equal(out, src) {
+		t.Fatal(err)
+	}
+	for _, f := range [][]byte{nil, stored[:8], []byte("not a zstd frame at all")} {
+		if Stored(f) {
+			t.Fatalf("%q reported stored", f)
+		}
+	}
+}
