@@ -140,37 +140,55 @@ func Create(dir string, seq uint64, mode SyncMode) (*Writer, error) {
 // open starts segment seq: in a recycled file when there is one, else in a new file.
 func (w *Writer) open(seq uint64) error {
 	path := SegmentPath(w.dir, seq)
-	flags := os.O_CREATE | os.O_EXCL | os.O_WRONLY
-	if n := len(w.free); n > 0 {
-		old := w.free[n-1]
-		w.free = w.free[:n-1]
-		if err := os.Rename(old, path); err == nil {
-			flags = os.O_WRONLY
-		} else {
-			os.Remove(old)
-		}
-	}
-	f, err := os.OpenFile(path, flags, 0o644)
-	if err != nil {
-		return fmt.Errorf("create wal segment %d: %w", seq, err)
-	}
 	hdr := make([]byte, headerSize)
 	copy(hdr, magic)
 	binary.LittleEndian.PutUint32(hdr[8:], Version)
-	if _, err := f.WriteAt(hdr, 0); err != nil {
-		f.Close()
-		return fmt.Errorf("write wal segment %d header: %w", seq, err)
-	}
-	// The header is durable before any record is: a recycled file holds the header of its earlier use.
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync wal segment %d: %w", seq, err)
+	f := w.reuse(path, hdr)
+	if f == nil {
+		var err error
+		if f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); err != nil {
+			return fmt.Errorf("create wal segment %d: %w", seq, err)
+		}
+		if _, err := f.Write(hdr); err != nil {
+			f.Close()
+			return fmt.Errorf("write wal segment %d header: %w", seq, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("sync wal segment %d: %w", seq, err)
+		}
 	}
 	if err := syncDir(w.dir); err != nil {
 		f.Close()
 		return err
 	}
 	w.f, w.fd, w.seq, w.size = f, int(f.Fd()), seq, headerSize
+	return nil
+}
+
+// reuse makes a recycled file segment path, with header hdr, or returns nil (no recycled file, or it failed:
+// then it is removed). The header is durable before the file takes the segment's name, so that a crash never
+// leaves a segment with the header of the file's earlier use (a version 1 header would make its old records,
+// whose CRCs have no segment number, pass as the new segment's).
+func (w *Writer) reuse(path string, hdr []byte) *os.File {
+	n := len(w.free)
+	if n == 0 {
+		return nil
+	}
+	old := w.free[n-1]
+	w.free = w.free[:n-1]
+	f, err := os.OpenFile(old, os.O_WRONLY, 0)
+	if err == nil {
+		if _, err = f.WriteAt(hdr, 0); err == nil {
+			if err = f.Sync(); err == nil {
+				if err = os.Rename(old, path); err == nil {
+					return f
+				}
+			}
+		}
+		f.Close()
+	}
+	os.Remove(old)
 	return nil
 }
 

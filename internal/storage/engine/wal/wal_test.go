@@ -273,6 +273,30 @@ func TestRecycle(t *testing.T) {
 	}
 }
 
+// TestRecycleVersion1: a recycled file of a version 1 segment (written before the upgrade) becomes a segment
+// with the version 2 header, so its old records, whose CRCs have no segment number, are not replayed.
+func TestRecycleVersion1(t *testing.T) {
+	dir := t.TempDir()
+	seg := append([]byte(magic), 1, 0, 0, 0)
+	for i := range 20 {
+		seg = appendFrame(seg, 1, 7, 1, fmt.Appendf(nil, "version 1 record %d", i))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "00000000000000000007"+freeSuffix), seg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Create(dir, 8, SyncBatch) // reuses the file, and then crashes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if fi, err := os.Stat(SegmentPath(dir, 8)); err != nil || fi.Size() != int64(len(seg)) {
+		t.Fatalf("segment 8 is not the recycled file: %v", err)
+	}
+	if got := replayAll(t, dir, 8); len(got) != 0 {
+		t.Fatalf("replayed %d records of the file's earlier use", len(got))
+	}
+}
+
 func TestUnknownVersionRefused(t *testing.T) {
 	dir := t.TempDir()
 	w, _ := Create(dir, 1, SyncNone)
