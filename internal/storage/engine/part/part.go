@@ -155,6 +155,16 @@ func appendStoredFrame(dst, src []byte) []byte {
 	}
 }
 
+// writeFrame writes frame as column c of the block bm describes.
+func (w *Writer) writeFrame(bm *BlockMeta, c int, frame []byte) error {
+	if _, err := w.f.Write(frame); err != nil {
+		return fmt.Errorf("write part block: %w", err)
+	}
+	bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(frame))}
+	w.off += uint64(len(frame))
+	return nil
+}
+
 // storedDescriptor is the frame header descriptor appendStoredFrame writes.
 const storedDescriptor = 2<<6 | 1<<5 | 1<<2
 
@@ -297,11 +307,9 @@ func (w *Writer) AddBlockFramed(rows []Row, bodies, blob, attrs []byte, framed *
 	w.cols[ColSpanID] = appendIDs(w.cols[ColSpanID], w.sid, 8)
 	for c := range NumCols {
 		if framed != nil && framed[c] != nil {
-			if _, err := w.f.Write(framed[c]); err != nil {
-				return fmt.Errorf("write part block: %w", err)
+			if err := w.writeFrame(&bm, c, framed[c]); err != nil {
+				return err
 			}
-			bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(framed[c]))}
-			w.off += uint64(len(framed[c]))
 			continue
 		}
 		src := w.cols[c]
@@ -332,19 +340,15 @@ func (w *Writer) AddBlockFramed(rows []Row, bodies, blob, attrs []byte, framed *
 			if len(w.alt) < alt {
 				w.buf, w.alt = w.alt, w.buf
 			}
-			if _, err := w.f.Write(w.buf); err != nil {
-				return fmt.Errorf("write part block: %w", err)
+			if err := w.writeFrame(&bm, c, w.buf); err != nil {
+				return err
 			}
-			bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(w.buf))}
-			w.off += uint64(len(w.buf))
 			continue
 		}
 		w.buf = compress(level, w.buf[:0], src)
-		if _, err := w.f.Write(w.buf); err != nil {
-			return fmt.Errorf("write part block: %w", err)
+		if err := w.writeFrame(&bm, c, w.buf); err != nil {
+			return err
 		}
-		bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(w.buf))}
-		w.off += uint64(len(w.buf))
 	}
 	if len(w.meta.Blocks) == 0 || bm.MinTS < w.meta.MinTS {
 		w.meta.MinTS = bm.MinTS

@@ -54,11 +54,9 @@ func (w *Writer) AddFrames(bm BlockMeta, cols *[NumCols][]byte) error {
 		return fmt.Errorf("BUG: block of %d rows", bm.Rows)
 	}
 	for c := range NumCols {
-		if _, err := w.f.Write(cols[c]); err != nil {
-			return fmt.Errorf("write part block: %w", err)
+		if err := w.writeFrame(&bm, c, cols[c]); err != nil {
+			return err
 		}
-		bm.Cols[c] = ColRef{Off: w.off, Len: uint64(len(cols[c]))}
-		w.off += uint64(len(cols[c]))
 	}
 	if len(w.meta.Blocks) == 0 || bm.MinTS < w.meta.MinTS {
 		w.meta.MinTS = bm.MinTS

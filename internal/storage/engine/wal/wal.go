@@ -178,18 +178,22 @@ func (w *Writer) reuse(path string, hdr []byte) *os.File {
 	old := w.free[n-1]
 	w.free = w.free[:n-1]
 	f, err := os.OpenFile(old, os.O_WRONLY, 0)
-	if err == nil {
-		if _, err = f.WriteAt(hdr, 0); err == nil {
-			if err = f.Sync(); err == nil {
-				if err = os.Rename(old, path); err == nil {
-					return f
-				}
-			}
-		}
-		f.Close()
+	if err != nil {
+		os.Remove(old)
+		return nil
 	}
-	os.Remove(old)
-	return nil
+	if _, err = f.WriteAt(hdr, 0); err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = os.Rename(old, path)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(old)
+		return nil
+	}
+	return f
 }
 
 // Recycle gives up segment seq, whose records are all stored elsewhere, and which is not the one appended
