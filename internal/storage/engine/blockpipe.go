@@ -31,7 +31,7 @@ func (b *pipeBlock) reset() {
 
 // frame compresses column c of the block, whose content is src, at level on the worker.
 func (b *pipeBlock) frame(c int, level part.Level, src []byte) {
-	b.zbuf[c] = part.Compress(level, b.zbuf[c][:0], src)
+	b.zbuf[c] = part.CompressColumn(level, c, len(b.rows), b.zbuf[c][:0], src)
 	b.framed[c] = b.zbuf[c]
 }
 

@@ -119,16 +119,20 @@
 //
 // Blocks hold at most Options.BlockRows rows. A flush stores its columns (part.LevelStore: zstd frames of raw
 // blocks, which every zstd reader reads) but for the ID and integer columns, compressed at zstd's fastest
-// level, and the blob and attribute columns of spans, compressed at that level on the flush's workers
-// (flushCompresses). A part's first merge compresses the columns of its blocks still stored (part.Stored), all
-// but the trace and span IDs (random bytes) and the two time columns of log records (no smaller at a slower
-// level), which it copies: the body
-// column at zstd's default level, the blob and attribute columns at its fastest, the others at its "better"
-// level; later merges copy the frames as stored (recompressLevel in merge.go gives the measurements behind
-// this). Footers of merged parts are at the "better" level. Columns of a block of n rows, rows sorted by time within the block (integer
-// columns start with a mode byte: 0, then a uvarint per row, or w in 1..8, then w bytes little-endian per
-// row, whichever compresses smaller; ID columns start with a mode byte: 0, then every row's ID, or 1, then a
-// bitmap of the rows whose ID is not zero, bit i%8 of byte i/8, then those IDs):
+// level, the blob and attribute columns of spans, compressed at that level on the flush's workers, and the body
+// column of log records (flushCompresses). A part's first merge compresses the columns of its blocks still
+// stored (part.Stored), all but the trace and span IDs (random bytes) and the two time columns of log records
+// (no smaller at a slower level), which it copies: the blob and attribute columns at zstd's fastest level,
+// the others but the body at its "better" level; later merges copy the frames as stored. The body column,
+// whoever compresses it, is a zstd frame of literals only (no sequences), a block per section below (the
+// first at the uvarint after the n refs, the next at the first run length, the last at the first digit;
+// sections longer than 128 KiB take more blocks), each block Huffman coded with its own table, else stored
+// raw or as a run of one byte; its frame header gives the content size in 8 bytes (part.CompressColumn).
+// recompressLevel in merge.go gives the measurements behind this. Footers of merged parts are at the
+// "better" level. Columns of a block of n rows, rows sorted by time within the block (integer columns start
+// with a mode byte: 0, then a uvarint per row, or w in 1..8, then w bytes little-endian per row, whichever
+// compresses smaller; ID columns start with a mode byte: 0, then every row's ID, or 1, then a bitmap of the
+// rows whose ID is not zero, bit i%8 of byte i/8, then those IDs):
 //
 //	0  ts     integers: delta from the previous row (the first from the block's MinTS)
 //	1  aux    integers, zigzag: span end - start; log observed time - ts; metric batch newest - oldest

@@ -24,8 +24,10 @@ import (
 // columns at LevelDefault, whose merge costs 27% less CPU per record; spans gain 9% of merge CPU for 0.4 B
 // that way. Then the blob and attribute columns went to LevelFast: BenchmarkMerge/spans/flushed 657-677 ->
 // 565-580 cpu-ns per span, logs 722-729 -> 680-682 per record, for 36.72 -> 38.22 B/span and 39.37 -> 39.53
-// B/log. The body column stays at LevelDefault (at LevelFast it took 3.7 B more per record), the small
-// columns at LevelBetter. The time columns of log records are copied as the flush compressed them (zstd's
+// B/log. The body column stayed at LevelDefault (at LevelFast it took 3.7 B more per record), until it
+// became Huffman-coded literals, a block per section (part.CompressColumn, at any level): 39.54 -> 37.46
+// B/log, and BenchmarkIngest/logs alternated, 3 pairs: 631/667/665k -> 684/733/724k/s, cpu-ns 2893/2768/2758
+// -> 2660/2479/2506. The small columns are at LevelBetter. The time columns of log records are copied as the flush compressed them (zstd's
 // fastest): at LevelBetter they took 2.260 and 3.004 B/record, copied 2.272 and 3.004, and
 // BenchmarkMerge/logs/flushed went from 612-628 to 508-536 cpu-ns per record. Spans' take 0.53 B more
 // copied, for 3-6% less merge CPU: they stay at LevelBetter.
@@ -41,7 +43,7 @@ func recompressLevel(kind part.Kind, c int) (level part.Level, ok bool) {
 			return 0, false
 		}
 	case part.ColBody:
-		return part.LevelDefault, true
+		return part.LevelDefault, true // any level: part.CompressColumn codes the body column as literals
 	case part.ColBlob, part.ColAttrs:
 		return part.LevelFast, true
 	}
@@ -54,8 +56,17 @@ func recompressLevel(kind part.Kind, c int) (level part.Level, ok bool) {
 // 637/662/704k/s, cpu-ns 3008/2902/2712 -> 2775/2733/2584. Log records gain 1.2 B per record from coding by
 // set, and their flushes compressing the blob or body column on the workers measured no faster (the body at
 // zstd's default level, 5% slower).
+//
+// The body column of log records is compressed by the flush too: as Huffman-coded literals, a block per
+// section (part.CompressColumn), which costs a seventh of zstd's default level and takes fewer bytes.
 func flushCompresses(kind part.Kind, c int) bool {
-	return kind == part.KindSpans && (c == part.ColBlob || c == part.ColAttrs)
+	switch c {
+	case part.ColBlob, part.ColAttrs:
+		return kind == part.KindSpans
+	case part.ColBody:
+		return kind == part.KindLogs
+	}
+	return false
 }
 
 // mergeDicts builds the footer dictionaries of a merged part from those of its inputs.
@@ -262,7 +273,7 @@ func (e *Engine) copyParts(ps []*partHandle) (*partHandle, error) {
 					}
 				}
 				// b.cols[c] holds the frame read, which src does not share: its buffer is free again.
-				b.cols[c] = part.Compress(in.level[c], b.cols[c][:0], src)
+				b.cols[c] = part.CompressColumn(in.level[c], c, bm.Rows, b.cols[c][:0], src)
 			}
 			return nil
 		},

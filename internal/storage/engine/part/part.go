@@ -345,7 +345,7 @@ func (w *Writer) AddBlockFramed(rows []Row, bodies, blob, attrs []byte, framed *
 			}
 			continue
 		}
-		w.buf = compress(level, w.buf[:0], src)
+		w.buf = CompressColumn(level, c, len(rows), w.buf[:0], src)
 		if err := w.writeFrame(&bm, c, w.buf); err != nil {
 			return err
 		}
