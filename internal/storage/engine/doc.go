@@ -119,8 +119,8 @@
 //
 // Blocks hold at most Options.BlockRows rows. A flush stores its columns (part.LevelStore: zstd frames of raw
 // blocks, which every zstd reader reads) but for the ID and integer columns, compressed at zstd's fastest
-// level, the blob and attribute columns of spans, compressed at that level on the flush's workers, and the body
-// column of log records (flushCompresses). A part's first merge compresses the columns of its blocks still
+// level, the blob and attribute columns, compressed at that level on the flush's workers, and the body column
+// of log records (flushCompresses). A part's first merge compresses the columns of its blocks still
 // stored (part.Stored), all but the trace and span IDs (random bytes) and the two time columns of log records
 // (no smaller at a slower level), which it copies: the blob and attribute columns at zstd's fastest level,
 // the others but the body at its "better" level; later merges copy the frames as stored. The body column,

@@ -51,18 +51,17 @@ func recompressLevel(kind part.Kind, c int) (level part.Level, ok bool) {
 }
 
 // flushCompresses reports whether a flush compresses column c of a block of kind at recompressLevel, so that
-// the merge that takes the part copies it: the blob and attribute columns of spans. Their merge used to code
-// the attribute column by set, for 0.06 B per span: BenchmarkIngest spans alternated, 606/620/669k ->
-// 637/662/704k/s, cpu-ns 3008/2902/2712 -> 2775/2733/2584. Log records gain 1.2 B per record from coding by
-// set, and their flushes compressing the blob or body column on the workers measured no faster (the body at
-// zstd's default level, 5% slower).
-//
-// The body column of log records is compressed by the flush too: as Huffman-coded literals, a block per
-// section (part.CompressColumn), which costs a seventh of zstd's default level and takes fewer bytes.
+// the merge that takes the part copies it: the blob and attribute columns, and the body column of log
+// records. Merges used to code the attribute column by set (attrbyset.go; now only for parts whose flush
+// stored it): for spans 0.06 B per span, and BenchmarkIngest spans alternated went 606/620/669k ->
+// 637/662/704k/s (cpu-ns 3008/2902/2712 -> 2775/2733/2584) without it. Log records gain 1.2 B from it, which
+// they could spare once their body column was Huffman-coded literals (part.CompressColumn, a seventh of the
+// CPU of zstd's default level, in fewer bytes): 37.46 -> 38.63 B/log, BenchmarkIngest/logs alternated
+// 737/747/746k -> 798/766/802k/s, cpu-ns 2462/2419/2408 -> 2247/2346/2277.
 func flushCompresses(kind part.Kind, c int) bool {
 	switch c {
 	case part.ColBlob, part.ColAttrs:
-		return kind == part.KindSpans
+		return true
 	case part.ColBody:
 		return kind == part.KindLogs
 	}

@@ -114,6 +114,47 @@ func frames(t *testing.T, p *partHandle) [][part.NumCols][]byte {
 	return out
 }
 
+// storeFlushedColumns rewrites flushed part p of e as a flush stored its columns before flushes compressed
+// some (flushCompresses): those columns stored (part.LevelStore), the others as they are.
+func storeFlushedColumns(t *testing.T, e *Engine, p *partHandle) {
+	t.Helper()
+	tmp := p.path + ".older"
+	w, err := part.Create(tmp, *p.meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for bi, cols := range frames(t, p) {
+		for c, f := range cols {
+			if flushCompresses(p.meta.Kind, c) {
+				raw, err := part.Decompress(f, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cols[c] = part.Compress(part.LevelStore, nil, raw)
+			}
+		}
+		if err := w.AddFrames(p.meta.Blocks[bi], &cols); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.SetDicts(p.meta.Sets, p.meta.Names, p.meta.Ops, p.meta.AttrKeys)
+	if _, err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, p.path); err != nil {
+		t.Fatal(err)
+	}
+	np, err := openPart(p.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	np.opened = p.opened
+	e.mu.Lock()
+	e.parts[slices.Index(e.parts, p)] = np
+	e.mu.Unlock()
+	p.release()
+}
+
 // overlapping reports whether two blocks of p overlap in time.
 func overlapping(p *partHandle) bool {
 	for i, a := range p.meta.Blocks {
@@ -495,8 +536,10 @@ func TestSmallFlushesRewritten(t *testing.T) {
 }
 
 // TestFlushedPartsMerged checks that flushes store the columns merges compress (all but the IDs, the integer
-// columns and those the flush compresses, flushCompresses) as they are, and that mergeFlushed merges the flushed parts of a day and kind (a lone
-// one too) into a compressed part with the same items, leaving merged parts alone.
+// columns and those the flush compresses, flushCompresses) as they are, and that mergeFlushed merges the
+// flushed parts of a day and kind (a lone one too) into a compressed part with the same items, leaving merged
+// parts alone; a part an older version flushed (those columns stored too) gets attribute sections coded by
+// set.
 func TestFlushedPartsMerged(t *testing.T) {
 	e := openTest(t, t.TempDir(), mergeTestOptions())
 	defer e.Close()
@@ -545,6 +588,9 @@ func TestFlushedPartsMerged(t *testing.T) {
 			}
 		}
 	}
+	// The first log part as an older version flushed it, every column stored but the IDs and times: its
+	// merge compresses the columns and codes attribute sections by set where that pays.
+	storeFlushedColumns(t, e, flushed[0])
 	// Opened after the cutoff: nothing merged.
 	if err := e.mergeFlushed(ctx, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
