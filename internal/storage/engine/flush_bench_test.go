@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"github.com/otlpd/otlpd/internal/workload"
 )
 
@@ -72,4 +73,58 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkBodyTokens collects the word tokens of the string bodies of 4,096 log records of the reference
+// workload into a block's token set as the flush does (a body whose skeleton the block has had adds only its
+// varying words, "varying") and with every word of every body ("all"); both include the body column's Add.
+func BenchmarkBodyTokens(b *testing.B) {
+	ld := workload.New(1, workload.Options{}).NextLogs(4096)
+	var bodies [][]byte
+	rls := ld.ResourceLogs()
+	for i := range rls.Len() {
+		sls := rls.At(i).ScopeLogs()
+		for j := range sls.Len() {
+			lrs := sls.At(j).LogRecords()
+			for k := range lrs.Len() {
+				if bd := lrs.At(k).Body(); bd.Type().String() == "Str" {
+					bodies = append(bodies, []byte(bd.Str()))
+				}
+			}
+		}
+	}
+	for _, short := range []bool{false, true} {
+		name := "all"
+		if short {
+			name = "varying"
+		}
+		b.Run(name, func(b *testing.B) {
+			var e part.BodyEncoder
+			var set hashSet
+			var words []uint64
+			fresh := 0
+			for b.Loop() {
+				e.Reset()
+				set.reset()
+				fresh = 0
+				for _, body := range bodies {
+					ok := false
+					if !e.Add(body) && short {
+						words, ok = e.AppendVaryingWordHashes(words[:0], body)
+					} else {
+						fresh++
+					}
+					if !ok {
+						words = part.AppendWordHashes(words[:0], string(body))
+					}
+					for _, h := range words {
+						set.add(h)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(bodies)), "ns/body")
+			b.ReportMetric(float64(fresh), "fresh")
+			b.ReportMetric(float64(set.len()), "tokens")
+		})
+	}
 }

@@ -473,12 +473,19 @@ func logRow(st *wireBlockState, d *sharedDicts, it *wireItem, b *pipeBlock) erro
 	// The body column is written here, with the body in cache (the rows' Body stays nil).
 	switch body.Kind {
 	case otlpwire.KindString:
-		if body.Bytes == nil {
-			st.body.Add([]byte{}) // an empty string body is still a string body
-		} else {
-			st.body.Add(body.Bytes)
+		b := body.Bytes
+		if b == nil {
+			b = []byte{} // an empty string body is still a string body
 		}
-		st.words = part.AppendWordHashes(st.words[:0], body.Str())
+		// A body whose skeleton the block has had adds only its words with digits (the others are in the
+		// token set already).
+		ok := false
+		if !st.body.Add(b) {
+			st.words, ok = st.body.AppendVaryingWordHashes(st.words[:0], b)
+		}
+		if !ok {
+			st.words = part.AppendWordHashes(st.words[:0], body.Str())
+		}
 		for _, h := range st.words {
 			st.tokens.add(h)
 		}

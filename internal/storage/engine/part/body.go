@@ -43,6 +43,9 @@ type BodyEncoder struct {
 	runs   []byte   // uvarint run lengths
 	digits []byte
 	skel   []byte
+	// of the body last added: where its digit runs taken out are, whether it holds the mark itself
+	lastRuns [][2]int32
+	lastMark bool
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -99,13 +102,15 @@ func (e *BodyEncoder) Reset() {
 }
 
 // Add adds the next row's body: nil for a row without a string body (empty, not nil, for an empty string).
-// The encoder keeps nothing of b.
-func (e *BodyEncoder) Add(b []byte) {
+// The encoder keeps nothing of b. It reports whether b's skeleton is new to the column (see
+// AppendVaryingWordHashes).
+func (e *BodyEncoder) Add(b []byte) (fresh bool) {
 	if b == nil {
 		e.refs = append(e.refs, 0)
-		return
+		return false
 	}
 	s := e.skel[:0]
+	e.lastRuns, e.lastMark = e.lastRuns[:0], false
 	for j := 0; j < len(b); {
 		// Copy the bytes up to the next digit or mark at once.
 		k := nextSpecial(b, j)
@@ -116,6 +121,7 @@ func (e *BodyEncoder) Add(b []byte) {
 		if b[j] == bodyMark {
 			s = append(s, bodyMark)
 			e.runs = append(e.runs, 0)
+			e.lastMark = true
 			j++
 			continue
 		}
@@ -129,6 +135,7 @@ func (e *BodyEncoder) Add(b []byte) {
 			s = append(s, bodyMark)
 			e.runs = binary.AppendUvarint(e.runs, uint64(k-j))
 			e.digits = append(e.digits, b[j:k]...)
+			e.lastRuns = append(e.lastRuns, [2]int32{int32(j), int32(k)})
 		}
 		j = k
 	}
@@ -140,6 +147,34 @@ func (e *BodyEncoder) Add(b []byte) {
 		e.skelOf[e.skels[id]] = id
 	}
 	e.refs = append(e.refs, 1+id)
+	return !ok
+}
+
+// AppendVaryingWordHashes appends to dst the hashes AppendWordHashes gives of the words of b, the body last
+// added, that hold a digit run the skeleton took out: the only words in which b may differ from a body of the
+// same skeleton. Each other word of b, bounded by bytes that are neither word bytes nor digits, appears the
+// same in the skeleton, and so as a whole word in every body of that skeleton: a caller that has the words of
+// one of them (Add reports the first) needs only these. ok is false, with nothing appended, when b holds the
+// mark byte itself (a literal mark shares a skeleton with a digit run but splits words where the run does
+// not): the caller takes every word of b then.
+func (e *BodyEncoder) AppendVaryingWordHashes(dst []uint64, b []byte) (_ []uint64, ok bool) {
+	if e.lastMark {
+		return dst, false
+	}
+	end := 0 // of the last word hashed: a run within it is in the same word
+	for _, r := range e.lastRuns {
+		start := int(r[0])
+		if start < end {
+			continue
+		}
+		for start > 0 && wordByte[b[start-1]] {
+			start--
+		}
+		for end = int(r[1]); end < len(b) && wordByte[b[end]]; end++ {
+		}
+		dst = append(dst, HashToken(TokenWord, unsafe.String(unsafe.SliceData(b[start:end]), end-start), 0, ""))
+	}
+	return dst, true
 }
 
 // Rows is the number of rows added since Reset.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 
@@ -183,4 +184,100 @@ func BenchmarkBodyEncode(b *testing.B) {
 	for b.Loop() {
 		dst = e.encode(dst[:0], rows)
 	}
+}
+
+// wordSetShortcut returns the word hashes of bodies as a block collects them: every word of a body whose
+// skeleton is new to the column, else its varying words only (BodyEncoder.AppendVaryingWordHashes), or every word when
+// it holds the mark.
+func wordSetShortcut(bodies [][]byte) map[uint64]bool {
+	var e BodyEncoder
+	e.Reset()
+	set := map[uint64]bool{}
+	for _, b := range bodies {
+		var hs []uint64
+		ok := false
+		if !e.Add(b) {
+			hs, ok = e.AppendVaryingWordHashes(nil, b)
+		}
+		if !ok {
+			hs = AppendWordHashes(nil, string(b))
+		}
+		for _, h := range hs {
+			set[h] = true
+		}
+	}
+	return set
+}
+
+func wordSetAll(bodies [][]byte) map[uint64]bool {
+	set := map[uint64]bool{}
+	for _, b := range bodies {
+		for _, h := range AppendWordHashes(nil, string(b)) {
+			set[h] = true
+		}
+	}
+	return set
+}
+
+// TestVaryingWordHashes checks that a block's token set built with BodyEncoder.AppendVaryingWordHashes for bodies of a
+// skeleton seen before is the set of all their words, on bodies made to share skeletons: digit runs of any
+// length, single digits, literal marks where other bodies have runs, words glued to runs.
+func TestVaryingWordHashes(t *testing.T) {
+	var e BodyEncoder
+	e.Reset()
+	b := []byte("user-10001 a1b x22y33 z 7 44")
+	e.Add(b)
+	hs, ok := e.AppendVaryingWordHashes([]uint64{1}, b)
+	if !ok || len(hs) != 4 || hs[1] != HashToken(TokenWord, "10001", 0, "") || hs[2] != HashToken(TokenWord, "x22y33", 0, "") ||
+		hs[3] != HashToken(TokenWord, "44", 0, "") {
+		t.Fatalf("varying words: %v, %v", hs, ok)
+	}
+	b = []byte("a\x01b 12")
+	e.Add(b)
+	if hs, ok := e.AppendVaryingWordHashes([]uint64{1}, b); ok || len(hs) != 1 {
+		t.Fatalf("a body with the mark: %v, %v", hs, ok)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "b1", "x", " ", "-", "\x01", "é", "_", "/", "="}
+	for round := range 2000 {
+		templ := make([]string, 1+rng.IntN(6))
+		for i := range templ {
+			templ[i] = pieces[rng.IntN(len(pieces))]
+		}
+		var bodies [][]byte
+		for range 1 + rng.IntN(8) {
+			var b []byte
+			for _, p := range templ {
+				b = append(b, p...)
+				switch rng.IntN(4) { // a digit run (varying), one digit, a mark, or nothing after each piece
+				case 0:
+					for range 2 + rng.IntN(4) {
+						b = append(b, byte('0'+rng.IntN(10)))
+					}
+				case 1:
+					b = append(b, '7')
+				case 2:
+					b = append(b, bodyMark)
+				}
+			}
+			bodies = append(bodies, b)
+		}
+		if got, want := wordSetShortcut(bodies), wordSetAll(bodies); !maps.Equal(got, want) {
+			t.Fatalf("round %d, bodies %q: %d word hashes, want %d", round, bodies, len(got), len(want))
+		}
+	}
+}
+
+// FuzzVaryingWordHashes checks the token set of two bodies built as a block does (the second by its varying
+// words when its skeleton is the first's) against all their words.
+func FuzzVaryingWordHashes(f *testing.F) {
+	f.Add([]byte("order 1234 of user-10001"), []byte("order 99 of user-7"))
+	f.Add([]byte("x\x01y ef"), []byte("x12y ef"))
+	f.Add([]byte("x12y ef"), []byte("x\x01y ef"))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		bodies := [][]byte{a, b}
+		if got, want := wordSetShortcut(bodies), wordSetAll(bodies); !maps.Equal(got, want) {
+			t.Fatalf("%q: %d word hashes, want %d", bodies, len(got), len(want))
+		}
+	})
 }
