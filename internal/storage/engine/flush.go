@@ -335,11 +335,13 @@ func (pb *partBuilder) blooms() (part.Bloom, part.Bloom) { return bloomsOf(pb.tr
 // bloomsOf returns a block's trace ID and token filters, and clears the sets they hold.
 func bloomsOf(traceID map[storage.TraceID]struct{}, tokens *hashSet) (part.Bloom, part.Bloom) {
 	tb := part.NewBloom(len(traceID), part.TraceBloomBits)
-	for id := range traceID {
-		tb.Add(part.HashBytes(id[:]))
-	}
+	tb.AddAll(func(add func(uint64)) {
+		for id := range traceID {
+			add(part.HashBytes(id[:]))
+		}
+	})
 	kb := part.NewBloom(tokens.len(), part.TokenBloomBits)
-	tokens.each(kb.Add)
+	kb.AddAll(tokens.each)
 	clear(traceID)
 	tokens.reset()
 	return tb, kb
