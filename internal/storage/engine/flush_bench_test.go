@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otlpd/otlpd/internal/otlpwire"
 	"github.com/otlpd/otlpd/internal/storage/engine/part"
 	"github.com/otlpd/otlpd/internal/workload"
 )
@@ -125,6 +126,76 @@ func BenchmarkBodyTokens(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(bodies)), "ns/body")
 			b.ReportMetric(float64(fresh), "fresh")
 			b.ReportMetric(float64(set.len()), "tokens")
+		})
+	}
+}
+
+// attrRows returns the attribute fields (KeyValue messages) of each of n spans or log records of the
+// reference workload, as the flush reads them.
+func attrRows(b *testing.B, kind string, n int) [][][]byte {
+	gen := workload.New(1, workload.Options{})
+	var raw []byte
+	var err error
+	if kind == "spans" {
+		raw, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(gen.NextTraces(n))
+	} else {
+		raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(gen.NextLogs(n))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	attrField := uint32(otlpwire.SpanAttributes)
+	if kind == "logs" {
+		attrField = otlpwire.LogAttributes
+	}
+	var rows [][][]byte
+	var walk func(msg []byte, depth int)
+	walk = func(msg []byte, depth int) {
+		r := otlpwire.NewReader(msg)
+		var f otlpwire.Field
+		var row [][]byte
+		for r.Next(&f) {
+			switch {
+			case depth < 2 && f.Num == 2 && f.Type == otlpwire.Bytes: // resource -> scopes, scope -> items
+				walk(f.Bytes, depth+1)
+			case depth == 2 && f.Num == attrField && f.Type == otlpwire.Bytes:
+				row = append(row, f.Bytes)
+			}
+		}
+		if depth == 2 {
+			rows = append(rows, row)
+		}
+	}
+	r := otlpwire.NewReader(raw)
+	var f otlpwire.Field
+	for r.Next(&f) {
+		walk(f.Bytes, 0)
+	}
+	return rows
+}
+
+// BenchmarkAttrCols puts the attributes of a block of 4,096 spans or log records of the reference workload
+// into attribute columns and encodes them, as the flush does for a block.
+func BenchmarkAttrCols(b *testing.B) {
+	for _, kind := range []string{"spans", "logs"} {
+		b.Run(kind, func(b *testing.B) {
+			rows := attrRows(b, kind, 4096)
+			var c attrCols
+			var out []byte
+			for b.Loop() {
+				c.reset()
+				for _, row := range rows {
+					c.beginRow()
+					for _, kv := range row {
+						if _, err := c.addWire(kv); err != nil {
+							b.Fatal(err)
+						}
+					}
+					c.endRow()
+				}
+				out = c.encode(out[:0])
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
 		})
 	}
 }
