@@ -44,3 +44,29 @@ func TestHashSet(t *testing.T) {
 		s.each(func(h uint64) { t.Fatalf("reset left %x", h) })
 	}
 }
+
+// BenchmarkHashSet adds 40,000 hashes, a quarter of them distinct (a block's tokens repeat), and lists the
+// set, as a flush does for a block's token filter.
+func BenchmarkHashSet(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	distinct := make([]uint64, 10000)
+	for i := range distinct {
+		distinct[i] = r.Uint64()
+	}
+	adds := make([]uint64, 40000)
+	for i := range adds {
+		adds[i] = distinct[r.IntN(len(distinct))]
+	}
+	var s hashSet
+	n := 0
+	for b.Loop() {
+		s.reset()
+		for _, h := range adds {
+			s.add(h)
+		}
+		s.each(func(uint64) { n++ })
+	}
+	if s.len() > len(distinct) {
+		b.Fatal(s.len())
+	}
+}
