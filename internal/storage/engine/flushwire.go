@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -594,25 +595,40 @@ func (e *Engine) writeWire(h *head, spans []*spanBatch, logs []*logBatch, keys m
 
 // itemsByDay lists the items of batches by UTC day, their groups numbered across the batches.
 func itemsByDay(scans []*batchScan) (map[string][]wireItem, []wireGroup) {
-	n := 0
+	n, ng := 0, 0
 	for _, sc := range scans {
-		n += len(sc.items)
+		n, ng = n+len(sc.items), ng+len(sc.groups)
 	}
+	const nsPerDay = 86400 * int64(time.Second)
 	days := dayNames{}
 	byDay := map[string][]wireItem{}
-	var groups []wireGroup
+	groups := make([]wireGroup, 0, ng)
+	// The items of the day of the last item (most heads hold one day), appended to without a map lookup:
+	// those with times in [lo, lo+nsPerDay).
+	var cur []wireItem
+	var curDay string
+	var lo int64
 	for _, sc := range scans {
 		off := int32(len(groups))
 		groups = append(groups, sc.groups...)
 		for _, it := range sc.items {
-			d := days.of(it.ts)
-			items, ok := byDay[d]
-			if !ok && len(byDay) == 0 { // most heads hold one day: size the first for all
-				items = make([]wireItem, 0, n)
+			if curDay == "" || it.ts < lo || it.ts > lo+(nsPerDay-1) {
+				if curDay != "" {
+					byDay[curDay] = cur
+				}
+				curDay = days.of(it.ts)
+				lo = it.ts - ((it.ts%nsPerDay)+nsPerDay)%nsPerDay
+				var ok bool
+				if cur, ok = byDay[curDay]; !ok && len(byDay) == 0 { // size the first day for all
+					cur = make([]wireItem, 0, n)
+				}
 			}
 			it.grp += off
-			byDay[d] = append(items, it)
+			cur = append(cur, it)
 		}
+	}
+	if curDay != "" {
+		byDay[curDay] = cur
 	}
 	return byDay, groups
 }
