@@ -187,7 +187,7 @@ func (e *Engine) copyParts(ps []*partHandle) (*partHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.Level = part.LevelBetter // the footer's: its bloom filters do not compress, its dictionaries do at this level
+	w.Level = part.LevelFast // the footer's: mostly bloom filters, which do not compress (at LevelBetter its dictionaries took 0.04 B/span and 0.02 B/log less, for zstd searching the filters for matches at every merge)
 	d := &mergeDicts{setOf: map[string]uint32{}, nameOf: map[string]uint32{}, ops: map[part.Op]struct{}{}, keys: map[string]struct{}{}}
 	// What each input's blocks need: their indexes remapped, and the columns a flush wrote compressed again.
 	type input struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 var errShort = errors.New("short buffer")
@@ -89,6 +90,7 @@ func appendString(dst []byte, s string) []byte {
 
 func appendBloom(dst []byte, b Bloom) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	dst = slices.Grow(dst, 8*len(b))
 	for _, w := range b {
 		dst = binary.LittleEndian.AppendUint64(dst, w)
 	}
