@@ -60,7 +60,8 @@ type Options struct {
 	HeadMaxBytes int64
 	// FlushInterval flushes a non-empty head at least this often. Default 30s.
 	FlushInterval time.Duration
-	// BlockRows is the number of rows per part block. Default 4096.
+	// BlockRows is the number of rows per part block. Default 8192 (BenchmarkBytesPerItem: 36.35 B/span and
+	// 37.04 B/log; at 4096, 38.31 and 38.63, for the same ingest CPU).
 	BlockRows int
 	// MergeMinParts merges the parts of a day once it has this many. Default 8.
 	MergeMinParts int
@@ -87,7 +88,7 @@ func (o *Options) defaults() {
 		o.FlushInterval = 30 * time.Second
 	}
 	if o.BlockRows <= 0 {
-		o.BlockRows = 4096
+		o.BlockRows = 8192
 	}
 	if o.MergeMinParts <= 1 {
 		o.MergeMinParts = 8
