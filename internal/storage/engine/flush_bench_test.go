@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -197,5 +198,21 @@ func BenchmarkAttrCols(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
 		})
+	}
+}
+
+// BenchmarkOpsList sorts the operations of a part (2,000: 20 services of 50 span names, two kinds each), as
+// every flush and merge does for its footer.
+func BenchmarkOpsList(b *testing.B) {
+	m := map[part.Op]struct{}{}
+	for s := range 20 {
+		for n := range 50 {
+			for k := range 2 {
+				m[part.Op{Service: fmt.Sprintf("service-%02d", s), Name: fmt.Sprintf("GET /api/v1/resource-%02d", n), Kind: uint8(1 + k)}] = struct{}{}
+			}
+		}
+	}
+	for b.Loop() {
+		opsList(m)
 	}
 }
