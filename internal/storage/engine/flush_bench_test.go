@@ -133,7 +133,7 @@ func BenchmarkBodyTokens(b *testing.B) {
 
 // attrRows returns the attribute fields (KeyValue messages) of each of n spans or log records of the
 // reference workload, as the flush reads them.
-func attrRows(b *testing.B, kind string, n int) [][][]byte {
+func attrRows(b testing.TB, kind string, n int) [][][]byte {
 	gen := workload.New(1, workload.Options{})
 	var raw []byte
 	var err error
@@ -175,12 +175,12 @@ func attrRows(b *testing.B, kind string, n int) [][][]byte {
 	return rows
 }
 
-// BenchmarkAttrCols puts the attributes of a block of 4,096 spans or log records of the reference workload
+// BenchmarkAttrCols puts the attributes of a block of 8,192 spans or log records of the reference workload
 // into attribute columns and encodes them, as the flush does for a block.
 func BenchmarkAttrCols(b *testing.B) {
 	for _, kind := range []string{"spans", "logs"} {
 		b.Run(kind, func(b *testing.B) {
-			rows := attrRows(b, kind, 4096)
+			rows := attrRows(b, kind, 8192)
 			var c attrCols
 			var out []byte
 			for b.Loop() {
