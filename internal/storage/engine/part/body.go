@@ -196,50 +196,71 @@ func (e *BodyEncoder) Append(dst []byte) []byte {
 	return append(dst, e.digits...)
 }
 
-// decodeBodies decodes the body column of n rows.
-func decodeBodies(raw []byte, n int) ([][]byte, error) {
-	bad := fmt.Errorf("%w: body column does not decode to %d rows", ErrCorrupt, n)
+// bodyLayout is a body column of n rows read up to its run lengths: what decodeBodies and bodyCuts share.
+type bodyLayout struct {
+	refs  []uint64 // per row: 0 or 1+skeleton
+	skels [][]byte
+	marks []int   // per skeleton, its mark bytes
+	nruns int     // run lengths that follow, one per mark of the rows' skeletons
+	dict  int     // offset of the skeleton dictionary (ndict)
+	runs  int     // offset of the first run length
+	d     decoder // at the first run length
+}
+
+// readBodyLayout reads a body column of n rows up to its run lengths; ok is false when raw is not one.
+func readBodyLayout(raw []byte, n int) (l bodyLayout, ok bool) {
 	d := decoder{buf: raw}
-	refs := make([]uint64, n)
-	for i := range refs {
-		refs[i] = d.uvarint()
+	l.refs = make([]uint64, n)
+	for i := range l.refs {
+		l.refs[i] = d.uvarint()
 	}
+	l.dict = len(raw) - len(d.buf)
 	nd := d.count()
-	skels := make([][]byte, nd)
+	l.skels = make([][]byte, nd)
 	lens := make([]uint64, nd)
 	for i := range lens {
 		lens[i] = d.uvarint()
 	}
-	for i, l := range lens {
-		if l > uint64(len(d.buf)) {
-			return nil, bad
+	for i, n := range lens {
+		if n > uint64(len(d.buf)) {
+			return l, false
 		}
-		skels[i] = d.bytes(int(l))
+		l.skels[i] = d.bytes(int(n))
 	}
 	if d.err != nil {
-		return nil, bad
+		return l, false
 	}
-	// Sizes first, so that the bodies share one allocation.
-	marks := make([]int, nd)
-	for i, s := range skels {
+	l.marks = make([]int, nd)
+	for i, s := range l.skels {
 		for _, c := range s {
 			if c == bodyMark {
-				marks[i]++
+				l.marks[i]++
 			}
 		}
 	}
-	nruns := 0
-	for _, r := range refs {
+	for _, r := range l.refs {
 		if r > uint64(nd) {
-			return nil, bad
+			return l, false
 		}
 		if r > 0 {
-			nruns += marks[r-1]
+			l.nruns += l.marks[r-1]
 		}
 	}
-	if nruns > len(d.buf) {
+	if l.nruns > len(d.buf) { // a run length takes a byte at least
+		return l, false
+	}
+	l.runs, l.d = len(raw)-len(d.buf), d
+	return l, true
+}
+
+// decodeBodies decodes the body column of n rows.
+func decodeBodies(raw []byte, n int) ([][]byte, error) {
+	bad := fmt.Errorf("%w: body column does not decode to %d rows", ErrCorrupt, n)
+	l, ok := readBodyLayout(raw, n)
+	if !ok {
 		return nil, bad
 	}
+	refs, skels, marks, nruns, d := l.refs, l.skels, l.marks, l.nruns, l.d
 	runs := make([]int, nruns)
 	total := 0
 	for i := range runs {
@@ -253,6 +274,7 @@ func decodeBodies(raw []byte, n int) ([][]byte, error) {
 	if d.err != nil || total != len(d.buf) {
 		return nil, bad
 	}
+	// Sizes first, so that the bodies share one allocation.
 	digits := d.buf
 	size := len(digits)
 	for _, r := range refs {

@@ -110,54 +110,14 @@ func appendLiteralsBlock(dst, p []byte, last bool, s *huff0.Scratch) []byte {
 // bodyCuts returns where the sections of a body column of n rows (body.go) start after the first: the
 // skeleton dictionary, the run lengths, the digits; ok is false when raw is not such a column.
 func bodyCuts(raw []byte, n int) (cuts [3]int, ok bool) {
-	d := decoder{buf: raw}
-	at := func() int { return len(raw) - len(d.buf) }
-	refs := make([]uint32, 0, n) // 1+skeleton, 0 for none
-	for range n {
-		r := d.uvarint()
-		if r > math.MaxUint32 {
-			return cuts, false
-		}
-		refs = append(refs, uint32(r))
-	}
-	cuts[0] = at()
-	nd := d.count()
-	if d.err != nil {
+	l, ok := readBodyLayout(raw, n)
+	if !ok {
 		return cuts, false
 	}
-	marks := make([]int, nd)
-	lens := make([]uint64, nd)
-	for i := range lens {
-		lens[i] = d.uvarint()
+	for range l.nruns {
+		l.d.uvarint()
 	}
-	for i, l := range lens {
-		if d.err != nil || l > uint64(len(d.buf)) {
-			return cuts, false
-		}
-		for _, c := range d.bytes(int(l)) {
-			if c == bodyMark {
-				marks[i]++
-			}
-		}
-	}
-	cuts[1] = at()
-	runs := 0
-	for _, r := range refs {
-		if r > uint32(nd) {
-			return cuts, false
-		}
-		if r > 0 {
-			runs += marks[r-1]
-		}
-	}
-	if runs > len(d.buf) { // a run length takes a byte at least
-		return cuts, false
-	}
-	for range runs {
-		d.uvarint()
-	}
-	cuts[2] = at()
-	return cuts, d.err == nil
+	return [3]int{l.dict, l.runs, len(raw) - len(l.d.buf)}, l.d.err == nil
 }
 
 // compressBody compresses a body column of n rows: literals, a block per section (appendLiteralsFrame), as

@@ -6,28 +6,14 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/huff0"
-
-	"github.com/otlpd/otlpd/internal/workload"
 )
 
-// workloadBodies returns the body column of n log records of the reference workload (seed 1) as one block.
-func workloadBodies(n int) []byte {
-	ld := workload.New(1, workload.Options{}).NextLogs(n)
+// workloadColumn returns the body column of n log records of the reference workload as one block.
+func workloadColumn(n int) []byte {
 	var e BodyEncoder
 	e.Reset()
-	rls := ld.ResourceLogs()
-	for i := range rls.Len() {
-		sls := rls.At(i).ScopeLogs()
-		for j := range sls.Len() {
-			lrs := sls.At(j).LogRecords()
-			for k := range lrs.Len() {
-				if b := lrs.At(k).Body(); b.Type().String() == "Str" {
-					e.Add([]byte(b.Str()))
-				} else {
-					e.Add(nil)
-				}
-			}
-		}
+	for _, b := range workloadBodies(n) {
+		e.Add(b)
 	}
 	return e.Append(nil)
 }
@@ -66,7 +52,7 @@ func TestLiteralsFrameRoundTrip(t *testing.T) {
 		{"digits 18-bit sizes, more than a block", digits, nil},
 		{"cut", append(bytes.Repeat([]byte{0}, 5000), digits[:5000]...), []int{5000}},
 		{"cuts at the ends and beyond", digits[:3000], []int{0, 1000, 1000, 2999, 3000, 5000}},
-		{"body column", workloadBodies(8192), nil},
+		{"body column", workloadColumn(8192), nil},
 	}
 	var s huff0.Scratch
 	for _, c := range cases {
@@ -96,7 +82,7 @@ func TestLiteralsFrameRoundTrip(t *testing.T) {
 // TestCompressBody checks that a body column compressed a block per section decodes to the same bodies and
 // takes fewer bytes than one Huffman table for the whole column, and than zstd's default level.
 func TestCompressBody(t *testing.T) {
-	raw := workloadBodies(8192)
+	raw := workloadColumn(8192)
 	cuts, ok := bodyCuts(raw, 8192)
 	if !ok || !(0 < cuts[0] && cuts[0] < cuts[1] && cuts[1] < cuts[2] && cuts[2] < len(raw)) {
 		t.Fatalf("bodyCuts = %v, %v for a column of %d bytes", cuts, ok, len(raw))
@@ -161,7 +147,7 @@ func FuzzBodyCuts(f *testing.F) {
 // BenchmarkCompressBody compresses the body column of 8,192 log records of the reference workload (one
 // block) as CompressColumn does and at zstd's levels, and reports the bytes per record.
 func BenchmarkCompressBody(b *testing.B) {
-	raw := workloadBodies(8192)
+	raw := workloadColumn(8192)
 	for _, c := range []struct {
 		name string
 		fn   func(dst []byte) []byte
