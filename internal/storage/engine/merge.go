@@ -26,11 +26,11 @@ import (
 // 565-580 cpu-ns per span, logs 722-729 -> 680-682 per record, for 36.72 -> 38.22 B/span and 39.37 -> 39.53
 // B/log. The body column stayed at LevelDefault (at LevelFast it took 3.7 B more per record), until it
 // became Huffman-coded literals, a block per section (part.CompressColumn, at any level): 39.54 -> 37.46
-// B/log, and BenchmarkIngest/logs alternated, 3 pairs: 631/667/665k -> 684/733/724k/s, cpu-ns 2893/2768/2758
-// -> 2660/2479/2506. The small columns are at LevelBetter. The time columns of log records are copied as the flush compressed them (zstd's
-// fastest): at LevelBetter they took 2.260 and 3.004 B/record, copied 2.272 and 3.004, and
-// BenchmarkMerge/logs/flushed went from 612-628 to 508-536 cpu-ns per record. Spans' take 0.53 B more
-// copied, for 3-6% less merge CPU: they stay at LevelBetter.
+// B/log, and BenchmarkIngest/logs alternated, 3 pairs: 631/667/665k -> 684/733/724k/s, cpu-ns
+// 2893/2768/2758 -> 2660/2479/2506. The small columns are at LevelBetter. The time columns of log records
+// are copied as the flush compressed them (zstd's fastest): at LevelBetter they took 2.260 and 3.004
+// B/record, copied 2.272 and 3.004, and BenchmarkMerge/logs/flushed went from 612-628 to 508-536 cpu-ns per
+// record. Spans' take 0.53 B more copied, for 3-6% less merge CPU: they stay at LevelBetter.
 //
 // The flush compresses some of these columns itself, on its workers (flushCompresses): a merge copies them
 // unless a flush of an older version stored them (part.Stored).
@@ -187,7 +187,9 @@ func (e *Engine) copyParts(ps []*partHandle) (*partHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.Level = part.LevelFast // the footer's: mostly bloom filters, which do not compress (at LevelBetter its dictionaries took 0.04 B/span and 0.02 B/log less, for zstd searching the filters for matches at every merge)
+	// The footer's level: it is mostly bloom filters, which do not compress (at LevelBetter its dictionaries
+	// took 0.04 B/span and 0.02 B/log less, for zstd searching the filters for matches at every merge).
+	w.Level = part.LevelFast
 	d := &mergeDicts{setOf: map[string]uint32{}, nameOf: map[string]uint32{}, ops: map[part.Op]struct{}{}, keys: map[string]struct{}{}}
 	// What each input's blocks need: their indexes remapped, and the columns a flush wrote compressed again.
 	type input struct {
